@@ -1,0 +1,206 @@
+//! Command-line shape (clap derive types only; no logic).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ramstate",
+    version,
+    about = "Keep an Alibaba Cloud account's RAM in a declared state: plan, apply, close-ready."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Run against an in-process emulator seeded from this account snapshot (no credentials needed).
+    #[arg(long, global = true, value_name = "SEED")]
+    pub sandbox: Option<PathBuf>,
+    /// Send every API call to this URL (plain http only to loopback addresses).
+    #[arg(long, global = true, env = "RAMSTATE_ENDPOINT", value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Profile of the aliyun CLI's config.json.
+    #[arg(long, global = true, env = "ALIBABA_CLOUD_PROFILE")]
+    pub profile: Option<String>,
+    /// Access key ID (prefer the environment or a profile).
+    #[arg(long, global = true, value_name = "ID")]
+    pub access_key_id: Option<String>,
+    /// Access key secret (prefer the environment or a profile).
+    #[arg(long, global = true, value_name = "SECRET", hide_env_values = true)]
+    pub access_key_secret: Option<String>,
+    /// Region for regional STS endpoints.
+    #[arg(long, global = true, env = "ALIBABA_CLOUD_REGION_ID")]
+    pub region: Option<String>,
+    /// Client-side limit on API calls per second, shared by every call.
+    #[arg(long, global = true, default_value_t = 20.0)]
+    pub qps: f64,
+    /// Calls in flight at once (fetch and apply).
+    #[arg(long, global = true, default_value_t = 10)]
+    pub parallelism: usize,
+    /// Per-call timeout in seconds.
+    #[arg(long, global = true, default_value_t = 30)]
+    pub timeout: u64,
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataFormat {
+    Text,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what stands between the account and the desired state (never mutates).
+    #[command(alias = "plan")]
+    Diff(DiffArgs),
+    /// Change the account to match the desired state, in dependency order.
+    Apply(ApplyArgs),
+    /// Check a desired-state file and report every problem.
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of the desired-state file.
+    Schema,
+    /// Print everything the account holds.
+    Inventory(InventoryArgs),
+    /// Say whether the account can be closed, item by item.
+    Readiness(ReadinessArgs),
+    /// Print who the credentials belong to.
+    Whoami,
+    /// The local emulator of the RAM, IMS, STS and ResourceManager APIs.
+    #[command(subcommand)]
+    Emulator(EmulatorCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Desired-state file.
+    pub file: PathBuf,
+    #[arg(short, long, value_enum, default_value_t = PlanFormat::Text)]
+    pub output: PlanFormat,
+    /// Exit 0 when nothing changes, 2 when changes are pending, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Save the plan (with the account and a fingerprint of the inventory) for `apply`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Desired-state file or saved plan (default: ramstate.yaml in the current directory).
+    pub file: Option<PathBuf>,
+    /// Do not ask; the account in the file (or --account-id) must still be the caller's.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// The account this run is meant for, when the file does not name one.
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    #[arg(short, long, value_enum, default_value_t = DataFormat::Text)]
+    pub output: DataFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ReadinessArgs {
+    #[arg(short, long, value_enum, default_value_t = PlanFormat::Text)]
+    pub output: PlanFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EmulatorCommand {
+    /// Serve the emulator on loopback until interrupted; the first line of stdout is its URL.
+    Serve(ServeArgs),
+    /// Print a large deterministic account snapshot (a seed).
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Account snapshot to start from (YAML or JSON); an empty account without it.
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+    /// Port on 127.0.0.1 (0: the OS chooses).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Write the request log as JSON lines to this file.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    #[command(flatten)]
+    pub faults: FaultArgs,
+}
+
+/// Injected faults, all off by default.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FaultArgs {
+    /// Fixed latency added to every call, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Random extra latency up to this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub jitter_ms: u64,
+    /// Calls per second allowed before `Throttling.User` (0: unlimited).
+    #[arg(long, default_value_t = 0.0)]
+    pub qps_limit: f64,
+    /// Apply the QPS limit to each action separately instead of globally.
+    #[arg(long)]
+    pub qps_per_action: bool,
+    /// Fraction of calls answered with ServiceUnavailable or InternalError.
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate: f64,
+    /// Fraction of calls whose connection is dropped without an answer.
+    #[arg(long, default_value_t = 0.0)]
+    pub drop_rate: f64,
+    /// Writes show up in List and Get calls only after this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub consistency_delay_ms: u64,
+    /// Seed for the fault randomness (deterministic runs).
+    #[arg(long, default_value_t = 0)]
+    pub fault_seed: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    #[arg(long, default_value_t = 100)]
+    pub users: usize,
+    #[arg(long, default_value_t = 20)]
+    pub groups: usize,
+    #[arg(long, default_value_t = 50)]
+    pub roles: usize,
+    #[arg(long, default_value_t = 50)]
+    pub policies: usize,
+    /// Seed of the generator: the same seed prints the same account.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[arg(short, long, value_enum, default_value_t = DataFormat::Yaml)]
+    pub output: DataFormat,
+}

@@ -1,0 +1,27 @@
+//! ramstate keeps an Alibaba Cloud account's RAM in a declared state.
+//!
+//! ```text
+//!  desired.yaml ──parse──▶ DesiredState ─┐
+//!                                         ├─diff──▶ Plan ──graph──▶ ApplyGraph ──execute──▶ ApplyReport
+//!  live account ──fetch──▶ Inventory ────┘          │                                       │
+//!    (signed RPC calls)                             └──render──▶ text / json / markdown ◀────┘
+//! ```
+//!
+//! Pure core: [`config`] (parse), [`plan`] (diff), [`graph`], [`readiness`], [`api::sign`].
+//! I/O at the edges: [`api`] (client), [`inventory`] (fetch), [`apply`] (execute),
+//! [`emulator`], [`commands`].
+
+pub mod api;
+pub mod apply;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod emulator;
+pub mod graph;
+pub mod inventory;
+pub mod model;
+pub mod plan;
+pub mod readiness;
+pub mod render;
+
+pub use commands::run;
