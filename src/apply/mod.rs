@@ -1,1 +1,3 @@
-//! (in progress)
+//! Apply: walk the plan's graph and make each step's API call.
+
+pub mod executor;
