@@ -385,7 +385,7 @@ impl Differ<'_> {
             for g in &u.groups {
                 self.changes.push(Change {
                     address: format!("{res}/group.{g}"),
-                    resource: res.to_string(),
+                    resource: res.clone(),
                     action: Action::RemoveMember,
                     reason: blocks.clone(),
                     call: ram(
@@ -399,7 +399,7 @@ impl Differ<'_> {
             if let Some(lp) = &u.login_profile {
                 self.changes.push(Change {
                     address: format!("{res}/login_profile"),
-                    resource: res.to_string(),
+                    resource: res.clone(),
                     action: Action::Delete,
                     reason: blocks.clone(),
                     call: ram("DeleteLoginProfile", &[("UserName", name)]),
@@ -414,7 +414,7 @@ impl Differ<'_> {
             if let Some(serial) = &u.mfa_device {
                 self.changes.push(Change {
                     address: format!("{res}/mfa_device"),
-                    resource: res.to_string(),
+                    resource: res.clone(),
                     action: Action::Unbind,
                     reason: blocks.clone(),
                     call: ram("UnbindMFADevice", &[("UserName", name)]),
@@ -427,7 +427,7 @@ impl Differ<'_> {
                 if k.status == KeyStatus::Active {
                     self.changes.push(Change {
                         address: format!("{kaddr}/status"),
-                        resource: res.to_string(),
+                        resource: res.clone(),
                         action: Action::Deactivate,
                         reason: format!("an active key is disabled before it is deleted; {blocks}"),
                         call: ram(
@@ -444,7 +444,7 @@ impl Differ<'_> {
                 }
                 self.changes.push(Change {
                     address: kaddr,
-                    resource: res.to_string(),
+                    resource: res.clone(),
                     action: Action::Delete,
                     reason: blocks.clone(),
                     call: ram(
@@ -461,7 +461,7 @@ impl Differ<'_> {
             }
             self.changes.push(Change {
                 address: res.clone(),
-                resource: res.to_string(),
+                resource: res.clone(),
                 action: Action::Delete,
                 reason: self.not_kept(Kind::Users),
                 call: ram("DeleteUser", &[("UserName", name)]),
@@ -536,7 +536,7 @@ impl Differ<'_> {
             if u.groups.contains(&g.name) && !self.fates.users.contains(&u.name) {
                 self.changes.push(Change {
                     address: format!("{res}/member.{}", u.name),
-                    resource: res.to_string(),
+                    resource: res.clone(),
                     action: Action::RemoveMember,
                     reason: format!("{blocks}; user {} stays", u.name),
                     call: ram(
@@ -553,7 +553,7 @@ impl Differ<'_> {
         }
         self.changes.push(Change {
             address: res.clone(),
-            resource: res.to_string(),
+            resource: res.clone(),
             action: Action::Delete,
             reason: self.not_kept(Kind::Groups),
             call: ram("DeleteGroup", &[("GroupName", g.name.as_str())]),
@@ -575,7 +575,7 @@ impl Differ<'_> {
                 let res = slr_addr(&r.name);
                 self.changes.push(Change {
                     address: res.clone(),
-                    resource: res.to_string(),
+                    resource: res.clone(),
                     action: Action::Delete,
                     reason: format!(
                         "{}; a service-linked role is deleted through ResourceManager",
@@ -608,7 +608,7 @@ impl Differ<'_> {
         }
         self.changes.push(Change {
             address: res.clone(),
-            resource: res.to_string(),
+            resource: res.clone(),
             action: Action::Delete,
             reason: self.not_kept(Kind::Roles),
             call: ram("DeleteRole", &[("RoleName", r.name.as_str())]),
@@ -648,7 +648,7 @@ impl Differ<'_> {
             let versions: Vec<&str> = p.versions.iter().map(|v| v.id.as_str()).collect();
             self.changes.push(Change {
                 address: res.clone(),
-                resource: res.to_string(),
+                resource: res.clone(),
                 action: Action::Delete,
                 reason: format!(
                     "{}; CascadingDelete removes its non-default versions",
@@ -688,7 +688,7 @@ impl Differ<'_> {
             };
             self.changes.push(Change {
                 address: res.clone(),
-                resource: res.to_string(),
+                resource: res.clone(),
                 action: Action::Delete,
                 reason,
                 call: ram(
@@ -717,7 +717,7 @@ impl Differ<'_> {
             if self.removes(Kind::SamlProviders, &res, c) {
                 self.changes.push(Change {
                     address: res.clone(),
-                    resource: res.to_string(),
+                    resource: res.clone(),
                     action: Action::Delete,
                     reason: self.not_kept(Kind::SamlProviders),
                     call: ims(
@@ -742,7 +742,7 @@ impl Differ<'_> {
             if self.removes(Kind::OidcProviders, &res, c) {
                 self.changes.push(Change {
                     address: res.clone(),
-                    resource: res.to_string(),
+                    resource: res.clone(),
                     action: Action::Delete,
                     reason: self.not_kept(Kind::OidcProviders),
                     call: ims(
@@ -768,7 +768,7 @@ impl Differ<'_> {
             if self.removes(Kind::Applications, &res, c) {
                 self.changes.push(Change {
                     address: res.clone(),
-                    resource: res.to_string(),
+                    resource: res.clone(),
                     action: Action::Delete,
                     reason: self.not_kept(Kind::Applications),
                     call: ims("DeleteApplication", &[("AppId", a.app_id.as_str())]),
@@ -838,8 +838,8 @@ impl Differ<'_> {
                 (res.clone(), res)
             };
             self.changes.push(Change {
-                address: address,
-                resource: res.to_string(),
+                address,
+                resource: res.clone(),
                 action: Action::Purge,
                 reason: "recycle_bin: purge deletes recycled access keys for good".into(),
                 call: ims(
@@ -860,7 +860,7 @@ impl Differ<'_> {
             let res = format!("recycle_bin.user.{}", u.id);
             self.changes.push(Change {
                 address: res.clone(),
-                resource: res.to_string(),
+                resource: res.clone(),
                 action: Action::Purge,
                 reason: "recycle_bin: purge deletes recycled users for good".into(),
                 call: ims("DeleteUserInRecycleBin", &[("UserId", u.id.as_str())]),
