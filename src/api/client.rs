@@ -1,0 +1,681 @@
+//! The signed RPC client shared by every call in the process.
+//!
+//! One [`Client`] holds one connection pool, one rate limiter (`--qps`) and one bound on
+//! calls in flight; clones share all three. Every call is a POST: the common
+//! parameters and the signature travel in the query string, the operation parameters
+//! (and the security token) in a form body, so long policy documents fit.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::RngExt as _;
+use reqwest::Url;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::{Mutex, Semaphore};
+use tokio::time::Instant;
+
+use crate::api::credentials::{AccessKey, Credentials};
+use crate::api::error::{ApiError, ErrorKind};
+use crate::api::retry::RetryPolicy;
+use crate::api::sign;
+use crate::api::wire;
+use crate::model::{ApiCall, Caller, Service};
+
+/// `ramstate/<version>`.
+pub const USER_AGENT: &str = concat!("ramstate/", env!("CARGO_PKG_VERSION"));
+
+/// Proxy settings, read from an environment map so that tests stay hermetic.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxyConfig {
+    /// Proxy for `https://` endpoints (`https_proxy` / `HTTPS_PROXY`).
+    pub https: Option<String>,
+    /// Proxy for `http://` endpoints (`http_proxy` / `HTTP_PROXY`).
+    pub http: Option<String>,
+    /// Hosts that bypass the proxy (`no_proxy` / `NO_PROXY`), comma-separated.
+    pub no_proxy: Option<String>,
+}
+
+impl ProxyConfig {
+    /// Reads the variables curl and most tools honour; lowercase wins, `ALL_PROXY` is the fallback.
+    pub fn from_env(env: &BTreeMap<String, String>) -> ProxyConfig {
+        let get = |names: &[&str]| {
+            names
+                .iter()
+                .filter_map(|n| env.get(*n))
+                .map(|v| v.trim().to_string())
+                .find(|v| !v.is_empty())
+        };
+        let all = get(&["all_proxy", "ALL_PROXY"]);
+        ProxyConfig {
+            https: get(&["https_proxy", "HTTPS_PROXY"]).or_else(|| all.clone()),
+            http: get(&["http_proxy", "HTTP_PROXY"]).or(all),
+            no_proxy: get(&["no_proxy", "NO_PROXY"]),
+        }
+    }
+}
+
+/// How the client talks to the API.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Send every service's calls to this URL (the emulator); `http://` only to loopback.
+    pub endpoint: Option<String>,
+    /// Region for the regional STS endpoint `sts.<region>.aliyuncs.com`.
+    pub region: Option<String>,
+    /// Calls per second for the whole process; `0` or less means unlimited.
+    pub qps: f64,
+    /// Calls in flight at once for the whole process.
+    pub max_in_flight: usize,
+    /// Timeout of one HTTP exchange.
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    pub proxy: ProxyConfig,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            endpoint: None,
+            region: None,
+            qps: 20.0,
+            max_in_flight: 10,
+            timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            proxy: ProxyConfig::default(),
+        }
+    }
+}
+
+/// Checks an endpoint override: `https://` anywhere, `http://` only to loopback.
+pub fn validate_endpoint(endpoint: &str) -> Result<Url, ApiError> {
+    let bad = |why: String| ApiError::local(ErrorKind::InvalidInput, "InvalidEndpoint", why);
+    let url = Url::parse(endpoint).map_err(|e| bad(format!("`{endpoint}` is not a URL: {e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            let host = url.host_str().unwrap_or_default();
+            let bare = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = match bare.parse::<IpAddr>() {
+                Ok(ip) => ip.is_loopback(),
+                Err(_) => host.eq_ignore_ascii_case("localhost"),
+            };
+            if !loopback {
+                return Err(bad(format!(
+                    "`{endpoint}` uses plain http to a non-loopback host; use https, or http only to 127.0.0.1, ::1 or localhost"
+                )));
+            }
+        }
+        other => {
+            return Err(bad(format!(
+                "`{endpoint}`: scheme `{other}` is not http(s)"
+            )));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad(format!("`{endpoint}` has no host")));
+    }
+    Ok(url)
+}
+
+/// Spaces calls evenly at the configured rate, across every task of the process.
+#[derive(Debug)]
+struct RateLimiter {
+    interval: Option<Duration>,
+    next: Mutex<Option<Instant>>,
+}
+
+impl RateLimiter {
+    fn new(qps: f64) -> RateLimiter {
+        let interval = (qps.is_finite() && qps > 0.0).then(|| Duration::from_secs_f64(1.0 / qps));
+        RateLimiter {
+            interval,
+            next: Mutex::new(None),
+        }
+    }
+
+    async fn acquire(&self) {
+        let Some(interval) = self.interval else {
+            return;
+        };
+        let slot = {
+            let mut next = self.next.lock().await;
+            let now = Instant::now();
+            let slot = next.map_or(now, |n| n.max(now));
+            *next = Some(slot + interval);
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+/// One failed attempt, with what the retry loop needs to know.
+struct Failure {
+    error: ApiError,
+    retry_after: Option<Duration>,
+    /// The request certainly never reached the server (connection refused, throttled).
+    not_executed: bool,
+}
+
+impl From<ApiError> for Failure {
+    fn from(error: ApiError) -> Self {
+        Failure {
+            error,
+            retry_after: None,
+            not_executed: false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// Retry every retryable failure per the policy.
+    Retryable,
+    /// Retry only failures that prove the call was not executed (for creates).
+    NotExecuted,
+}
+
+/// The RAM/IMS/STS/ResourceManager client. Cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    endpoint: Option<Url>,
+    region: Option<String>,
+    timeout: Duration,
+    retry: RetryPolicy,
+    limiter: RateLimiter,
+    in_flight: Semaphore,
+    credentials: Credentials,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.endpoint.as_ref().map(Url::as_str))
+            .field("region", &self.inner.region)
+            .field("credentials", &self.inner.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+fn network_error(e: reqwest::Error) -> Failure {
+    let not_executed = e.is_connect();
+    let kind = if e.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Network
+    };
+    let code = if kind == ErrorKind::Timeout {
+        "Timeout"
+    } else {
+        "Network"
+    };
+    // Never let the URL into messages: it is harmless today, but keep it that way.
+    let e = e.without_url();
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    Failure {
+        error: ApiError::local(kind, code, message),
+        retry_after: None,
+        not_executed,
+    }
+}
+
+impl Client {
+    pub fn new(config: ClientConfig, credentials: Credentials) -> Result<Client, ApiError> {
+        let endpoint = config
+            .endpoint
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(validate_endpoint)
+            .transpose()?;
+        let mut builder = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .no_proxy()
+            .pool_idle_timeout(Duration::from_secs(60));
+        let no_proxy = config
+            .proxy
+            .no_proxy
+            .as_deref()
+            .and_then(reqwest::NoProxy::from_string);
+        let bad_proxy = |e: reqwest::Error| {
+            ApiError::local(
+                ErrorKind::InvalidInput,
+                "InvalidProxy",
+                format!("proxy setting rejected: {}", e.without_url()),
+            )
+        };
+        if let Some(p) = &config.proxy.https {
+            builder = builder.proxy(
+                reqwest::Proxy::https(p.as_str())
+                    .map_err(bad_proxy)?
+                    .no_proxy(no_proxy.clone()),
+            );
+        }
+        if let Some(p) = &config.proxy.http {
+            builder = builder.proxy(
+                reqwest::Proxy::http(p.as_str())
+                    .map_err(bad_proxy)?
+                    .no_proxy(no_proxy.clone()),
+            );
+        }
+        let http = builder.build().map_err(|e| {
+            ApiError::local(
+                ErrorKind::Other,
+                "ClientSetup",
+                format!("cannot build the HTTP client: {}", e.without_url()),
+            )
+        })?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                endpoint,
+                region: config.region.filter(|r| !r.trim().is_empty()),
+                timeout: config.timeout,
+                retry: config.retry,
+                limiter: RateLimiter::new(config.qps),
+                in_flight: Semaphore::new(config.max_in_flight.max(1)),
+                credentials,
+            }),
+        })
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.inner.credentials
+    }
+
+    /// The URL a service's calls go to.
+    pub fn endpoint_for(&self, service: Service) -> Url {
+        if let Some(url) = &self.inner.endpoint {
+            return url.clone();
+        }
+        let host = match (service, &self.inner.region) {
+            (Service::Sts, Some(region)) => format!("sts.{region}.aliyuncs.com"),
+            _ => service.host().to_string(),
+        };
+        Url::parse(&format!("https://{host}/")).expect("service hosts are valid")
+    }
+
+    /// Makes a call, retrying throttling, server errors and connection failures per policy.
+    pub async fn call(&self, call: &ApiCall) -> Result<Value, ApiError> {
+        self.run(call, KeySource::Credentials, Retry::Retryable)
+            .await
+    }
+
+    /// Makes a call that must not be repeated blindly (a create): it is sent again only
+    /// when the failure proves it never ran (throttled, or the connection was refused).
+    /// On any other failure the caller should read back before trying again.
+    pub async fn call_once(&self, call: &ApiCall) -> Result<Value, ApiError> {
+        self.run(call, KeySource::Credentials, Retry::NotExecuted)
+            .await
+    }
+
+    /// [`Client::call`], then deserializes the answer.
+    pub async fn call_as<T: DeserializeOwned>(&self, call: &ApiCall) -> Result<T, ApiError> {
+        let value = self.call(call).await?;
+        serde_json::from_value(value).map_err(|e| {
+            ApiError::local(
+                ErrorKind::Other,
+                "UnexpectedResponse",
+                format!("{} answered in an unexpected shape: {e}", call.action),
+            )
+        })
+    }
+
+    /// Follows `Marker` until `IsTruncated` is false and collects the items found at
+    /// `items` (e.g. `"Users.User"`). Asks for the largest page the operation allows
+    /// unless the call sets `MaxItems` itself.
+    pub async fn paginate<T: DeserializeOwned>(
+        &self,
+        call: &ApiCall,
+        items: &str,
+    ) -> Result<Vec<T>, ApiError> {
+        let mut call = call.clone();
+        if !call.params.contains_key("MaxItems")
+            && let Some(max) = wire::max_page_size(call.service, &call.action)
+        {
+            call.params.insert("MaxItems".into(), max.to_string());
+        }
+        let mut out = Vec::new();
+        let mut seen_markers = std::collections::BTreeSet::new();
+        loop {
+            let page = self.call(&call).await?;
+            out.extend(wire::items::<T>(&page, items).map_err(|e| {
+                ApiError::local(
+                    ErrorKind::Other,
+                    "UnexpectedResponse",
+                    format!("{} answered with unreadable {items}: {e}", call.action),
+                )
+            })?);
+            let truncated = wire::flag(&page, "IsTruncated");
+            let marker = page
+                .get("Marker")
+                .and_then(Value::as_str)
+                .filter(|m| !m.is_empty());
+            match (truncated, marker) {
+                (true, Some(m)) => {
+                    if !seen_markers.insert(m.to_string()) {
+                        return Err(ApiError::local(
+                            ErrorKind::Other,
+                            "PaginationLoop",
+                            format!("{} returned marker `{m}` twice", call.action),
+                        ));
+                    }
+                    call.params.insert("Marker".into(), m.to_string());
+                }
+                (true, None) => {
+                    return Err(ApiError::local(
+                        ErrorKind::Other,
+                        "UnexpectedResponse",
+                        format!("{} is truncated but returned no Marker", call.action),
+                    ));
+                }
+                (false, _) => return Ok(out),
+            }
+        }
+    }
+
+    /// Who is calling: STS GetCallerIdentity plus the long-lived key ID in use.
+    pub async fn caller(&self) -> Result<Caller, ApiError> {
+        let call = ApiCall::new(
+            Service::Sts,
+            "GetCallerIdentity",
+            Vec::<(String, String)>::new(),
+        );
+        let identity: wire::CallerIdentity = self.call_as(&call).await?;
+        let key = self.inner.credentials.key(self).await?;
+        Ok(identity.into_caller((!key.is_temporary()).then_some(key.id)))
+    }
+
+    /// A call signed with the given key (or anonymous), bypassing the credential
+    /// provider: how temporary credentials are obtained.
+    pub(crate) async fn call_with_key(
+        &self,
+        call: &ApiCall,
+        key: Option<&AccessKey>,
+    ) -> Result<Value, ApiError> {
+        let source = match key {
+            Some(k) => KeySource::Fixed(k),
+            None => KeySource::Anonymous,
+        };
+        self.run(call, source, Retry::Retryable).await
+    }
+
+    async fn run(
+        &self,
+        call: &ApiCall,
+        source: KeySource<'_>,
+        retry: Retry,
+    ) -> Result<Value, ApiError> {
+        let start = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let failure = match self.attempt(call, &source).await {
+                Ok(v) => return Ok(v),
+                Err(f) => f,
+            };
+            let may_retry = match retry {
+                Retry::Retryable => failure.error.kind.is_retryable(),
+                Retry::NotExecuted => failure.not_executed,
+            };
+            if !may_retry {
+                return Err(failure.error);
+            }
+            let jitter: f64 = rand::rng().random();
+            match self
+                .inner
+                .retry
+                .backoff(attempt, start.elapsed(), failure.retry_after, jitter)
+            {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => return Err(failure.error),
+            }
+        }
+    }
+
+    async fn attempt(&self, call: &ApiCall, source: &KeySource<'_>) -> Result<Value, Failure> {
+        let key = match source {
+            KeySource::Credentials => Some(self.inner.credentials.key(self).await?),
+            KeySource::Fixed(k) => Some((*k).clone()),
+            KeySource::Anonymous => None,
+        };
+        self.inner.limiter.acquire().await;
+        let _permit = self
+            .inner
+            .in_flight
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let timestamp = sign::format_timestamp(time::OffsetDateTime::now_utc());
+        let nonce = uuid::Uuid::new_v4().to_string();
+        let params = sign::signed_params(
+            call,
+            key.as_ref().map(AccessKey::signing_key),
+            "POST",
+            &timestamp,
+            &nonce,
+        );
+        let (query, body): (Vec<_>, Vec<_>) = params
+            .iter()
+            .partition(|(k, _)| QUERY_PARAMS.contains(&k.as_str()));
+        let mut url = self.endpoint_for(call.service);
+        url.query_pairs_mut().extend_pairs(query);
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(body)
+            .finish();
+        let response = self
+            .inner
+            .http
+            .post(url)
+            .timeout(self.inner.timeout)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("x-acs-action", &call.action)
+            .header("x-acs-version", call.service.version())
+            .body(body)
+            .send()
+            .await
+            .map_err(network_error)?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("x-acs-retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_millis);
+        let header_request_id = response
+            .headers()
+            .get("x-acs-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let text = response.text().await.map_err(network_error)?;
+        let json: Option<Value> = serde_json::from_str(&text).ok();
+        if (200..300).contains(&status) {
+            return json.ok_or_else(|| {
+                Failure::from(
+                    ApiError::local(
+                        ErrorKind::Transient,
+                        "InvalidResponse",
+                        format!("{} answered HTTP {status} without a JSON body", call.action),
+                    )
+                    .with_status(status),
+                )
+            });
+        }
+        let field = |names: &[&str]| {
+            json.as_ref().and_then(|j| {
+                names
+                    .iter()
+                    .find_map(|n| j.get(*n).and_then(Value::as_str))
+                    .map(str::to_string)
+            })
+        };
+        let request_id = field(&["RequestId", "requestId"]).or(header_request_id);
+        let mut error = match field(&["Code", "code"]) {
+            Some(code) => ApiError::new(code, field(&["Message", "message"]).unwrap_or_default()),
+            None => {
+                let kind = match status {
+                    429 => ErrorKind::Throttling,
+                    500..=599 => ErrorKind::Transient,
+                    401 | 403 => ErrorKind::Auth,
+                    _ => ErrorKind::Other,
+                };
+                let snippet: String = text.chars().take(200).collect();
+                ApiError::local(
+                    kind,
+                    &format!("HTTP{status}"),
+                    format!("{} answered HTTP {status}: {snippet}", call.action),
+                )
+            }
+        }
+        .with_status(status)
+        .with_request_id(request_id);
+        // A retry hint marks flow control whatever the code says.
+        if retry_after.is_some() && !error.kind.is_retryable() {
+            error.kind = ErrorKind::Throttling;
+        }
+        Err(Failure {
+            not_executed: error.kind == ErrorKind::Throttling,
+            error,
+            retry_after,
+        })
+    }
+}
+
+/// Parameters sent in the query string; everything else goes in the form body.
+const QUERY_PARAMS: &[&str] = &[
+    "Action",
+    "Version",
+    "Format",
+    "AccessKeyId",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "Timestamp",
+    "Signature",
+];
+
+enum KeySource<'a> {
+    Credentials,
+    Fixed(&'a AccessKey),
+    Anonymous,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_refused_unless_loopback() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://127.3.2.1/",
+            "http://[::1]:9000/",
+            "http://localhost:1234",
+            "https://ram.example.com/",
+        ] {
+            assert!(validate_endpoint(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.1:8080",
+            "http://ram.aliyuncs.com",
+            "http://localhost.evil.example",
+            "ftp://127.0.0.1/",
+            "not a url",
+        ] {
+            let e = validate_endpoint(bad).unwrap_err();
+            assert_eq!(e.code, "InvalidEndpoint", "{bad}");
+            assert_eq!(e.kind, ErrorKind::InvalidInput);
+        }
+    }
+
+    #[test]
+    fn proxy_settings_follow_the_usual_variables() {
+        let env: BTreeMap<String, String> = [
+            ("HTTPS_PROXY", "http://upper:1"),
+            ("https_proxy", "http://lower:1"),
+            ("ALL_PROXY", "http://all:1"),
+            ("NO_PROXY", "localhost,.internal"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let p = ProxyConfig::from_env(&env);
+        assert_eq!(p.https.as_deref(), Some("http://lower:1"));
+        assert_eq!(p.http.as_deref(), Some("http://all:1"));
+        assert_eq!(p.no_proxy.as_deref(), Some("localhost,.internal"));
+        assert_eq!(
+            ProxyConfig::from_env(&BTreeMap::new()),
+            ProxyConfig::default()
+        );
+    }
+
+    #[test]
+    fn endpoints_are_per_service_with_regional_sts_and_an_override() {
+        let creds = Credentials::from_key("id", "secret", None);
+        let c = Client::new(
+            ClientConfig {
+                region: Some("cn-shanghai".into()),
+                ..ClientConfig::default()
+            },
+            creds.clone(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.endpoint_for(Service::Ram).as_str(),
+            "https://ram.aliyuncs.com/"
+        );
+        assert_eq!(
+            c.endpoint_for(Service::Ims).as_str(),
+            "https://ims.aliyuncs.com/"
+        );
+        assert_eq!(
+            c.endpoint_for(Service::Sts).as_str(),
+            "https://sts.cn-shanghai.aliyuncs.com/"
+        );
+        assert_eq!(
+            c.endpoint_for(Service::ResourceManager).as_str(),
+            "https://resourcemanager.aliyuncs.com/"
+        );
+        let c = Client::new(
+            ClientConfig {
+                endpoint: Some("http://127.0.0.1:9/".into()),
+                ..ClientConfig::default()
+            },
+            creds.clone(),
+        )
+        .unwrap();
+        for s in [Service::Ram, Service::Sts] {
+            assert_eq!(c.endpoint_for(s).as_str(), "http://127.0.0.1:9/");
+        }
+        let e = Client::new(
+            ClientConfig {
+                endpoint: Some("http://192.168.1.1/".into()),
+                ..ClientConfig::default()
+            },
+            creds,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "InvalidEndpoint");
+    }
+
+    #[test]
+    fn user_agent_names_ramstate_and_its_version() {
+        assert_eq!(
+            USER_AGENT,
+            format!("ramstate/{}", env!("CARGO_PKG_VERSION"))
+        );
+    }
+}
