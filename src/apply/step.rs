@@ -47,10 +47,11 @@ pub async fn run(client: &Client, change: &Change, policy: &StepPolicy) -> StepR
         return delete_service_linked_role(client, &change.call, policy).await;
     }
     let removal = change.action.is_destroy();
+    let idempotent = !change.action.is_create();
     let mut wait = policy.conflict_backoff;
     let mut attempt = 0;
     loop {
-        let outcome = if removal {
+        let outcome = if idempotent {
             client.call(&change.call).await
         } else {
             // A create or update that timed out may have happened: never repeat it blindly.

@@ -45,7 +45,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
 
     let conn = Connection::open(global).await?;
     check_account(&desired, Some(&wanted), &conn.caller)?;
-    let kinds = desired.kinds();
+    let kinds = crate::plan::fetch_kinds(&desired.kinds());
     let inventory = conn.fetch(&kinds).await?;
 
     let plan = match saved_plan {
@@ -57,7 +57,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
                     conn.caller.account_id
                 ));
             }
-            if s.fingerprint != saved::fingerprint(&inventory) {
+            if s.plan.inventory_fingerprint.as_deref() != Some(crate::plan::fingerprint(&inventory).as_str()) {
                 return Err(miette!(
                     help = "make a new plan with `ramstate diff FILE --out PLAN` and review it",
                     "refusing to apply a stale plan: the account changed since the plan was made"

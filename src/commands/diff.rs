@@ -18,7 +18,7 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<Outcome> {
     let desired = crate::config::parse(&text, &args.file.display().to_string())?;
     let conn = Connection::open(global).await?;
     check_account(&desired, None, &conn.caller)?;
-    let inventory = conn.fetch(&desired.kinds()).await?;
+    let inventory = conn.fetch(&crate::plan::fetch_kinds(&desired.kinds())).await?;
     let plan = crate::plan::diff(&desired, &inventory, &conn.caller);
 
     let mut out = std::io::stdout().lock();
@@ -44,7 +44,6 @@ pub fn saved_plan(plan: &Plan, inventory: &Inventory, source: &str, text: String
     SavedPlan {
         ramstate_saved_plan: saved::SAVED_PLAN_FORMAT,
         account_id: inventory.account.id.clone(),
-        fingerprint: saved::fingerprint(inventory),
         desired_source: source.to_string(),
         desired_text: text,
         plan: plan.clone(),

@@ -101,7 +101,7 @@ async fn dispatch(cli: Cli) -> Result<Outcome> {
             Ok(Outcome::Clean)
         }
         Command::Schema => {
-            println!("{}", crate::config::schema_json());
+            println!("{}", crate::config::schema_text());
             Ok(Outcome::Clean)
         }
         Command::Inventory(args) => inventory(global, args.output).await,
