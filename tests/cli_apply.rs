@@ -202,7 +202,7 @@ fn ramstate_client(emu: &emulator::Emulator) -> ramstate::api::Client {
             endpoint: Some(emu.url().to_string()),
             ..ramstate::api::ClientConfig::default()
         },
-        ramstate::api::credentials::Credentials::access_key(key.id.clone(), key.secret.clone()),
+        ramstate::api::Credentials::from_key(key.id.clone(), key.secret.clone(), None),
     )
     .unwrap()
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use miette::{Context, IntoDiagnostic, Result};
 
 use crate::api::credentials::{self, CredentialSources, Credentials};
-use crate::api::{Client, ClientConfig, RetryPolicy};
+use crate::api::{Client, ClientConfig, ProxyConfig};
 use crate::cli::GlobalArgs;
 use crate::emulator::{self, Emulator, EmulatorConfig};
 use crate::model::{Caller, Inventory, Kind};
@@ -38,16 +38,19 @@ impl Connection {
                 let key = emu.root_key().clone();
                 (
                     Some(emu.url().to_string()),
-                    Credentials::access_key(key.id, key.secret),
+                    Credentials::from_key(key.id, key.secret, None),
                     Some(emu),
                 )
             }
             None => {
-                let sources = CredentialSources::from_process(
-                    global.access_key_id.clone(),
-                    global.access_key_secret.clone(),
-                    global.profile.clone(),
-                );
+                let sources = CredentialSources {
+                    access_key_id: global.access_key_id.clone(),
+                    access_key_secret: global.access_key_secret.clone(),
+                    profile: global.profile.clone(),
+                    env: std::env::vars().collect(),
+                    home: std::env::home_dir(),
+                    ..CredentialSources::default()
+                };
                 let creds = credentials::resolve(&sources).await?;
                 (global.endpoint.clone(), creds, None)
             }
@@ -59,7 +62,8 @@ impl Connection {
                 qps: global.qps,
                 max_in_flight: global.parallelism,
                 timeout: Duration::from_secs(global.timeout),
-                retry: RetryPolicy::default(),
+                proxy: ProxyConfig::from_env(&std::env::vars().collect()),
+                ..ClientConfig::default()
             },
             credentials,
         )?;
