@@ -494,6 +494,9 @@ async fn v3_signatures_are_verified() {
 
 // ------------------------------------------------------------------ RAM
 
+/// An action, its parameters, and the conflict it clears.
+type Step<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+
 #[tokio::test]
 async fn user_lifecycle_with_every_delete_conflict() {
     let emu = start(BASE).await;
@@ -612,7 +615,7 @@ async fn user_lifecycle_with_every_delete_conflict() {
         .err(409, "DeleteConflict.VirtualMFADevice.User");
 
     // Each dependent blocks DeleteUser until it is removed.
-    let steps: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+    let steps: Vec<Step> = vec![
         (
             "DetachPolicyFromUser",
             attach.to_vec(),
