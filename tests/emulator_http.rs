@@ -1893,7 +1893,7 @@ async fn the_request_log_records_calls_without_secrets_and_as_json_lines() {
     let log = emu.log();
     assert_eq!(log.len(), 3);
     assert_eq!(log[0].action, "CreateUser");
-    assert_eq!(log[0].service, Some(Service::Ram));
+    assert_eq!(log[0].service, Service::Ram);
     assert_eq!(
         log[0].params.get("UserName").map(String::as_str),
         Some("jo")
@@ -1964,4 +1964,186 @@ async fn the_snapshot_reflects_api_changes_in_the_seed_format() {
         .await
         .unwrap();
     assert_eq!(again.snapshot(), snap);
+}
+
+#[tokio::test]
+async fn policy_pages_span_system_and_custom_policies_without_repeats() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    for name in ["zeta", "alpha", "mid"] {
+        c.ram(
+            "CreatePolicy",
+            &[("PolicyName", name), ("PolicyDocument", DOC)],
+        )
+        .await
+        .ok();
+    }
+    let mut seen = vec![];
+    let mut marker = String::new();
+    loop {
+        let mut p = vec![("MaxItems", "4")];
+        if !marker.is_empty() {
+            p.push(("Marker", &marker));
+        }
+        let v = c.ram("ListPolicies", &p).await.ok();
+        for pol in v["Policies"]["Policy"].as_array().unwrap() {
+            seen.push(format!(
+                "{}/{}",
+                pol["PolicyType"].as_str().unwrap(),
+                pol["PolicyName"].as_str().unwrap()
+            ));
+        }
+        match v["Marker"].as_str() {
+            Some(m) => marker = m.to_string(),
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len());
+    assert!(
+        seen.contains(&"Custom/alpha".to_string())
+            && seen.contains(&"System/ReadOnlyAccess".to_string())
+    );
+    let all = c.ram("ListPolicies", &[("MaxItems", "1000")]).await.ok();
+    assert_eq!(
+        all["Policies"]["Policy"].as_array().unwrap().len(),
+        seen.len()
+    );
+}
+
+#[tokio::test]
+async fn assume_role_with_oidc_needs_no_signature_but_a_matching_token() {
+    use base64::Engine;
+    let emu = start(&format!(
+        "{BASE}oidc_providers:\n  - {{name: gh, issuer_url: 'https://token.example.com', client_ids: [sts.aliyuncs.com]}}\nroles:\n  - name: ci-deploy\n    assume_role_policy_document: '{{\"Statement\":[{{\"Action\":\"sts:AssumeRole\",\"Effect\":\"Allow\",\"Principal\":{{\"Federated\":[\"acs:ram::1234567890123456:oidc-provider/gh\"]}}}}],\"Version\":\"1\"}}'\n"
+    ))
+    .await;
+    let exp = time::OffsetDateTime::now_utc().unix_timestamp() + 600;
+    let token = |iss: &str, aud: &str| {
+        let claims = format!(
+            r#"{{"iss":"{iss}","aud":"{aud}","sub":"repo:acme/app","iat":{},"exp":{exp}}}"#,
+            exp - 600
+        );
+        format!(
+            "eyJhbGciOiJSUzI1NiJ9.{}.c2ln",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims)
+        )
+    };
+    let send = |tok: String| {
+        let url = emu.url().to_string();
+        async move {
+            let mut all = BTreeMap::new();
+            for (k, v) in [
+                ("Action", "AssumeRoleWithOIDC".to_string()),
+                ("Version", STS.to_string()),
+                ("Format", "JSON".to_string()),
+                ("Timestamp", now_stamp()),
+                ("SignatureNonce", uuid::Uuid::new_v4().to_string()),
+                (
+                    "OIDCProviderArn",
+                    "acs:ram::1234567890123456:oidc-provider/gh".to_string(),
+                ),
+                (
+                    "RoleArn",
+                    "acs:ram::1234567890123456:role/ci-deploy".to_string(),
+                ),
+                ("RoleSessionName", "gh-run-1".to_string()),
+                ("OIDCToken", tok),
+            ] {
+                all.insert(k.to_string(), v);
+            }
+            reply(
+                reqwest::Client::new()
+                    .post(format!("{url}?{}", query_string(&all)))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    send(token("https://evil.example.com", "sts.aliyuncs.com"))
+        .await
+        .err(401, "AuthenticationFail.OIDCToken.IssuerNotMatch");
+    send(token("https://token.example.com", "other"))
+        .await
+        .err(401, "AuthenticationFail.OIDCToken.AudienceNotMatch");
+    send("not-a-jwt".into())
+        .await
+        .err(401, "AuthenticationFail.OIDCToken.Invalid");
+    let v = send(token("https://token.example.com", "sts.aliyuncs.com"))
+        .await
+        .ok();
+    assert_eq!(v["OIDCTokenInfo"]["Subject"], "repo:acme/app");
+    let mut s = Client::new(
+        emu.url(),
+        v["Credentials"]["AccessKeyId"].as_str().unwrap(),
+        v["Credentials"]["AccessKeySecret"].as_str().unwrap(),
+    );
+    s.token = Some(
+        v["Credentials"]["SecurityToken"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+    let who = s.call(STS, "GetCallerIdentity", &[]).await.ok();
+    assert_eq!(
+        who["Arn"],
+        "acs:ram::1234567890123456:assumed-role/ci-deploy/gh-run-1"
+    );
+    let log = emu.log();
+    assert!(log.iter().all(|e| !e.params.contains_key("OIDCToken")));
+}
+
+#[tokio::test]
+async fn ims_shares_user_operations_by_logon_name() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    let upn = "lena@1234567890123456.onaliyun.com";
+    c.ims(
+        "CreateUser",
+        &[("UserPrincipalName", upn), ("DisplayName", "Lena")],
+    )
+    .await
+    .ok();
+    c.ims(
+        "CreateUser",
+        &[
+            ("UserPrincipalName", "x@other.onaliyun.com"),
+            ("DisplayName", "X"),
+        ],
+    )
+    .await
+    .err(400, "InvalidParameter.UserPrincipalName.Domain");
+    let k = c
+        .ims("CreateAccessKey", &[("UserPrincipalName", upn)])
+        .await
+        .ok();
+    let id = k["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string();
+    let keys = c
+        .ims("ListAccessKeys", &[("UserPrincipalName", upn)])
+        .await
+        .ok();
+    assert_eq!(
+        keys["AccessKeys"]["AccessKey"][0]["AccessKeyId"],
+        id.as_str()
+    );
+    let by_key = c.ims("GetUser", &[("UserAccessKeyId", &id)]).await.ok();
+    assert_eq!(by_key["User"]["UserPrincipalName"], upn);
+    c.ims(
+        "GetUser",
+        &[("UserPrincipalName", "ghost@1234567890123456.onaliyun.com")],
+    )
+    .await
+    .err(404, "EntityNotExist.User");
+    c.ims("DeleteUser", &[("UserPrincipalName", upn)])
+        .await
+        .err(409, "DeleteConflict.User.AccessKey");
+    let infos = c.ims("ListUserBasicInfos", &[]).await.ok();
+    assert_eq!(
+        infos["UserBasicInfos"]["UserBasicInfo"][0]["DisplayName"],
+        "Lena"
+    );
 }

@@ -101,7 +101,9 @@ pub struct LogEntry {
     /// RFC 3339 with milliseconds.
     pub time: String,
     pub seq: u64,
-    pub service: Option<Service>,
+    /// The service the call's Version names (RAM, the endpoint's default, when it
+    /// names none).
+    pub service: Service,
     pub action: String,
     /// Operation parameters only; secrets removed.
     pub params: BTreeMap<String, String>,
@@ -283,6 +285,236 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every action the emulator answers, by service.
+    const ACTIONS: &[(Service, &[&str])] = &[
+        (
+            Service::Ram,
+            &[
+                "CreateUser",
+                "GetUser",
+                "UpdateUser",
+                "DeleteUser",
+                "ListUsers",
+                "CreateAccessKey",
+                "ListAccessKeys",
+                "UpdateAccessKey",
+                "DeleteAccessKey",
+                "GetAccessKeyLastUsed",
+                "CreateLoginProfile",
+                "GetLoginProfile",
+                "UpdateLoginProfile",
+                "DeleteLoginProfile",
+                "CreateVirtualMFADevice",
+                "ListVirtualMFADevices",
+                "DeleteVirtualMFADevice",
+                "BindMFADevice",
+                "UnbindMFADevice",
+                "GetUserMFAInfo",
+                "CreateGroup",
+                "GetGroup",
+                "UpdateGroup",
+                "DeleteGroup",
+                "ListGroups",
+                "ListUsersForGroup",
+                "ListGroupsForUser",
+                "AddUserToGroup",
+                "RemoveUserFromGroup",
+                "CreateRole",
+                "GetRole",
+                "UpdateRole",
+                "DeleteRole",
+                "ListRoles",
+                "CreatePolicy",
+                "GetPolicy",
+                "UpdatePolicyDescription",
+                "DeletePolicy",
+                "ListPolicies",
+                "CreatePolicyVersion",
+                "GetPolicyVersion",
+                "ListPolicyVersions",
+                "DeletePolicyVersion",
+                "SetDefaultPolicyVersion",
+                "ListEntitiesForPolicy",
+                "ListPoliciesForUser",
+                "ListPoliciesForGroup",
+                "ListPoliciesForRole",
+                "AttachPolicyToUser",
+                "AttachPolicyToGroup",
+                "AttachPolicyToRole",
+                "DetachPolicyFromUser",
+                "DetachPolicyFromGroup",
+                "DetachPolicyFromRole",
+                "GetAccountAlias",
+                "SetAccountAlias",
+                "ClearAccountAlias",
+            ],
+        ),
+        (
+            Service::Ims,
+            &[
+                "CreateUser",
+                "GetUser",
+                "ListUsers",
+                "ListUserBasicInfos",
+                "DeleteUser",
+                "CreateSAMLProvider",
+                "GetSAMLProvider",
+                "UpdateSAMLProvider",
+                "DeleteSAMLProvider",
+                "ListSAMLProviders",
+                "CreateOIDCProvider",
+                "GetOIDCProvider",
+                "UpdateOIDCProvider",
+                "DeleteOIDCProvider",
+                "ListOIDCProviders",
+                "CreateVirtualMFADevice",
+                "ListVirtualMFADevices",
+                "DeleteVirtualMFADevice",
+                "BindMFADevice",
+                "UnbindMFADevice",
+                "GetUserMFAInfo",
+                "GetAccountMFAInfo",
+                "CreateApplication",
+                "GetApplication",
+                "UpdateApplication",
+                "DeleteApplication",
+                "ListApplications",
+                "GetDefaultDomain",
+                "SetDefaultDomain",
+                "GetAccountSummary",
+                "ListUsersInRecycleBin",
+                "GetUserInRecycleBin",
+                "RestoreUserFromRecycleBin",
+                "DeleteUserInRecycleBin",
+                "ListAccessKeysInRecycleBin",
+                "GetAccessKeyInfoInRecycleBin",
+                "RestoreAccessKeyFromRecycleBin",
+                "DeleteAccessKeyInRecycleBin",
+                "CreateAccessKey",
+                "ListAccessKeys",
+                "ListGroups",
+                "AddUserToGroup",
+            ],
+        ),
+        (
+            Service::Sts,
+            &["GetCallerIdentity", "AssumeRole", "AssumeRoleWithOIDC"],
+        ),
+        (
+            Service::ResourceManager,
+            &[
+                "DeleteServiceLinkedRole",
+                "GetServiceLinkedRoleDeletionStatus",
+            ],
+        ),
+    ];
+
+    const NAMES: &[&str] = &[
+        "UserName",
+        "GroupName",
+        "RoleName",
+        "PolicyName",
+        "PolicyType",
+        "PolicyDocument",
+        "VersionId",
+        "UserAccessKeyId",
+        "Status",
+        "MaxItems",
+        "Marker",
+        "SerialNumber",
+        "UserPrincipalName",
+        "UserId",
+        "RoleArn",
+        "RoleSessionName",
+        "DurationSeconds",
+        "DeletionTaskId",
+        "AppId",
+        "AppType",
+        "AppName",
+        "DisplayName",
+        "Tag",
+        "Filter",
+        "NewUserName",
+        "CascadingDelete",
+        "SetAsDefault",
+        "AssumeRolePolicyDocument",
+        "DefaultDomainName",
+        "AccountAlias",
+        "OIDCToken",
+        "OIDCProviderArn",
+        "IssuerUrl",
+        "AuthenticationCode1",
+        "AuthenticationCode2",
+        "Password",
+        "RotateStrategy",
+    ];
+
+    fn seeded() -> State {
+        let inv = parse_seed(
+            "account: {id: '1234567890123456'}\nusers: [{name: alice, access_keys: [{id: LTAIa, status: Active}], groups: [dev]}]\ngroups: [{name: dev}]\nroles: [{name: AliyunServiceRoleForECS}, {name: r}]\npolicies: [{name: p, versions: [{id: v1, is_default: true, document: '{}'}]}]",
+        )
+        .unwrap();
+        State::from_seed(&inv, 1, OffsetDateTime::now_utc()).unwrap()
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            Just("alice".to_string()),
+            Just("dev".to_string()),
+            Just("p".to_string()),
+            Just("Custom".to_string()),
+            Just("System".to_string()),
+            Just("v1".to_string()),
+            Just("LTAIa".to_string()),
+            Just("AliyunServiceRoleForECS".to_string()),
+            Just("acs:ram::1234567890123456:role/r".to_string()),
+            Just("{\"Statement\":[]}".to_string()),
+            Just("[{\"Key\":1}]".to_string()),
+            "[ -~]{0,40}",
+            "\\PC{0,20}",
+            "[0-9]{1,22}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn no_input_makes_the_emulator_panic(
+            calls in prop::collection::vec(
+                (0usize..4, 0usize..60, prop::collection::btree_map(prop::sample::select(NAMES), value(), 0..6)),
+                1..8,
+            ),
+            caller in 0usize..3,
+        ) {
+            let mut st = seeded();
+            let who = match caller {
+                0 => Identity::Account,
+                1 => Identity::User { name: "alice".into(), key_id: "LTAIa".into() },
+                _ => Identity::Anonymous,
+            };
+            for (svc, action, params) in calls {
+                let (service, actions) = ACTIONS[svc];
+                let action = actions[action % actions.len()];
+                let map = params.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                let out = dispatch(&mut st, &who, service, action, &Params::new(service, map), OffsetDateTime::now_utc());
+                if let Err(e) = out {
+                    prop_assert!((400..=503).contains(&e.status), "{e:?}");
+                    prop_assert!(!e.code.is_empty());
+                }
+            }
+            // Whatever happened, the state still prints as a valid seed.
+            let snap = st.snapshot();
+            prop_assert!(State::from_seed(&snap, 2, OffsetDateTime::now_utc()).is_ok());
         }
     }
 }

@@ -386,7 +386,7 @@ impl Shared {
                 now.millisecond()
             ),
             seq: self.seq.fetch_add(1, Ordering::SeqCst),
-            service: call.service(),
+            service: call.service().unwrap_or(Service::Ram),
             action: call.action.clone(),
             params,
             caller: call.key_id.clone(),

@@ -177,7 +177,7 @@ pub enum Identity {
 }
 
 /// The whole emulated account.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct State {
     pub account: Account,
     pub root: RootKey,
@@ -223,6 +223,21 @@ impl Prng {
     /// A number below `n` (`n` > 0).
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n
+    }
+}
+
+impl std::fmt::Debug for State {
+    /// Counts only: the state holds secrets (root key, access keys, sessions).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("account", &self.account)
+            .field("root_key_id", &self.root.id)
+            .field("users", &self.users.len())
+            .field("groups", &self.groups.len())
+            .field("roles", &self.roles.len())
+            .field("policies", &self.policies.len())
+            .field("sessions", &self.sessions.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -855,7 +870,7 @@ pub fn tags_json(tags: &crate::model::Tags) -> Value {
 
 /// One page of a sorted list: the items and, when more remain, the marker of the next page.
 pub fn paginate<T>(
-    items: Vec<(String, T)>,
+    mut items: Vec<(String, T)>,
     params: &Params,
     max_items: i64,
     default: i64,
@@ -873,6 +888,7 @@ pub fn paginate<T>(
                 })?,
         ),
     };
+    items.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = Vec::new();
     let mut next = None;
     for (key, item) in items {
