@@ -2147,3 +2147,224 @@ async fn ims_shares_user_operations_by_logon_name() {
         "Lena"
     );
 }
+
+#[tokio::test]
+async fn updates_and_the_remaining_lists_answer_over_http() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    c.ram("CreateUser", &[("UserName", "mia")]).await.ok();
+    c.ram(
+        "UpdateUser",
+        &[("UserName", "mia"), ("NewEmail", "not-an-email")],
+    )
+    .await
+    .err(400, "InvalidParameter.NewEmail.Format");
+    c.ram(
+        "UpdateUser",
+        &[("UserName", "mia"), ("NewMobilePhone", "12345")],
+    )
+    .await
+    .err(400, "InvalidParameter.NewMobilePhone.Format");
+    let u = c
+        .ram(
+            "UpdateUser",
+            &[
+                ("UserName", "mia"),
+                ("NewUserName", "mia.w"),
+                ("NewDisplayName", "Mia W"),
+                ("NewMobilePhone", "86-1380000****"),
+            ],
+        )
+        .await
+        .ok();
+    assert_eq!(u["User"]["UserName"], "mia.w");
+    c.ram("GetUser", &[("UserName", "mia")])
+        .await
+        .err(404, "EntityNotExist.User");
+    c.ram(
+        "UpdateLoginProfile",
+        &[("UserName", "mia.w"), ("PasswordResetRequired", "true")],
+    )
+    .await
+    .err(404, "EntityNotExist.User.LoginProfile");
+    c.ram(
+        "CreateLoginProfile",
+        &[("UserName", "mia.w"), ("Password", "short")],
+    )
+    .await
+    .err(400, "InvalidParameter.Password.TooWeak");
+    c.ram(
+        "CreateLoginProfile",
+        &[("UserName", "mia.w"), ("Password", "Longer-Passw0rd")],
+    )
+    .await
+    .ok();
+    c.ram(
+        "UpdateLoginProfile",
+        &[("UserName", "mia.w"), ("MFABindRequired", "True")],
+    )
+    .await
+    .ok();
+    let lp = c
+        .ram("GetLoginProfile", &[("UserName", "mia.w")])
+        .await
+        .ok();
+    assert_eq!(lp["LoginProfile"]["MFABindRequired"], true);
+    c.ram("GetUserMFAInfo", &[("UserName", "mia.w")])
+        .await
+        .err(404, "EntityNotExist.User.MFADevice");
+
+    c.ram(
+        "CreatePolicy",
+        &[
+            ("PolicyName", "audit"),
+            ("PolicyDocument", DOC),
+            ("Description", "old"),
+        ],
+    )
+    .await
+    .ok();
+    let p = c
+        .ram(
+            "UpdatePolicyDescription",
+            &[("PolicyName", "audit"), ("NewDescription", "new")],
+        )
+        .await
+        .ok();
+    assert_eq!(p["Policy"]["Description"], "new");
+    c.ram(
+        "CreatePolicyVersion",
+        &[("PolicyName", "audit"), ("PolicyDocument", DOC)],
+    )
+    .await
+    .ok();
+    c.ram(
+        "SetDefaultPolicyVersion",
+        &[("PolicyName", "audit"), ("VersionId", "v7")],
+    )
+    .await
+    .err(404, "EntityNotExist.Policy.Version");
+    c.ram(
+        "SetDefaultPolicyVersion",
+        &[("PolicyName", "audit"), ("VersionId", "v2")],
+    )
+    .await
+    .ok();
+    let v1 = c
+        .ram(
+            "GetPolicyVersion",
+            &[
+                ("PolicyName", "audit"),
+                ("PolicyType", "Custom"),
+                ("VersionId", "v1"),
+            ],
+        )
+        .await
+        .ok();
+    assert_eq!(v1["PolicyVersion"]["IsDefaultVersion"], false);
+    c.ram(
+        "DeletePolicyVersion",
+        &[("PolicyName", "audit"), ("VersionId", "v1")],
+    )
+    .await
+    .ok();
+    let sys = c
+        .ram(
+            "GetPolicyVersion",
+            &[
+                ("PolicyName", "AdministratorAccess"),
+                ("PolicyType", "System"),
+                ("VersionId", "v1"),
+            ],
+        )
+        .await
+        .ok();
+    assert!(
+        sys["PolicyVersion"]["PolicyDocument"]
+            .as_str()
+            .unwrap()
+            .contains("\"*\"")
+    );
+
+    c.ram("CreateGroup", &[("GroupName", "qa")]).await.ok();
+    c.ram(
+        "AttachPolicyToGroup",
+        &[
+            ("GroupName", "qa"),
+            ("PolicyName", "audit"),
+            ("PolicyType", "Custom"),
+        ],
+    )
+    .await
+    .ok();
+    c.ram(
+        "AttachPolicyToUser",
+        &[
+            ("UserName", "mia.w"),
+            ("PolicyName", "nope"),
+            ("PolicyType", "Custom"),
+        ],
+    )
+    .await
+    .err(404, "EntityNotExist.Policy");
+    c.ram(
+        "AttachPolicyToUser",
+        &[
+            ("UserName", "mia.w"),
+            ("PolicyName", "audit"),
+            ("PolicyType", "Custom"),
+        ],
+    )
+    .await
+    .ok();
+    let fu = c
+        .ram("ListPoliciesForUser", &[("UserName", "mia.w")])
+        .await
+        .ok();
+    assert_eq!(fu["Policies"]["Policy"][0]["DefaultVersion"], "v2");
+    let fg = c
+        .ram("ListPoliciesForGroup", &[("GroupName", "qa")])
+        .await
+        .ok();
+    assert!(fg["Policies"]["Policy"][0]["AttachDate"].is_string());
+    c.ram("ListPoliciesForGroup", &[("GroupName", "none")])
+        .await
+        .err(404, "EntityNotExist.Group");
+
+    let trust = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"RAM":["acs:ram::1234567890123456:root"]}}],"Version":"1"}"#;
+    c.ram(
+        "CreateRole",
+        &[
+            ("RoleName", "tagged"),
+            ("AssumeRolePolicyDocument", trust),
+            ("Tag", r#"[{"Key":"env","Value":"prod"}]"#),
+        ],
+    )
+    .await
+    .ok();
+    c.ram(
+        "CreateRole",
+        &[("RoleName", "plain"), ("AssumeRolePolicyDocument", trust)],
+    )
+    .await
+    .ok();
+    c.ram(
+        "CreateRole",
+        &[("RoleName", "plain"), ("AssumeRolePolicyDocument", trust)],
+    )
+    .await
+    .err(409, "EntityAlreadyExists.Role");
+    let roles = c.ram("ListRoles", &[]).await.ok();
+    assert_eq!(roles["Roles"]["Role"].as_array().unwrap().len(), 2);
+    let prod = c
+        .ram("ListRoles", &[("Tag", r#"[{"Key":"env","Value":"prod"}]"#)])
+        .await
+        .ok();
+    let prod = prod["Roles"]["Role"].as_array().unwrap();
+    assert_eq!(prod.len(), 1);
+    assert_eq!(prod[0]["Tags"]["Tag"][0]["TagKey"], "env");
+    assert_eq!(
+        c.ims("GetAccountMFAInfo", &[]).await.ok()["IsMFAEnable"],
+        false
+    );
+}

@@ -1992,6 +1992,113 @@ mod tests {
     }
 
     #[test]
+    fn account_quotas_are_enforced() {
+        let mut st = state();
+        for i in 0..quota::GROUPS {
+            call(&mut st, "CreateGroup", &[("GroupName", &format!("g{i}"))]).unwrap();
+        }
+        let e = call(&mut st, "CreateGroup", &[("GroupName", "one-more")]).unwrap_err();
+        assert_eq!((e.status, e.code.as_str()), (409, "LimitExceeded.Group"));
+        for i in 0..quota::POLICIES {
+            call(
+                &mut st,
+                "CreatePolicy",
+                &[("PolicyName", &format!("p{i}")), ("PolicyDocument", DOC)],
+            )
+            .unwrap();
+        }
+        let e = call(
+            &mut st,
+            "CreatePolicy",
+            &[("PolicyName", "one-more"), ("PolicyDocument", DOC)],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "LimitExceeded.Policy");
+        let trust = r#"{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":"1"}}]}"#;
+        for i in 0..quota::ROLES {
+            call(
+                &mut st,
+                "CreateRole",
+                &[
+                    ("RoleName", &format!("r{i}")),
+                    ("AssumeRolePolicyDocument", trust),
+                ],
+            )
+            .unwrap();
+        }
+        let e = call(
+            &mut st,
+            "CreateRole",
+            &[
+                ("RoleName", "one-more"),
+                ("AssumeRolePolicyDocument", trust),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "LimitExceeded.Role");
+        for i in 0..quota::USERS {
+            call(&mut st, "CreateUser", &[("UserName", &format!("u{i}"))]).unwrap();
+        }
+        let e = call(&mut st, "CreateUser", &[("UserName", "one-more")]).unwrap_err();
+        assert_eq!(e.code, "LimitExceeded.User");
+        for i in 0..quota::SYSTEM_POLICIES_PER_ENTITY {
+            let name = st.system.keys().nth(i).unwrap().clone();
+            call(
+                &mut st,
+                "AttachPolicyToRole",
+                &[
+                    ("RoleName", "r0"),
+                    ("PolicyName", &name),
+                    ("PolicyType", "System"),
+                ],
+            )
+            .unwrap();
+        }
+        let name = st
+            .system
+            .keys()
+            .nth(quota::SYSTEM_POLICIES_PER_ENTITY)
+            .unwrap()
+            .clone();
+        let e = call(
+            &mut st,
+            "AttachPolicyToRole",
+            &[
+                ("RoleName", "r0"),
+                ("PolicyName", &name),
+                ("PolicyType", "System"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "LimitExceeded.Role.Policy");
+    }
+
+    #[test]
+    fn mfa_device_names_are_unique_and_checked() {
+        let mut st = state();
+        call(
+            &mut st,
+            "CreateVirtualMFADevice",
+            &[("VirtualMFADeviceName", "dev1")],
+        )
+        .unwrap();
+        let e = call(
+            &mut st,
+            "CreateVirtualMFADevice",
+            &[("VirtualMFADeviceName", "dev1")],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "EntityAlreadyExists.VirtualMFADevice");
+        let e = call(
+            &mut st,
+            "CreateVirtualMFADevice",
+            &[("VirtualMFADeviceName", "dev 1")],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "InvalidParameter.VirtualMFADeviceName.InvalidChars");
+    }
+
+    #[test]
     fn totp_matches_the_rfc_vector() {
         // RFC 6238 appendix B, SHA-1, T = 59 s → step 1, 8 digits 94287082.
         assert_eq!(totp(b"12345678901234567890", 1), "287082");
