@@ -278,3 +278,55 @@ fn seeds_with_dangling_references_are_refused() {
     }
     assert!(emulator::parse_seed("account: {id: '1'}\nunknown_field: 1").is_err());
 }
+
+#[tokio::test]
+async fn a_large_account_answers_full_list_pages_quickly() {
+    let inv = emulator::generate(&GenerateParams {
+        users: 5000,
+        groups: 300,
+        roles: 1000,
+        policies: 1500,
+        seed: 7,
+    });
+    let emu = emulator::start(EmulatorConfig::new(inv)).await.unwrap();
+    let root = emu.root_key().clone();
+    let t = Instant::now();
+    let mut total = 0;
+    for (action, outer, inner) in [
+        ("ListUsers", "Users", "User"),
+        ("ListPolicies", "Policies", "Policy"),
+        ("ListRoles", "Roles", "Role"),
+    ] {
+        let mut marker = String::new();
+        loop {
+            let mut p = vec![("MaxItems", "1000")];
+            if !marker.is_empty() {
+                p.push(("Marker", marker.as_str()));
+            }
+            let (status, v) =
+                call(emu.url(), &root.id, &root.secret, "2015-05-01", action, &p).await;
+            assert_eq!(status, 200, "{v}");
+            total += v[outer][inner].as_array().unwrap().len();
+            match v["Marker"].as_str() {
+                Some(m) => marker = m.to_string(),
+                None => break,
+            }
+        }
+    }
+    let (_, system) = call(
+        emu.url(),
+        &root.id,
+        &root.secret,
+        "2015-05-01",
+        "ListPolicies",
+        &[("PolicyType", "System"), ("MaxItems", "1000")],
+    )
+    .await;
+    let system = system["Policies"]["Policy"].as_array().unwrap().len();
+    assert_eq!(total, 5000 + 1500 + 1000 + system);
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        t.elapsed()
+    );
+}

@@ -126,19 +126,19 @@ pub enum EmulatorError {
         help("fix the seed file; every group, policy and MFA device a user names must exist")
     )]
     Seed(String),
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     #[diagnostic(code(ramstate::emulator::read))]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    #[error("cannot listen on 127.0.0.1:{port}")]
     #[diagnostic(
         code(ramstate::emulator::bind),
         help("choose another --port, or 0 to let the system pick one")
     )]
     Bind { port: u16, source: std::io::Error },
-    #[error("cannot open the request log {path}: {source}")]
+    #[error("cannot open the request log {path}")]
     #[diagnostic(code(ramstate::emulator::log))]
     Log {
         path: PathBuf,

@@ -398,12 +398,9 @@ fn delete_user(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
 }
 
 fn list_users(st: &State, p: &Params) -> R {
-    let items: Vec<(String, Value)> = st
-        .users
-        .iter()
-        .map(|(k, u)| (k.clone(), user_json(st, u, false)))
-        .collect();
+    let items = st.users.iter().map(|(k, u)| (k.clone(), u)).collect();
     let (page, marker) = paginate(items, p, 1000, 100)?;
+    let page = page.into_iter().map(|u| user_json(st, u, false)).collect();
     Ok(page_json("Users", "User", page, marker))
 }
 
@@ -1306,9 +1303,10 @@ fn list_roles(st: &State, p: &Params) -> R {
         .roles
         .iter()
         .filter(|(_, r)| filter.iter().all(|(k, v)| r.role.tags.get(k) == Some(v)))
-        .map(|(k, r)| (k.clone(), role_json(st, r, false)))
+        .map(|(k, r)| (k.clone(), r))
         .collect();
     let (page, marker) = paginate(items, p, 1000, 100)?;
+    let page = page.into_iter().map(|r| role_json(st, r, false)).collect();
     Ok(page_json("Roles", "Role", page, marker))
 }
 
@@ -1410,7 +1408,7 @@ fn create_policy(st: &mut State, p: &Params, t: &str) -> R {
 
 fn get_policy(st: &State, p: &Params) -> R {
     let r = policy_ref(st, p)?;
-    let mut policy = st.policy_json(&r);
+    let mut policy = st.policy_json(&r, st.attachment_count(&r));
     policy["PolicyDocument"] = json!("N/A");
     policy.as_object_mut().map(|o| o.remove("Tags"));
     let default = match r.policy_type {
@@ -1434,7 +1432,7 @@ fn update_policy_description(st: &mut State, p: &Params, t: &str) -> R {
     let rec = st.policies.get_mut(name).expect("checked");
     rec.policy.description = p.get("NewDescription").map(str::to_string);
     rec.update_date = t.to_string();
-    let mut v = st.policy_json(&PolicyRef::custom(name));
+    let mut v = st.policy_json(&PolicyRef::custom(name), 0);
     if let Some(o) = v.as_object_mut() {
         o.remove("AttachmentCount");
         o.remove("Tags");
@@ -1482,22 +1480,25 @@ fn list_policies(st: &State, p: &Params) -> R {
         Some(_) => Some(policy_type(p)?),
     };
     let tags = read_tags(p)?;
-    let mut items: Vec<(String, Value)> = vec![];
+    let mut items: Vec<(String, PolicyRef)> = vec![];
     if filter != Some(PolicyType::Custom) && tags.is_empty() {
         for name in st.system.keys() {
-            let r = PolicyRef::system(name.clone());
-            items.push((format!("System/{name}"), st.policy_json(&r)));
+            items.push((format!("System/{name}"), PolicyRef::system(name.clone())));
         }
     }
     if filter != Some(PolicyType::System) {
         for (name, rec) in &st.policies {
             if tags.iter().all(|(k, v)| rec.policy.tags.get(k) == Some(v)) {
-                let r = PolicyRef::custom(name.clone());
-                items.push((format!("Custom/{name}"), st.policy_json(&r)));
+                items.push((format!("Custom/{name}"), PolicyRef::custom(name.clone())));
             }
         }
     }
     let (page, marker) = paginate(items, p, 1000, 100)?;
+    let counts = st.attachment_counts();
+    let page = page
+        .iter()
+        .map(|r| st.policy_json(r, counts.get(r).copied().unwrap_or(0)))
+        .collect();
     Ok(page_json("Policies", "Policy", page, marker))
 }
 
@@ -1693,7 +1694,7 @@ fn list_policies_for(st: &State, kind: Principal, p: &Params) -> R {
         .attached(kind, name)
         .into_iter()
         .map(|(r, date)| {
-            let full = st.policy_json(&r);
+            let full = st.policy_json(&r, 0);
             json!({
                 "PolicyName": r.name,
                 "PolicyType": r.policy_type.to_string(),

@@ -712,11 +712,21 @@ impl State {
     }
 
     pub fn attached(&self, kind: Principal, name: &str) -> Vec<(PolicyRef, String)> {
+        let first = (kind, name.to_string(), PolicyRef::system(String::new()));
         self.attachments
-            .iter()
-            .filter(|((k, n, _), _)| *k == kind && n == name)
+            .range(first..)
+            .take_while(|((k, n, _), _)| *k == kind && n == name)
             .map(|((_, _, p), d)| (p.clone(), d.clone()))
             .collect()
+    }
+
+    /// How many principals each policy is attached to, in one pass.
+    pub fn attachment_counts(&self) -> BTreeMap<PolicyRef, usize> {
+        let mut counts = BTreeMap::new();
+        for (_, _, p) in self.attachments.keys() {
+            *counts.entry(p.clone()).or_insert(0) += 1;
+        }
+        counts
     }
 
     pub fn policies_of(&self, kind: Principal, name: &str) -> Vec<PolicyRef> {
@@ -815,8 +825,9 @@ impl State {
         }
     }
 
-    /// The summary policy fields of `p` (ListPolicies item shape).
-    pub fn policy_json(&self, p: &PolicyRef) -> Value {
+    /// The summary policy fields of `p` (ListPolicies item shape), given how many
+    /// principals it is attached to.
+    pub fn policy_json(&self, p: &PolicyRef, count: usize) -> Value {
         match p.policy_type {
             PolicyType::System => {
                 let s = &self.system[&p.name];
@@ -825,7 +836,7 @@ impl State {
                     "PolicyType": "System",
                     "Description": s.description,
                     "DefaultVersion": "v1",
-                    "AttachmentCount": self.attachment_count(p),
+                    "AttachmentCount": count,
                     "CreateDate": s.create_date,
                     "UpdateDate": s.create_date,
                 })
@@ -837,7 +848,7 @@ impl State {
                     "PolicyType": "Custom",
                     "Description": r.policy.description.clone().unwrap_or_default(),
                     "DefaultVersion": r.policy.default_version().map(|v| v.id.clone()).unwrap_or_default(),
-                    "AttachmentCount": self.attachment_count(p),
+                    "AttachmentCount": count,
                     "CreateDate": r.policy.create_date.clone().unwrap_or_default(),
                     "UpdateDate": r.update_date,
                     "Tags": tags_json(&r.policy.tags),
