@@ -961,11 +961,9 @@ async fn roles_refuse_service_linked_deletion_and_attached_policies() {
     ))
     .await;
     let c = Client::root(&emu);
-    let r = c
-        .ram("DeleteRole", &[("RoleName", "AliyunServiceRoleForECS")])
-        .await;
-    assert_eq!(r.status, 400);
-    assert_eq!(r.code(), "DeleteConflict.Role.ServiceLinkedRole");
+    c.ram("DeleteRole", &[("RoleName", "AliyunServiceRoleForECS")])
+        .await
+        .err(409, "DeleteConflict.Role.ServiceLinkedRole");
     c.ram(
         "CreateRole",
         &[("RoleName", "bad_name"), ("AssumeRolePolicyDocument", "{}")],

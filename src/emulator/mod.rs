@@ -38,7 +38,7 @@ use crate::cli::FaultArgs;
 use crate::model::{Inventory, RootKey, Service};
 
 /// How to start an emulator.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EmulatorConfig {
     pub seed: Inventory,
     pub faults: Faults,
@@ -46,6 +46,19 @@ pub struct EmulatorConfig {
     pub log_file: Option<PathBuf>,
     /// Port on 127.0.0.1; 0 lets the OS choose.
     pub port: u16,
+}
+
+impl std::fmt::Debug for EmulatorConfig {
+    /// The seed holds secrets; only its account and size are shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("account", &self.seed.account.id)
+            .field("users", &self.seed.users.len())
+            .field("faults", &self.faults)
+            .field("log_file", &self.log_file)
+            .field("port", &self.port)
+            .finish()
+    }
 }
 
 impl EmulatorConfig {

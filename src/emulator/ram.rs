@@ -1280,7 +1280,7 @@ fn delete_role(st: &mut State, p: &Params) -> R {
     let name = p.required("RoleName")?;
     let rec = st.role(name)?;
     if rec.role.is_service_linked() {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::conflict(
             "DeleteConflict.Role.ServiceLinkedRole",
             format!(
                 "The role {name} is a service-linked role; delete it with ResourceManager DeleteServiceLinkedRole."
