@@ -2366,3 +2366,32 @@ async fn updates_and_the_remaining_lists_answer_over_http() {
         false
     );
 }
+
+#[tokio::test]
+async fn concurrent_calls_are_served_together_and_the_log_shows_the_peak() {
+    let emu = start(BASE).await;
+    emu.set_faults(Faults {
+        latency: Duration::from_millis(150),
+        ..Faults::default()
+    });
+    let c = Client::root(&emu);
+    let calls = (0..6).map(|i| {
+        let c = c.clone();
+        async move {
+            c.ram("CreateUser", &[("UserName", &format!("par-{i}"))])
+                .await
+                .ok();
+        }
+    });
+    let t = std::time::Instant::now();
+    futures::future::join_all(calls).await;
+    assert!(
+        t.elapsed() < Duration::from_millis(800),
+        "calls were serialised: {:?}",
+        t.elapsed()
+    );
+    let log = emu.log();
+    assert_eq!(log.len(), 6);
+    assert_eq!(emulator::peak_concurrency(&log), 6);
+    assert_eq!(emu.snapshot().users.len(), 6);
+}

@@ -130,6 +130,22 @@ pub struct LogEntry {
     pub finished_ms: u64,
 }
 
+/// The largest number of calls in flight at once, from their start and finish times.
+pub fn peak_concurrency(log: &[LogEntry]) -> usize {
+    let mut edges: Vec<(u64, i32)> = log
+        .iter()
+        .flat_map(|e| [(e.started_ms, 1), (e.finished_ms, -1)])
+        .collect();
+    // A call finishing at the same millisecond another starts does not overlap it.
+    edges.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    let (mut now, mut peak) = (0i32, 0i32);
+    for (_, d) in edges {
+        now += d;
+        peak = peak.max(now);
+    }
+    peak as usize
+}
+
 /// Why an emulator could not start or a seed could not be read.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum EmulatorError {
@@ -470,6 +486,34 @@ mod tests {
         "Password",
         "RotateStrategy",
     ];
+
+    fn entry(started_ms: u64, finished_ms: u64) -> LogEntry {
+        LogEntry {
+            time: String::new(),
+            seq: 0,
+            service: Service::Ram,
+            action: "ListUsers".into(),
+            params: BTreeMap::new(),
+            caller: String::new(),
+            status: 200,
+            code: None,
+            started_ms,
+            finished_ms,
+        }
+    }
+
+    #[test]
+    fn peak_concurrency_counts_overlapping_calls_only() {
+        assert_eq!(peak_concurrency(&[]), 0);
+        assert_eq!(
+            peak_concurrency(&[entry(0, 5), entry(5, 9), entry(9, 12)]),
+            1
+        );
+        assert_eq!(
+            peak_concurrency(&[entry(0, 10), entry(2, 4), entry(3, 12), entry(11, 13)]),
+            3
+        );
+    }
 
     fn seeded() -> State {
         let inv = parse_seed(

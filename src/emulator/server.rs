@@ -30,6 +30,8 @@ use crate::model::{Inventory, KeyStatus, Service};
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 10 << 20;
+/// How long a request body may take to arrive.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Allowed clock skew and nonce memory.
 const SKEW: time::Duration = time::Duration::minutes(15);
 
@@ -262,13 +264,14 @@ impl Shared {
     async fn handle(&self, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
         let started = self.elapsed_ms();
         let (parts, body) = req.into_parts();
-        let body = match Limited::new(body, MAX_BODY).collect().await {
-            Ok(b) => b.to_bytes(),
-            Err(_) => {
+        let read = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY).collect());
+        let body = match read.await {
+            Ok(Ok(b)) => b.to_bytes(),
+            _ => {
                 let call = Call::parse(&parts, Bytes::new());
                 let e = ApiError::bad_request(
                     "InvalidParameter",
-                    "The request body is unreadable or larger than 10 MB.",
+                    "The request body is unreadable, larger than 10 MB or too slow to arrive.",
                 );
                 return Ok(self.answer(&call, Err(e), None, started));
             }
