@@ -2395,3 +2395,80 @@ async fn concurrent_calls_are_served_together_and_the_log_shows_the_peak() {
     assert_eq!(emulator::peak_concurrency(&log), 6);
     assert_eq!(emu.snapshot().users.len(), 6);
 }
+
+#[tokio::test]
+async fn tags_on_roles_policies_and_users_round_trip_over_http() {
+    let emu = start(&format!(
+        "{BASE}users: [{{name: nora, id: '200000000000042'}}]\nroles: [{{name: app}}]\npolicies: [{{name: pol, versions: [{{id: v1, is_default: true, document: '{{}}'}}]}}]\n"
+    ))
+    .await;
+    let c = Client::root(&emu);
+    for kind in ["role", "policy"] {
+        let name = if kind == "role" { "app" } else { "pol" };
+        c.ram(
+            "TagResources",
+            &[
+                ("ResourceType", kind),
+                ("ResourceNames", &format!(r#"["{name}"]"#)),
+                ("Tag", r#"[{"Key":"owner","Value":"team-a"}]"#),
+            ],
+        )
+        .await
+        .ok();
+        let list = c
+            .ram("ListTagResources", &[("ResourceType", kind)])
+            .await
+            .ok();
+        assert_eq!(list["TagResources"][0]["TagValue"], "team-a");
+    }
+    c.ram(
+        "TagResources",
+        &[("ResourceType", "group"), ("ResourceNames", r#"["x"]"#)],
+    )
+    .await
+    .err(400, "InvalidParameter.ResourceType");
+    c.ims(
+        "TagResources",
+        &[
+            ("ResourceType", "user"),
+            (
+                "ResourcePrincipalName.1",
+                "nora@1234567890123456.onaliyun.com",
+            ),
+            ("Tag.1.Key", "cost-center"),
+            ("Tag.1.Value", "42"),
+        ],
+    )
+    .await
+    .ok();
+    let users = c.ims("ListUsers", &[]).await.ok();
+    assert_eq!(
+        users["Users"]["User"][0]["Tags"]["Tag"][0]["TagKey"],
+        "cost-center"
+    );
+    let listed = c
+        .ims(
+            "ListTagResources",
+            &[("ResourceType", "user"), ("Tag.1.Key", "cost-center")],
+        )
+        .await
+        .ok();
+    assert_eq!(
+        listed["TagResources"]["TagResource"][0]["ResourceId"],
+        "200000000000042"
+    );
+    c.ims(
+        "UntagResources",
+        &[
+            ("ResourceType", "user"),
+            ("ResourceId.1", "200000000000042"),
+            ("TagKey.1", "cost-center"),
+        ],
+    )
+    .await
+    .ok();
+    let snap = emu.snapshot();
+    assert!(snap.users[0].tags.is_empty());
+    assert_eq!(snap.roles[0].tags["owner"], "team-a");
+    assert_eq!(snap.policies[0].tags["owner"], "team-a");
+}

@@ -122,7 +122,7 @@ pub fn handle(
             }
             out
         }
-        _ => return None,
+        _ => return super::tags::handle_ims(st, action, p),
     })
 }
 

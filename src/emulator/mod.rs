@@ -19,6 +19,7 @@ pub mod sign;
 mod state;
 mod sts;
 mod system_policies;
+mod tags;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -103,7 +103,7 @@ pub fn handle(
             st.account.alias = None;
             Ok(json!({}))
         }
-        _ => return None,
+        _ => return super::tags::handle_ram(st, action, p),
     })
 }
 
