@@ -504,6 +504,27 @@ mod tests {
     }
 
     #[test]
+    fn fault_flags_become_faults() {
+        let args = FaultArgs {
+            latency_ms: 5,
+            jitter_ms: 7,
+            qps_limit: 20.0,
+            qps_per_action: true,
+            error_rate: 1.5,
+            drop_rate: 0.25,
+            consistency_delay_ms: 900,
+            fault_seed: 4,
+        };
+        let f = Faults::from(&args);
+        assert_eq!(f.latency, Duration::from_millis(5));
+        assert_eq!(f.jitter, Duration::from_millis(7));
+        assert_eq!(f.error_rate, 1.0);
+        assert_eq!(f.consistency_delay, Duration::from_millis(900));
+        assert!(f.qps_per_action && f.seed == 4 && f.drop_rate == 0.25);
+        assert_eq!(Faults::from(&FaultArgs::default()), Faults::default());
+    }
+
+    #[test]
     fn peak_concurrency_counts_overlapping_calls_only() {
         assert_eq!(peak_concurrency(&[]), 0);
         assert_eq!(

@@ -336,6 +336,7 @@ impl Shared {
             ));
         }
         let now = OffsetDateTime::now_utc();
+        let delay = lock(&self.faults).faults.consistency_delay;
         let mut core = lock(&self.core);
         let who = authenticate(&mut core, call, service, now)?;
         if let Identity::User { name, key_id } = &who
@@ -345,7 +346,6 @@ impl Shared {
             k.last_used_date = Some(timestamp(now));
         }
         let params = Params::new(service, call.op_params());
-        let delay = lock(&self.faults).faults.consistency_delay;
         if delay.is_zero() {
             return dispatch(&mut core.state, &who, service, &call.action, &params, now);
         }
