@@ -148,7 +148,7 @@ fn check_phone(param: &str, v: Option<&str>) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub fn user_json(st: &State, u: &UserRec, detail: bool) -> Value {
+fn user_json(u: &UserRec, detail: bool) -> Value {
     let x = &u.user;
     let mut v = json!({
         "UserId": x.id,
@@ -166,7 +166,6 @@ pub fn user_json(st: &State, u: &UserRec, detail: bool) -> Value {
         }
         v["Tags"] = tags_json(&x.tags);
     }
-    let _ = st;
     v
 }
 
@@ -225,7 +224,7 @@ fn create_user(st: &mut State, p: &Params, t: &str) -> R {
     check_email("Email", p.get("Email"))?;
     check_phone("MobilePhone", p.get("MobilePhone"))?;
     new_user(st, user_proto(name, p, Tags::new()), t)?;
-    let mut v = user_json(st, &st.users[name], false);
+    let mut v = user_json(&st.users[name], false);
     v.as_object_mut().map(|o| o.remove("UpdateDate"));
     Ok(json!({ "User": v }))
 }
@@ -233,7 +232,7 @@ fn create_user(st: &mut State, p: &Params, t: &str) -> R {
 fn get_user(st: &State, p: &Params) -> R {
     let name = p.required("UserName")?;
     let u = st.user(name)?;
-    let mut v = user_json(st, u, true);
+    let mut v = user_json(u, true);
     v.as_object_mut().map(|o| o.remove("Tags"));
     Ok(json!({ "User": v }))
 }
@@ -278,7 +277,7 @@ fn update_user(st: &mut State, p: &Params, t: &str) -> R {
         rec.user.comments = Some(v.into());
     }
     rec.update_date = t.to_string();
-    let v = user_json(st, &st.users[&current], false);
+    let v = user_json(&st.users[&current], false);
     Ok(json!({ "User": v }))
 }
 
@@ -400,7 +399,7 @@ fn delete_user(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
 fn list_users(st: &State, p: &Params) -> R {
     let items = st.users.iter().map(|(k, u)| (k.clone(), u)).collect();
     let (page, marker) = paginate(items, p, 1000, 100)?;
-    let page = page.into_iter().map(|u| user_json(st, u, false)).collect();
+    let page = page.into_iter().map(|u| user_json(u, false)).collect();
     Ok(page_json("Users", "User", page, marker))
 }
 
