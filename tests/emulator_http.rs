@@ -2472,3 +2472,63 @@ async fn tags_on_roles_policies_and_users_round_trip_over_http() {
     assert_eq!(snap.roles[0].tags["owner"], "team-a");
     assert_eq!(snap.policies[0].tags["owner"], "team-a");
 }
+
+#[tokio::test]
+async fn malformed_values_are_invalid_parameters() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    c.ram(
+        "CreatePolicy",
+        &[("PolicyName", "p"), ("PolicyDocument", DOC)],
+    )
+    .await
+    .ok();
+    c.ram(
+        "DeletePolicy",
+        &[("PolicyName", "p"), ("CascadingDelete", "yes")],
+    )
+    .await
+    .err(400, "InvalidParameter.CascadingDelete");
+    c.ram("ListUsers", &[("MaxItems", "ten")])
+        .await
+        .err(400, "InvalidParameter.MaxItems");
+    c.ram("CreateUser", &[("UserName", "u"), ("Email", "nope")])
+        .await
+        .err(400, "InvalidParameter.Email.Format");
+    c.ram(
+        "CreateUser",
+        &[("UserName", "u"), ("Comments", &"c".repeat(129))],
+    )
+    .await
+    .err(400, "InvalidParameter.Comments.Length");
+    c.ram("CreateAccessKey", &[("UserName", "nobody")])
+        .await
+        .err(404, "EntityNotExist.User");
+    c.ram("CreateUser", &[("UserName", "u")]).await.ok();
+    c.ram(
+        "UpdateAccessKey",
+        &[
+            ("UserName", "u"),
+            ("UserAccessKeyId", "LTAIx"),
+            ("Status", "Paused"),
+        ],
+    )
+    .await
+    .err(400, "InvalidParameter.Status");
+    c.ram(
+        "CreatePolicyVersion",
+        &[
+            ("PolicyName", "p"),
+            ("PolicyDocument", DOC),
+            ("RotateStrategy", "Sometimes"),
+        ],
+    )
+    .await
+    .err(400, "InvalidParameter.RotateStrategy");
+    let all = c.signed("POST", RAM, "ListUsers", &[], |m| {
+        m.insert("Format".into(), "YAML".into());
+    });
+    c.send_query("POST", &all)
+        .await
+        .err(400, "InvalidParameter.Format");
+}

@@ -283,6 +283,10 @@ fn update_user(st: &mut State, p: &Params, t: &str) -> R {
 
 /// Deletes a user: 409 while anything hangs off it (`conflict` mode), or moves it
 /// and its keys to the recycle bin (`recycle_bin` mode).
+///
+/// The documentation does not say which conflict wins when several apply; the
+/// emulator reports them in this order: attached policies, group memberships,
+/// access keys, login profile, MFA device.
 pub fn remove_user(st: &mut State, name: &str, now: OffsetDateTime) -> Result<(), ApiError> {
     let rec = st.user(name)?.clone();
     if st.delete_user == DeleteUserMode::Conflict {
