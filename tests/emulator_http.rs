@@ -2532,3 +2532,65 @@ async fn malformed_values_are_invalid_parameters() {
         .await
         .err(400, "InvalidParameter.Format");
 }
+
+#[tokio::test]
+async fn assume_role_with_saml_trades_an_assertion_for_credentials() {
+    use base64::Engine;
+    let emu = start(&format!(
+        "{BASE}saml_providers: [{{name: corp}}]\nroles:\n  - name: sso\n    assume_role_policy_document: '{{\"Statement\":[{{\"Action\":\"sts:AssumeRole\",\"Effect\":\"Allow\",\"Principal\":{{\"Federated\":[\"acs:ram::1234567890123456:saml-provider/corp\"]}}}}],\"Version\":\"1\"}}'\n"
+    ))
+    .await;
+    let assertion = |session: &str| {
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            r#"<samlp:Response><saml:Issuer>https://idp.example.com</saml:Issuer><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">pat</saml:NameID></saml:Subject><saml:Attribute Name="https://www.aliyun.com/SAML-Role/Attributes/RoleSessionName"><saml:AttributeValue>{session}</saml:AttributeValue></saml:Attribute></samlp:Response>"#
+        ))
+    };
+    let send = |provider: &'static str, a: String| {
+        let url = emu.url().to_string();
+        async move {
+            let mut all = BTreeMap::new();
+            for (k, v) in [
+                ("Action", "AssumeRoleWithSAML".to_string()),
+                ("Version", STS.to_string()),
+                ("Format", "JSON".to_string()),
+                ("Timestamp", now_stamp()),
+                ("SignatureNonce", uuid::Uuid::new_v4().to_string()),
+                (
+                    "SAMLProviderArn",
+                    format!("acs:ram::1234567890123456:saml-provider/{provider}"),
+                ),
+                ("RoleArn", "acs:ram::1234567890123456:role/sso".to_string()),
+                ("SAMLAssertion", a),
+            ] {
+                all.insert(k.to_string(), v);
+            }
+            reply(
+                reqwest::Client::new()
+                    .post(&url)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(query_string(&all))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    send("other", assertion("pat"))
+        .await
+        .err(404, "EntityNotExist.SAMLProvider");
+    send("corp", "bm90IHhtbA==".into())
+        .await
+        .err(400, "InvalidParameter.SAMLAssertion");
+    send("corp", assertion("x"))
+        .await
+        .err(400, "InvalidParameter.RoleSessionName");
+    let v = send("corp", assertion("pat")).await.ok();
+    assert_eq!(v["SAMLAssertionInfo"]["SubjectType"], "persistent");
+    assert!(
+        v["Credentials"]["AccessKeyId"]
+            .as_str()
+            .unwrap()
+            .starts_with("STS.")
+    );
+}

@@ -437,7 +437,12 @@ mod tests {
         ),
         (
             Service::Sts,
-            &["GetCallerIdentity", "AssumeRole", "AssumeRoleWithOIDC"],
+            &[
+                "GetCallerIdentity",
+                "AssumeRole",
+                "AssumeRoleWithOIDC",
+                "AssumeRoleWithSAML",
+            ],
         ),
         (
             Service::ResourceManager,

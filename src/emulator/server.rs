@@ -589,7 +589,10 @@ fn authenticate(
         return authenticate_v3(core, call, header, now);
     }
     let anonymous = service == Service::Sts
-        && call.action == "AssumeRoleWithOIDC"
+        && matches!(
+            call.action.as_str(),
+            "AssumeRoleWithOIDC" | "AssumeRoleWithSAML"
+        )
         && !call.all.contains_key("AccessKeyId")
         && !call.all.contains_key("Signature");
     if anonymous {
