@@ -34,17 +34,17 @@ fn sources(pairs: &[(&str, &str)]) -> CredentialSources {
 }
 
 fn client(mock: &Mock, creds: Credentials) -> Client {
-    Client::new(
+    Client::with_proxy(
         ClientConfig {
             endpoint: Some(mock.url.clone()),
             qps: 0.0,
             max_in_flight: 4,
             timeout: Duration::from_secs(10),
             retry: RetryPolicy::none(),
-            proxy: ProxyConfig::default(),
             region: None,
         },
         creds,
+        ProxyConfig::default(),
     )
     .unwrap()
 }

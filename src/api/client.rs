@@ -72,7 +72,6 @@ pub struct ClientConfig {
     /// Timeout of one HTTP exchange.
     pub timeout: Duration,
     pub retry: RetryPolicy,
-    pub proxy: ProxyConfig,
 }
 
 impl Default for ClientConfig {
@@ -84,7 +83,6 @@ impl Default for ClientConfig {
             max_in_flight: 10,
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
-            proxy: ProxyConfig::default(),
         }
     }
 }
@@ -233,7 +231,19 @@ fn network_error(e: reqwest::Error) -> Failure {
 }
 
 impl Client {
+    /// A client whose proxy settings come from the process environment
+    /// (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, in either case).
     pub fn new(config: ClientConfig, credentials: Credentials) -> Result<Client, ApiError> {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        Client::with_proxy(config, credentials, ProxyConfig::from_env(&env))
+    }
+
+    /// A client with explicit proxy settings (`ProxyConfig::default()` = direct).
+    pub fn with_proxy(
+        config: ClientConfig,
+        credentials: Credentials,
+        proxy: ProxyConfig,
+    ) -> Result<Client, ApiError> {
         let endpoint = config
             .endpoint
             .as_deref()
@@ -245,8 +255,7 @@ impl Client {
             .user_agent(USER_AGENT)
             .no_proxy()
             .pool_idle_timeout(Duration::from_secs(60));
-        let no_proxy = config
-            .proxy
+        let no_proxy = proxy
             .no_proxy
             .as_deref()
             .and_then(reqwest::NoProxy::from_string);
@@ -257,14 +266,14 @@ impl Client {
                 format!("proxy setting rejected: {}", e.without_url()),
             )
         };
-        if let Some(p) = &config.proxy.https {
+        if let Some(p) = &proxy.https {
             builder = builder.proxy(
                 reqwest::Proxy::https(p.as_str())
                     .map_err(bad_proxy)?
                     .no_proxy(no_proxy.clone()),
             );
         }
-        if let Some(p) = &config.proxy.http {
+        if let Some(p) = &proxy.http {
             builder = builder.proxy(
                 reqwest::Proxy::http(p.as_str())
                     .map_err(bad_proxy)?
@@ -452,13 +461,15 @@ impl Client {
             KeySource::Fixed(k) => Some((*k).clone()),
             KeySource::Anonymous => None,
         };
-        self.inner.limiter.acquire().await;
+        // The permit first: a slot of the rate limiter is then never wasted on a call
+        // that still waits for room.
         let _permit = self
             .inner
             .in_flight
             .acquire()
             .await
             .expect("the semaphore is never closed");
+        self.inner.limiter.acquire().await;
         let timestamp = sign::format_timestamp(time::OffsetDateTime::now_utc());
         let nonce = uuid::Uuid::new_v4().to_string();
         let params = sign::signed_params(
@@ -625,12 +636,13 @@ mod tests {
     #[test]
     fn endpoints_are_per_service_with_regional_sts_and_an_override() {
         let creds = Credentials::from_key("id", "secret", None);
-        let c = Client::new(
+        let c = Client::with_proxy(
             ClientConfig {
                 region: Some("cn-shanghai".into()),
                 ..ClientConfig::default()
             },
             creds.clone(),
+            ProxyConfig::default(),
         )
         .unwrap();
         assert_eq!(

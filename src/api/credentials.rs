@@ -117,6 +117,30 @@ pub struct CredentialSources {
     pub clock: Option<Clock>,
 }
 
+impl CredentialSources {
+    /// The real process: its environment, `$HOME` (or `%USERPROFILE%`), the system clock.
+    pub fn from_process(
+        access_key_id: Option<String>,
+        access_key_secret: Option<String>,
+        profile: Option<String>,
+    ) -> CredentialSources {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        let home = env
+            .get("HOME")
+            .or_else(|| env.get("USERPROFILE"))
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from);
+        CredentialSources {
+            access_key_id,
+            access_key_secret,
+            profile: profile.or_else(|| env.get("ALIBABA_CLOUD_PROFILE").cloned()),
+            env,
+            home,
+            ..CredentialSources::default()
+        }
+    }
+}
+
 impl fmt::Debug for CredentialSources {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CredentialSources")
@@ -311,6 +335,11 @@ impl Credentials {
             ..AccessKey::long_lived(id, secret)
         };
         Credentials::from_provider(Provider::Static(key), "an explicit key".into(), None)
+    }
+
+    /// A long-lived access key.
+    pub fn access_key(id: impl Into<String>, secret: impl Into<String>) -> Credentials {
+        Credentials::from_key(id, secret, None)
     }
 
     /// Where these credentials came from, for messages (never contains a secret).
