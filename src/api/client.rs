@@ -553,6 +553,16 @@ impl Client {
         }
         .with_status(status)
         .with_request_id(request_id);
+        // Gateways echo their string-to-sign (which holds the security token) and some
+        // services echo parameters: no secret sent with the call may come back in a message.
+        let mut secrets: Vec<&str> = SECRET_PARAMS
+            .iter()
+            .filter_map(|p| params.get(*p).map(String::as_str))
+            .collect();
+        if let Some(k) = &key {
+            secrets.push(k.secret.expose());
+        }
+        error.message = scrub(&error.message, &secrets);
         // A retry hint marks flow control whatever the code says.
         if retry_after.is_some() && !error.kind.is_retryable() {
             error.kind = ErrorKind::Throttling;
@@ -563,6 +573,33 @@ impl Client {
             retry_after,
         })
     }
+}
+
+/// Parameters whose values are secrets.
+const SECRET_PARAMS: &[&str] = &[
+    "SecurityToken",
+    "OIDCToken",
+    "SAMLAssertion",
+    "Password",
+    "NewPassword",
+    "OldPassword",
+    "AccessKeySecret",
+];
+
+/// Replaces every secret in `text`, raw or percent-encoded once or twice, with `<redacted>`.
+pub fn scrub(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        let once = sign::percent_encode(secret);
+        let twice = sign::percent_encode(&once);
+        let form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        for form in [twice, once, form, secret.to_string()] {
+            if out.contains(&form) {
+                out = out.replace(&form, "<redacted>");
+            }
+        }
+    }
+    out
 }
 
 /// Parameters sent in the query string; everything else goes in the form body.
@@ -681,6 +718,19 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.code, "InvalidEndpoint");
+    }
+
+    #[test]
+    fn scrub_removes_secrets_in_every_encoding() {
+        let token = "CAIS/abc+def=";
+        let sts = sign::string_to_sign(
+            "POST",
+            &BTreeMap::from([("SecurityToken".to_string(), token.to_string())]),
+        );
+        let message = format!("raw {token} sts {sts} form SecurityToken=CAIS%2Fabc%2Bdef%3D");
+        let clean = scrub(&message, &[token]);
+        assert!(!clean.contains("CAIS"), "{clean}");
+        assert_eq!(clean.matches("<redacted>").count(), 3);
     }
 
     #[test]
