@@ -159,6 +159,10 @@ async fn no_secret_escapes_through_errors_debug_or_fetched_data() {
     );
 }
 
+fn refuse(creds: ramstate::api::Credentials) -> Result<(), ramstate::api::Credentials> {
+    Err(creds)
+}
+
 #[test]
 fn a_panic_message_built_from_credentials_is_clean() {
     let creds = ramstate::api::Credentials::from_key(
@@ -167,8 +171,7 @@ fn a_panic_message_built_from_credentials_is_clean() {
         Some(SESSION_TOKEN.to_string()),
     );
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-        let r: Result<(), _> = Err(creds);
-        r.unwrap();
+        refuse(creds).unwrap();
     }));
     let payload = outcome.unwrap_err();
     let text = payload
