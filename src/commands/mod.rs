@@ -1,5 +1,7 @@
 //! One function per subcommand: the only place that wires I/O together.
 
+pub mod emulator;
+
 use std::process::ExitCode;
 
 use clap::Parser;

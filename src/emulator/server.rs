@@ -1,0 +1,765 @@
+//! The HTTP side: one endpoint for every service, authentication as the gateway does
+//! it, faults in front, the request log behind.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fs::File;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::http::request::Parts;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::error::{ApiError, Params};
+use super::faults::FaultState;
+use super::sign;
+use super::state::{Identity, State, timestamp};
+use super::{Faults, LogEntry, dispatch};
+use crate::model::{Inventory, KeyStatus, Service};
+
+/// Largest request body accepted.
+const MAX_BODY: usize = 10 << 20;
+/// Allowed clock skew and nonce memory.
+const SKEW: time::Duration = time::Duration::minutes(15);
+
+/// Common parameters: never operation parameters, never logged.
+const COMMON: &[&str] = &[
+    "Action",
+    "Version",
+    "Format",
+    "AccessKeyId",
+    "Signature",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "SignatureType",
+    "Timestamp",
+    "SecurityToken",
+    "RegionId",
+    "BearerToken",
+];
+
+/// Operation parameters that carry secrets: kept out of the log.
+const SECRET_PARAMS: &[&str] = &[
+    "Password",
+    "NewPassword",
+    "OldPassword",
+    "AccessKeySecret",
+    "OIDCToken",
+    "SAMLAssertion",
+    "AuthenticationCode1",
+    "AuthenticationCode2",
+];
+
+struct Core {
+    state: State,
+    /// (time of a write, state before it), kept while writes are still invisible.
+    history: VecDeque<(Instant, State)>,
+    nonces: BTreeMap<String, OffsetDateTime>,
+}
+
+/// Everything the connection tasks share.
+pub struct Shared {
+    core: Mutex<Core>,
+    faults: Mutex<FaultState>,
+    log: Mutex<Vec<LogEntry>>,
+    log_file: Option<Mutex<File>>,
+    seq: AtomicU64,
+    started: Instant,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A parsed request.
+struct Call {
+    method: String,
+    path: String,
+    query: BTreeMap<String, String>,
+    all: BTreeMap<String, String>,
+    headers: BTreeMap<String, String>,
+    body: Bytes,
+    action: String,
+    version: String,
+    key_id: String,
+    v3: Option<String>,
+}
+
+fn parse_form(bytes: &[u8], into: &mut BTreeMap<String, String>) {
+    for (k, v) in form_urlencoded::parse(bytes) {
+        into.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+    }
+}
+
+impl Call {
+    fn parse(parts: &Parts, body: Bytes) -> Call {
+        let mut query = BTreeMap::new();
+        if let Some(q) = parts.uri.query() {
+            parse_form(q.as_bytes(), &mut query);
+        }
+        let headers: BTreeMap<String, String> = parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let form = match headers.get("content-type") {
+            Some(ct) => ct
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded"),
+            None => !body.is_empty(),
+        };
+        let mut all = query.clone();
+        if form {
+            let mut b = BTreeMap::new();
+            parse_form(&body, &mut b);
+            for (k, v) in b {
+                all.entry(k).or_insert(v);
+            }
+        }
+        let v3 = headers
+            .get("authorization")
+            .filter(|a| a.trim_start().starts_with(sign::V3_ALGORITHM))
+            .cloned();
+        let pick = |param: &str, header: &str| {
+            all.get(param)
+                .cloned()
+                .filter(|s| !s.is_empty())
+                .or_else(|| headers.get(header).cloned())
+                .unwrap_or_default()
+        };
+        let action = pick("Action", "x-acs-action");
+        let version = pick("Version", "x-acs-version");
+        let key_id = match &v3 {
+            Some(a) => sign::V3Authorization::parse(a)
+                .map(|a| a.access_key_id)
+                .unwrap_or_default(),
+            None => all.get("AccessKeyId").cloned().unwrap_or_default(),
+        };
+        Call {
+            method: parts.method.as_str().to_string(),
+            path: parts.uri.path().to_string(),
+            query,
+            all,
+            headers,
+            body,
+            action,
+            version,
+            key_id,
+            v3,
+        }
+    }
+
+    fn service(&self) -> Option<Service> {
+        Service::from_version(&self.version)
+    }
+
+    fn op_params(&self) -> BTreeMap<String, String> {
+        self.all
+            .iter()
+            .filter(|(k, _)| !COMMON.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    fn xml(&self) -> bool {
+        self.all
+            .get("Format")
+            .is_some_and(|f| f.eq_ignore_ascii_case("xml"))
+    }
+}
+
+/// The hyper error that makes it close a connection without answering.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+/// Accepts connections until `stop` fires.
+pub async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let shared = shared.clone();
+                conns.spawn(async move {
+                    let svc = service_fn(move |req| {
+                        let shared = shared.clone();
+                        async move { shared.handle(req).await }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+                while conns.try_join_next().is_some() {}
+            }
+        }
+    }
+    conns.abort_all();
+    while conns.join_next().await.is_some() {}
+}
+
+impl Shared {
+    pub fn new(state: State, faults: Faults, log_file: Option<File>) -> Shared {
+        Shared {
+            core: Mutex::new(Core {
+                state,
+                history: VecDeque::new(),
+                nonces: BTreeMap::new(),
+            }),
+            faults: Mutex::new(FaultState::new(faults)),
+            log: Mutex::new(Vec::new()),
+            log_file: log_file.map(Mutex::new),
+            seq: AtomicU64::new(0),
+            started: Instant::now(),
+        }
+    }
+
+    pub fn log(&self) -> Vec<LogEntry> {
+        lock(&self.log).clone()
+    }
+
+    pub fn snapshot(&self) -> Inventory {
+        lock(&self.core).state.snapshot()
+    }
+
+    pub fn set_faults(&self, f: Faults) {
+        *lock(&self.faults) = FaultState::new(f);
+    }
+
+    fn elapsed_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    async fn handle(&self, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
+        let started = self.elapsed_ms();
+        let (parts, body) = req.into_parts();
+        let body = match Limited::new(body, MAX_BODY).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(_) => {
+                let call = Call::parse(&parts, Bytes::new());
+                let e = ApiError::bad_request(
+                    "InvalidParameter",
+                    "The request body is unreadable or larger than 10 MB.",
+                );
+                return Ok(self.answer(&call, Err(e), None, started));
+            }
+        };
+        let call = Call::parse(&parts, body);
+        let decision = lock(&self.faults).decide(&call.action, Instant::now());
+        if decision.drop == Some(false) {
+            self.record(&call, 0, Some("ConnectionDropped".into()), started);
+            return Err(Dropped);
+        }
+        if !decision.delay.is_zero() {
+            tokio::time::sleep(decision.delay).await;
+        }
+        if let Some(ms) = decision.throttle {
+            let e = ApiError::bad_request(
+                "Throttling.User",
+                "Request was denied due to user flow control.",
+            );
+            return Ok(self.answer(&call, Err(e), Some(ms), started));
+        }
+        if let Some(unavailable) = decision.error {
+            let e = if unavailable {
+                ApiError::new(
+                    503,
+                    "ServiceUnavailable",
+                    "The request has failed due to a temporary failure of the server.",
+                )
+            } else {
+                ApiError::new(
+                    500,
+                    "InternalError",
+                    "The request processing has failed due to some unknown error, exception or failure.",
+                )
+            };
+            return Ok(self.answer(&call, Err(e), None, started));
+        }
+        let result = self.execute(&call);
+        if decision.drop == Some(true) {
+            self.record(&call, 0, Some("ConnectionDropped".into()), started);
+            return Err(Dropped);
+        }
+        Ok(self.answer(&call, result, None, started))
+    }
+
+    /// Authenticates and runs the call.
+    fn execute(&self, call: &Call) -> Result<Value, ApiError> {
+        if call.action.is_empty() {
+            return Err(missing_common("Action"));
+        }
+        if call.version.is_empty() {
+            return Err(missing_common("Version"));
+        }
+        let service = call.service().ok_or_else(ApiError::unknown_action)?;
+        if let Some(f) = call.all.get("Format")
+            && !f.eq_ignore_ascii_case("json")
+            && !f.eq_ignore_ascii_case("xml")
+        {
+            return Err(ApiError::invalid(
+                "Format",
+                None,
+                "The Format must be JSON or XML.",
+            ));
+        }
+        let now = OffsetDateTime::now_utc();
+        let mut core = lock(&self.core);
+        let who = authenticate(&mut core, call, service, now)?;
+        if let Identity::User { name, key_id } = &who
+            && let Some(u) = core.state.users.get_mut(name)
+            && let Some(k) = u.user.access_keys.iter_mut().find(|k| &k.id == key_id)
+        {
+            k.last_used_date = Some(timestamp(now));
+        }
+        let params = Params::new(service, call.op_params());
+        let delay = lock(&self.faults).faults.consistency_delay;
+        if delay.is_zero() {
+            return dispatch(&mut core.state, &who, service, &call.action, &params, now);
+        }
+        let t = Instant::now();
+        let horizon = t.checked_sub(delay);
+        while core
+            .history
+            .front()
+            .is_some_and(|(w, _)| horizon.is_some_and(|h| *w <= h))
+        {
+            core.history.pop_front();
+        }
+        if is_read(service, &call.action) {
+            let mut view = match core.history.front() {
+                Some((_, before)) => before.clone(),
+                None => {
+                    return dispatch(&mut core.state, &who, service, &call.action, &params, now);
+                }
+            };
+            return dispatch(&mut view, &who, service, &call.action, &params, now);
+        }
+        let before = core.state.clone();
+        let out = dispatch(&mut core.state, &who, service, &call.action, &params, now);
+        if out.is_ok() {
+            core.history.push_back((t, before));
+        }
+        out
+    }
+
+    fn record(&self, call: &Call, status: u16, code: Option<String>, started: u64) {
+        let params = call
+            .op_params()
+            .into_iter()
+            .filter(|(k, _)| !SECRET_PARAMS.contains(&k.as_str()))
+            .collect();
+        let now = OffsetDateTime::now_utc();
+        let entry = LogEntry {
+            time: format!(
+                "{}.{:03}Z",
+                timestamp(now).trim_end_matches('Z'),
+                now.millisecond()
+            ),
+            seq: self.seq.fetch_add(1, Ordering::SeqCst),
+            service: call.service(),
+            action: call.action.clone(),
+            params,
+            caller: call.key_id.clone(),
+            status,
+            code,
+            started_ms: started,
+            finished_ms: self.elapsed_ms(),
+        };
+        if let Some(f) = &self.log_file
+            && let Ok(line) = serde_json::to_string(&entry)
+        {
+            let mut f = lock(f);
+            let _ = writeln!(f, "{line}");
+            let _ = f.flush();
+        }
+        lock(&self.log).push(entry);
+    }
+
+    fn answer(
+        &self,
+        call: &Call,
+        result: Result<Value, ApiError>,
+        retry_after: Option<u64>,
+        started: u64,
+    ) -> Response<Full<Bytes>> {
+        let request_id = uuid::Uuid::new_v4().to_string().to_uppercase();
+        let host = call
+            .service()
+            .map(|s| s.host().to_string())
+            .unwrap_or_else(|| "ram.aliyuncs.com".to_string());
+        let (status, mut body, code) = match result {
+            Ok(v) => (200, v, None),
+            Err(e) => (
+                e.status,
+                json!({"HostId": host, "Code": e.code, "Message": e.message}),
+                Some(e.code),
+            ),
+        };
+        if let Some(o) = body.as_object_mut() {
+            o.insert("RequestId".into(), json!(request_id));
+        }
+        self.record(call, status, code, started);
+        let (text, content_type) = if call.xml() {
+            let root = if status == 200 {
+                format!("{}Response", call.action)
+            } else {
+                "Error".to_string()
+            };
+            (to_xml(&root, &body), "application/xml;charset=utf-8")
+        } else {
+            (body.to_string(), "application/json;charset=utf-8")
+        };
+        let mut resp = Response::builder()
+            .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+            .header("content-type", content_type)
+            .header("x-acs-request-id", request_id);
+        if let Some(ms) = retry_after {
+            resp = resp.header("x-acs-retry-after", ms.to_string());
+        }
+        resp.body(Full::new(Bytes::from(text)))
+            .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+    }
+}
+
+fn missing_common(name: &str) -> ApiError {
+    ApiError::bad_request(
+        "MissingParameter",
+        format!(
+            "The input parameter \"{name}\" that is mandatory for processing this request is not supplied."
+        ),
+    )
+}
+
+/// List and Get calls (what eventual consistency delays).
+fn is_read(service: Service, action: &str) -> bool {
+    (action.starts_with("List") || action.starts_with("Get"))
+        && !matches!(service, Service::Sts | Service::ResourceManager)
+}
+
+/// Finds the identity and secret behind an access key ID.
+fn credentials(
+    core: &Core,
+    key_id: &str,
+    token: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<(Identity, String), ApiError> {
+    let st = &core.state;
+    if key_id == st.root.id {
+        return Ok((Identity::Account, st.root.secret.clone()));
+    }
+    if let Some((u, k)) = st.key_owner(key_id) {
+        if k.status == KeyStatus::Inactive {
+            return Err(ApiError::bad_request(
+                "InvalidAccessKeyId.Inactive",
+                "Specified access key is disabled.",
+            ));
+        }
+        return Ok((
+            Identity::User {
+                name: u.user.name.clone(),
+                key_id: key_id.to_string(),
+            },
+            k.secret.clone().unwrap_or_default(),
+        ));
+    }
+    if let Some(s) = st.sessions.get(key_id) {
+        let token = token.ok_or_else(|| {
+            ApiError::bad_request(
+                "MissingSecurityToken",
+                "The SecurityToken is mandatory for temporary credentials.",
+            )
+        })?;
+        if !sign::signatures_equal(token, &s.token) {
+            return Err(ApiError::bad_request(
+                "InvalidSecurityToken.MismatchWithAccessKey",
+                "The SecurityToken does not belong to this access key.",
+            ));
+        }
+        if s.expiration <= now {
+            return Err(ApiError::bad_request(
+                "InvalidSecurityToken.Expired",
+                "Specified SecurityToken is expired.",
+            ));
+        }
+        return Ok((
+            Identity::Role {
+                role: s.role.clone(),
+                role_id: s.role_id.clone(),
+                session_name: s.session_name.clone(),
+            },
+            s.secret.clone(),
+        ));
+    }
+    Err(ApiError::not_found(
+        "InvalidAccessKeyId.NotFound",
+        "Specified access key is not found.",
+    ))
+}
+
+fn check_time(value: &str, now: OffsetDateTime) -> Result<(), ApiError> {
+    let t = OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {
+        ApiError::bad_request(
+            "InvalidTimeStamp.Format",
+            "Specified time stamp or date value is not well formatted.",
+        )
+    })?;
+    if (t - now).abs() > SKEW {
+        return Err(ApiError::bad_request(
+            "InvalidTimeStamp.Expired",
+            format!(
+                "Specified time stamp or date value is expired. The server time is {}.",
+                timestamp(now)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn use_nonce(
+    core: &mut Core,
+    key_id: &str,
+    nonce: &str,
+    now: OffsetDateTime,
+) -> Result<(), ApiError> {
+    if core.nonces.len() > 10_000 {
+        core.nonces.retain(|_, t| now - *t < SKEW * 2);
+    }
+    let key = format!("{key_id}\n{nonce}");
+    if let Some(t) = core.nonces.get(&key)
+        && now - *t < SKEW * 2
+    {
+        return Err(ApiError::bad_request(
+            "SignatureNonceUsed",
+            "Specified signature nonce was used already.",
+        ));
+    }
+    core.nonces.insert(key, now);
+    Ok(())
+}
+
+fn mismatch(string_to_sign: &str) -> ApiError {
+    ApiError::bad_request(
+        "SignatureDoesNotMatch",
+        format!(
+            "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
+        ),
+    )
+}
+
+fn authenticate(
+    core: &mut Core,
+    call: &Call,
+    service: Service,
+    now: OffsetDateTime,
+) -> Result<Identity, ApiError> {
+    if let Some(header) = &call.v3 {
+        return authenticate_v3(core, call, header, now);
+    }
+    let anonymous = service == Service::Sts
+        && call.action == "AssumeRoleWithOIDC"
+        && !call.all.contains_key("AccessKeyId")
+        && !call.all.contains_key("Signature");
+    if anonymous {
+        return Ok(Identity::Anonymous);
+    }
+    let get = |name: &str| {
+        call.all
+            .get(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| missing_common(name))
+    };
+    let key_id = get("AccessKeyId")?;
+    let signature = get("Signature")?;
+    let stamp = get("Timestamp")?;
+    let nonce = get("SignatureNonce")?;
+    if let Some(m) = call.all.get("SignatureMethod")
+        && m != "HMAC-SHA1"
+    {
+        return Err(ApiError::invalid(
+            "SignatureMethod",
+            None,
+            "The SignatureMethod must be HMAC-SHA1.",
+        ));
+    }
+    if let Some(v) = call.all.get("SignatureVersion")
+        && v != "1.0"
+    {
+        return Err(ApiError::invalid(
+            "SignatureVersion",
+            None,
+            "The SignatureVersion must be 1.0.",
+        ));
+    }
+    check_time(stamp, now)?;
+    let (who, secret) = credentials(
+        core,
+        key_id,
+        call.all.get("SecurityToken").map(|s| s.as_str()),
+        now,
+    )?;
+    let mut signed = call.all.clone();
+    signed.remove("Signature");
+    let sts = sign::v1_string_to_sign(&call.method, &signed);
+    let expected = sign::v1_signature(&secret, &sts);
+    if !sign::signatures_equal(&expected, signature) {
+        return Err(mismatch(&sts));
+    }
+    use_nonce(core, key_id, nonce, now)?;
+    Ok(who)
+}
+
+fn authenticate_v3(
+    core: &mut Core,
+    call: &Call,
+    header: &str,
+    now: OffsetDateTime,
+) -> Result<Identity, ApiError> {
+    let auth = sign::V3Authorization::parse(header).ok_or_else(|| {
+        ApiError::bad_request(
+            "IncompleteSignature",
+            "The Authorization header is not `ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..`.",
+        )
+    })?;
+    let header = |name: &str| {
+        call.headers
+            .get(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| missing_common(name))
+    };
+    let date = header("x-acs-date")?;
+    let nonce = header("x-acs-signature-nonce")?;
+    for required in [
+        "host",
+        "x-acs-action",
+        "x-acs-version",
+        "x-acs-date",
+        "x-acs-signature-nonce",
+    ] {
+        if !auth.signed_headers.iter().any(|h| h == required) {
+            return Err(ApiError::bad_request(
+                "IncompleteSignature",
+                format!("The header {required} must be signed."),
+            ));
+        }
+    }
+    check_time(date, now)?;
+    let (who, secret) = credentials(
+        core,
+        &auth.access_key_id,
+        call.headers
+            .get("x-acs-security-token")
+            .or_else(|| call.all.get("SecurityToken"))
+            .map(|s| s.as_str()),
+        now,
+    )?;
+    let payload_hash = sign::sha256_hex(&call.body);
+    if let Some(claimed) = call.headers.get("x-acs-content-sha256")
+        && !claimed.eq_ignore_ascii_case(&payload_hash)
+    {
+        return Err(ApiError::bad_request(
+            "SignatureDoesNotMatch",
+            "The x-acs-content-sha256 header does not match the request body.",
+        ));
+    }
+    let canonical = sign::v3_canonical_request(
+        &call.method,
+        &call.path,
+        &call.query,
+        &call.headers,
+        &auth.signed_headers,
+        &payload_hash,
+    );
+    let sts = sign::v3_string_to_sign(&canonical);
+    let expected = sign::v3_signature(&secret, &sts);
+    if !sign::signatures_equal(&expected, &auth.signature.to_ascii_lowercase()) {
+        return Err(mismatch(&sts));
+    }
+    use_nonce(core, &auth.access_key_id, nonce, now)?;
+    Ok(who)
+}
+
+/// Renders a response body as XML: objects become elements, arrays repeat their key.
+fn to_xml(root: &str, v: &Value) -> String {
+    fn esc(s: &str) -> String {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    }
+    fn write(out: &mut String, name: &str, v: &Value) {
+        match v {
+            Value::Array(items) => {
+                for i in items {
+                    write(out, name, i);
+                }
+            }
+            Value::Object(map) => {
+                out.push_str(&format!("<{name}>"));
+                for (k, x) in map {
+                    write(out, k, x);
+                }
+                out.push_str(&format!("</{name}>"));
+            }
+            Value::Null => out.push_str(&format!("<{name}/>")),
+            Value::String(s) => out.push_str(&format!("<{name}>{}</{name}>", esc(s))),
+            other => out.push_str(&format!("<{name}>{other}</{name}>")),
+        }
+    }
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+    write(&mut out, root, v);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_repeats_list_items_under_their_key() {
+        let v = json!({"Users": {"User": [{"UserName": "a"}, {"UserName": "b&c"}]}, "IsTruncated": false});
+        assert_eq!(
+            to_xml("ListUsersResponse", &v),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListUsersResponse><IsTruncated>false</IsTruncated><Users><User><UserName>a</UserName></User><User><UserName>b&amp;c</UserName></User></Users></ListUsersResponse>"
+        );
+    }
+
+    #[test]
+    fn reads_are_lists_and_gets_of_ram_and_ims() {
+        assert!(is_read(Service::Ram, "ListUsers"));
+        assert!(is_read(Service::Ims, "GetDefaultDomain"));
+        assert!(!is_read(Service::Ram, "CreateUser"));
+        assert!(!is_read(
+            Service::ResourceManager,
+            "GetServiceLinkedRoleDeletionStatus"
+        ));
+    }
+}

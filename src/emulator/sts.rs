@@ -1,0 +1,381 @@
+//! STS 2015-04-01: GetCallerIdentity, AssumeRole and AssumeRoleWithOIDC.
+
+use base64::Engine;
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+
+use super::error::{ApiError, Params};
+use super::state::{Identity, RoleRec, Session, State, timestamp};
+
+type R = Result<Value, ApiError>;
+
+/// Runs one STS action; `None` when STS has no such action.
+pub fn handle(
+    st: &mut State,
+    who: &Identity,
+    action: &str,
+    p: &Params,
+    now: OffsetDateTime,
+) -> Option<R> {
+    Some(match action {
+        "GetCallerIdentity" => caller_identity(st, who),
+        "AssumeRole" => assume_role(st, who, p, now),
+        "AssumeRoleWithOIDC" => assume_role_with_oidc(st, p, now),
+        _ => return None,
+    })
+}
+
+fn caller_identity(st: &State, who: &Identity) -> R {
+    let acct = &st.account.id;
+    Ok(match who {
+        Identity::Account => json!({
+            "AccountId": acct,
+            "Arn": format!("acs:ram::{acct}:root"),
+            "IdentityType": "Account",
+            "PrincipalId": acct,
+            "UserId": acct,
+        }),
+        Identity::User { name, .. } => {
+            let id = st
+                .users
+                .get(name)
+                .map(|u| u.user.id.clone())
+                .unwrap_or_default();
+            json!({
+                "AccountId": acct,
+                "Arn": format!("acs:ram::{acct}:user/{name}"),
+                "IdentityType": "RAMUser",
+                "PrincipalId": id,
+                "UserId": id,
+            })
+        }
+        Identity::Role {
+            role,
+            role_id,
+            session_name,
+        } => json!({
+            "AccountId": acct,
+            "Arn": format!("acs:ram::{acct}:assumed-role/{role}/{session_name}"),
+            "IdentityType": "AssumedRoleUser",
+            "PrincipalId": format!("{role_id}:{session_name}"),
+            "RoleId": role_id,
+        }),
+        Identity::Anonymous => {
+            return Err(ApiError::forbidden(
+                "NoPermission",
+                "You are not authorized to do this action.",
+            ));
+        }
+    })
+}
+
+/// The role an ARN names: `acs:ram::<account>:role/<name>` (name case-insensitive).
+fn role_from_arn<'a>(st: &'a State, arn: &str) -> Result<&'a RoleRec, ApiError> {
+    let bad = || {
+        ApiError::invalid(
+            "RoleArn",
+            None,
+            format!("The RoleArn \"{arn}\" is not acs:ram::<account>:role/<name>."),
+        )
+    };
+    let rest = arn.strip_prefix("acs:ram::").ok_or_else(bad)?;
+    let (acct, role) = rest.split_once(":role/").ok_or_else(bad)?;
+    if acct.is_empty() || role.is_empty() {
+        return Err(bad());
+    }
+    let not_found = || {
+        ApiError::not_found(
+            "EntityNotExist.Role",
+            format!("The role does not exist: {arn}."),
+        )
+    };
+    if acct != st.account.id {
+        return Err(not_found());
+    }
+    st.roles
+        .values()
+        .find(|r| r.role.name.eq_ignore_ascii_case(role))
+        .ok_or_else(not_found)
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// Whether the trust policy lets `principals` (ARNs or the account ID) call `action`
+/// through the `key` principal kind (`RAM` or `Federated`).
+fn trusts(doc: Option<&str>, key: &str, action: &str, principals: &[String]) -> bool {
+    let Some(v) = doc.and_then(|d| serde_json::from_str::<Value>(d).ok()) else {
+        return false;
+    };
+    let Some(statements) = v.get("Statement").and_then(|s| s.as_array()) else {
+        return false;
+    };
+    statements.iter().any(|s| {
+        s.get("Effect").and_then(|e| e.as_str()) == Some("Allow")
+            && s.get("Action").is_some_and(|a| {
+                strings(a)
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case(action) || x == "sts:*" || x == "*")
+            })
+            && s.get("Principal")
+                .and_then(|p| p.get(key))
+                .is_some_and(|p| {
+                    strings(p)
+                        .iter()
+                        .any(|x| x == "*" || principals.iter().any(|q| q.eq_ignore_ascii_case(x)))
+                })
+    })
+}
+
+fn session_name(p: &Params, default: Option<&str>) -> Result<String, ApiError> {
+    let name = match p.get("RoleSessionName") {
+        Some(n) => n.to_string(),
+        None => match default {
+            Some(d) => d.to_string(),
+            None => return Err(p.required("RoleSessionName").unwrap_err()),
+        },
+    };
+    let len = name.chars().count();
+    let ok = (2..=64).contains(&len)
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '@' | '-' | '_'));
+    if !ok {
+        return Err(ApiError::invalid(
+            "RoleSessionName",
+            None,
+            "The RoleSessionName must be 2 to 64 letters, digits, `.`, `@`, `-` or `_`.",
+        ));
+    }
+    Ok(name)
+}
+
+fn duration(p: &Params, max: u32) -> Result<i64, ApiError> {
+    match p.get("DurationSeconds") {
+        None => Ok(3600.min(max as i64)),
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (900..=max as i64).contains(&n) => Ok(n),
+            _ => Err(ApiError::invalid(
+                "DurationSeconds",
+                None,
+                format!("The DurationSeconds must be from 900 to {max}."),
+            )),
+        },
+    }
+}
+
+fn session_policy(p: &Params) -> Result<(), ApiError> {
+    if let Some(pol) = p.get("Policy") {
+        if pol.chars().count() > 2048 {
+            return Err(ApiError::invalid(
+                "PolicySize",
+                None,
+                "The session policy must be at most 2048 characters.",
+            ));
+        }
+        if serde_json::from_str::<Value>(pol)
+            .ok()
+            .and_then(|v| v.get("Statement").cloned())
+            .is_none()
+        {
+            return Err(ApiError::invalid(
+                "PolicyGrammar",
+                None,
+                "The session policy is not a valid policy document.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn issue(st: &mut State, role: &RoleRec, session: String, secs: i64, now: OffsetDateTime) -> Value {
+    let key = format!("STS.{}", st.alnum(24));
+    let secret = st.alnum(40);
+    let token = st.request_token();
+    let exp = now + Duration::seconds(secs);
+    st.sessions.insert(
+        key.clone(),
+        Session {
+            secret: secret.clone(),
+            token: token.clone(),
+            role: role.role.name.clone(),
+            role_id: role.role.id.clone(),
+            session_name: session.clone(),
+            expiration: exp,
+        },
+    );
+    let acct = &st.account.id;
+    json!({
+        "Credentials": {
+            "AccessKeyId": key,
+            "AccessKeySecret": secret,
+            "SecurityToken": token,
+            "Expiration": timestamp(exp),
+        },
+        "AssumedRoleUser": {
+            "Arn": format!("acs:ram::{acct}:role/{}/{session}", role.role.name.to_lowercase()),
+            "AssumedRoleId": format!("{}:{session}", role.role.id),
+        },
+    })
+}
+
+fn assume_role(st: &mut State, who: &Identity, p: &Params, now: OffsetDateTime) -> R {
+    let arn = p.required("RoleArn")?;
+    let session = session_name(p, None)?;
+    session_policy(p)?;
+    if *who == Identity::Account {
+        return Err(ApiError::forbidden(
+            "NoPermission",
+            "You are not authorized to do this action. An Alibaba Cloud account (root) cannot assume a role; call as a RAM user or role.",
+        ));
+    }
+    let role = role_from_arn(st, arn)?.clone();
+    let secs = duration(p, role.role.max_session_duration)?;
+    let acct = st.account.id.clone();
+    let mut principals = vec![acct.clone(), format!("acs:ram::{acct}:root")];
+    match who {
+        Identity::User { name, .. } => principals.push(format!("acs:ram::{acct}:user/{name}")),
+        Identity::Role { role, .. } => principals.push(format!("acs:ram::{acct}:role/{role}")),
+        _ => {}
+    }
+    if !trusts(
+        role.role.assume_role_policy_document.as_deref(),
+        "RAM",
+        "sts:AssumeRole",
+        &principals,
+    ) {
+        return Err(ApiError::forbidden(
+            "NoPermission",
+            "You are not authorized to do this action. The role's trust policy does not name the caller.",
+        ));
+    }
+    Ok(issue(st, &role, session, secs, now))
+}
+
+/// Claims of a JWT (the signature is not checked: the emulator cannot reach the issuer).
+fn jwt_claims(token: &str) -> Option<Value> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn assume_role_with_oidc(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
+    let provider_arn = p.required("OIDCProviderArn")?;
+    let arn = p.required("RoleArn")?;
+    let token = p.required("OIDCToken")?;
+    let session = session_name(p, Some("oidc-session"))?;
+    session_policy(p)?;
+    let fail = |code: &str, msg: &str| Err(ApiError::new(401, code, msg));
+    let name = provider_arn
+        .strip_prefix(&format!("acs:ram::{}:oidc-provider/", st.account.id))
+        .unwrap_or_default();
+    let Some(provider) = st.oidc.get(name).cloned() else {
+        return fail(
+            "AuthenticationFail.NoPermission",
+            "No such OIDC Provider registered.",
+        );
+    };
+    let Some(claims) = jwt_claims(token) else {
+        return fail(
+            "AuthenticationFail.OIDCToken.Invalid",
+            "The OIDC token is not a JWT.",
+        );
+    };
+    if claims.get("iss").and_then(|v| v.as_str()) != Some(provider.provider.issuer_url.as_str()) {
+        return fail(
+            "AuthenticationFail.OIDCToken.IssuerNotMatch",
+            "The token issuer does not match the provider.",
+        );
+    }
+    let aud = claims.get("aud").map(strings).unwrap_or_default();
+    if !aud.iter().any(|a| provider.provider.client_ids.contains(a)) {
+        return fail(
+            "AuthenticationFail.OIDCToken.AudienceNotMatch",
+            "The token audience does not match the provider's client IDs.",
+        );
+    }
+    let exp = claims.get("exp").and_then(|v| v.as_i64()).unwrap_or(0);
+    if exp <= now.unix_timestamp() {
+        return fail(
+            "AuthenticationFail.OIDCToken.Expired",
+            "The OIDC token has expired.",
+        );
+    }
+    let role = role_from_arn(st, arn)?.clone();
+    if !trusts(
+        role.role.assume_role_policy_document.as_deref(),
+        "Federated",
+        "sts:AssumeRole",
+        &[provider_arn.to_string()],
+    ) {
+        return fail(
+            "AuthenticationFail.NoPermission",
+            "The role does not trust this OIDC provider.",
+        );
+    }
+    let secs = duration(p, role.role.max_session_duration)?;
+    let mut v = issue(st, &role, session, secs, now);
+    let iat = claims.get("iat").and_then(|v| v.as_i64()).unwrap_or(0);
+    let when = |s: i64| {
+        OffsetDateTime::from_unix_timestamp(s)
+            .map(timestamp)
+            .unwrap_or_default()
+    };
+    v["OIDCTokenInfo"] = json!({
+        "Issuer": provider.provider.issuer_url,
+        "Subject": claims.get("sub").and_then(|v| v.as_str()).unwrap_or_default(),
+        "ClientIds": aud.join(","),
+        "IssuanceTime": when(iat),
+        "ExpirationTime": when(exp),
+        "VerificationInfo": "Success",
+    });
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trust_policy_names_the_account_or_the_user() {
+        let doc = r#"{"Version":"1","Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"RAM":["acs:ram::123:root"]}}]}"#;
+        assert!(trusts(
+            Some(doc),
+            "RAM",
+            "sts:AssumeRole",
+            &["acs:ram::123:root".into()]
+        ));
+        assert!(!trusts(
+            Some(doc),
+            "RAM",
+            "sts:AssumeRole",
+            &["acs:ram::999:root".into()]
+        ));
+        let svc = r#"{"Version":"1","Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":["ecs.aliyuncs.com"]}}]}"#;
+        assert!(!trusts(
+            Some(svc),
+            "RAM",
+            "sts:AssumeRole",
+            &["acs:ram::123:root".into()]
+        ));
+    }
+
+    #[test]
+    fn jwt_claims_are_read_from_the_payload() {
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"iss":"https://idp.example.com","aud":"app","exp":10}"#);
+        let claims = jwt_claims(&format!("eyJhbGciOiJSUzI1NiJ9.{payload}.sig")).unwrap();
+        assert_eq!(claims["aud"], "app");
+        assert!(jwt_claims("garbage").is_none());
+    }
+}

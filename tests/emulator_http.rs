@@ -1,0 +1,1967 @@
+//! The emulator over real HTTP: authentication, every service's operations and their
+//! documented errors, pagination, faults and the request log.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use ramstate::emulator::{self, Emulator, EmulatorConfig, Faults, sign};
+use ramstate::model::{Inventory, Service};
+use serde_json::Value;
+
+const RAM: &str = "2015-05-01";
+const IMS: &str = "2019-08-15";
+const STS: &str = "2015-04-01";
+const RM: &str = "2020-03-31";
+
+const DOC: &str =
+    r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"ecs:Describe*","Resource":"*"}]}"#;
+
+/// A small V1 signer used only by these tests.
+#[derive(Clone)]
+struct Client {
+    url: String,
+    key_id: String,
+    secret: String,
+    token: Option<String>,
+    http: reqwest::Client,
+}
+
+struct Reply {
+    status: u16,
+    body: Value,
+    retry_after: Option<String>,
+}
+
+impl Reply {
+    fn code(&self) -> &str {
+        self.body["Code"].as_str().unwrap_or("")
+    }
+    #[track_caller]
+    fn ok(self) -> Value {
+        assert_eq!(self.status, 200, "{}", self.body);
+        self.body
+    }
+    #[track_caller]
+    fn err(&self, status: u16, code: &str) {
+        assert_eq!((self.status, self.code()), (status, code), "{}", self.body);
+        assert!(self.body["RequestId"].is_string());
+        assert!(self.body["HostId"].is_string());
+        assert!(self.body["Message"].is_string());
+    }
+}
+
+fn now_stamp() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+fn query_string(params: &BTreeMap<String, String>) -> String {
+    params
+        .iter()
+        .map(|(k, v)| format!("{}={}", sign::percent_encode(k), sign::percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl Client {
+    fn new(url: &str, key_id: &str, secret: &str) -> Client {
+        Client {
+            url: url.to_string(),
+            key_id: key_id.to_string(),
+            secret: secret.to_string(),
+            token: None,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn root(emu: &Emulator) -> Client {
+        Client::new(emu.url(), &emu.root_key().id, &emu.root_key().secret)
+    }
+
+    /// The full signed parameter set for a call.
+    fn signed(
+        &self,
+        method: &str,
+        version: &str,
+        action: &str,
+        params: &[(&str, &str)],
+        tweak: impl FnOnce(&mut BTreeMap<String, String>),
+    ) -> BTreeMap<String, String> {
+        let mut all: BTreeMap<String, String> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for (k, v) in [
+            ("Action", action),
+            ("Version", version),
+            ("Format", "JSON"),
+            ("AccessKeyId", self.key_id.as_str()),
+            ("SignatureMethod", "HMAC-SHA1"),
+            ("SignatureVersion", "1.0"),
+        ] {
+            all.insert(k.into(), v.into());
+        }
+        all.insert("SignatureNonce".into(), uuid::Uuid::new_v4().to_string());
+        all.insert("Timestamp".into(), now_stamp());
+        if let Some(t) = &self.token {
+            all.insert("SecurityToken".into(), t.clone());
+        }
+        tweak(&mut all);
+        let sts = sign::v1_string_to_sign(method, &all);
+        all.insert("Signature".into(), sign::v1_signature(&self.secret, &sts));
+        all
+    }
+
+    async fn send_query(&self, method: &str, all: &BTreeMap<String, String>) -> Reply {
+        let url = format!("{}?{}", self.url, query_string(all));
+        let req = match method {
+            "GET" => self.http.get(url),
+            _ => self.http.post(url),
+        };
+        reply(req.send().await.expect("response")).await
+    }
+
+    async fn call(&self, version: &str, action: &str, params: &[(&str, &str)]) -> Reply {
+        let all = self.signed("POST", version, action, params, |_| {});
+        self.send_query("POST", &all).await
+    }
+
+    async fn ram(&self, action: &str, params: &[(&str, &str)]) -> Reply {
+        self.call(RAM, action, params).await
+    }
+
+    async fn ims(&self, action: &str, params: &[(&str, &str)]) -> Reply {
+        self.call(IMS, action, params).await
+    }
+}
+
+async fn reply(resp: reqwest::Response) -> Reply {
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get("x-acs-retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    let text = resp.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply {
+        status,
+        body,
+        retry_after,
+    }
+}
+
+fn seed(yaml: &str) -> Inventory {
+    emulator::parse_seed(yaml).unwrap()
+}
+
+const BASE: &str = r#"
+account: {id: "1234567890123456"}
+emulator:
+  root_access_key: {id: LTAIroot0000000000000000, secret: rootsecret}
+"#;
+
+async fn start(yaml: &str) -> Emulator {
+    emulator::start(EmulatorConfig::new(seed(yaml)))
+        .await
+        .unwrap()
+}
+
+/// Creates a user with a key and returns a client signed with that key.
+async fn user_client(root: &Client, name: &str) -> Client {
+    root.ram("CreateUser", &[("UserName", name)]).await.ok();
+    let k = root
+        .ram("CreateAccessKey", &[("UserName", name)])
+        .await
+        .ok();
+    Client::new(
+        &root.url,
+        k["AccessKey"]["AccessKeyId"].as_str().unwrap(),
+        k["AccessKey"]["AccessKeySecret"].as_str().unwrap(),
+    )
+}
+
+// ------------------------------------------------------------------ authentication
+
+#[tokio::test]
+async fn wrong_secret_is_a_signature_mismatch_that_echoes_the_string_to_sign() {
+    let emu = start(BASE).await;
+    let bad = Client::new(emu.url(), &emu.root_key().id, "not-the-secret");
+    let r = bad.ram("ListUsers", &[]).await;
+    r.err(400, "SignatureDoesNotMatch");
+    let msg = r.body["Message"].as_str().unwrap();
+    assert!(
+        msg.contains("server string to sign is:POST&%2F&AccessKeyId%3D"),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn signing_for_get_and_sending_post_is_a_mismatch() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    let all = c.signed("GET", RAM, "ListUsers", &[], |_| {});
+    c.send_query("POST", &all)
+        .await
+        .err(400, "SignatureDoesNotMatch");
+    let all = c.signed("GET", RAM, "ListUsers", &[], |_| {});
+    c.send_query("GET", &all).await.ok();
+}
+
+#[tokio::test]
+async fn a_replayed_nonce_is_refused() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    let all = c.signed("POST", RAM, "ListUsers", &[], |_| {});
+    c.send_query("POST", &all).await.ok();
+    c.send_query("POST", &all)
+        .await
+        .err(400, "SignatureNonceUsed");
+}
+
+#[tokio::test]
+async fn a_timestamp_sixteen_minutes_off_is_expired() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    let old = time::OffsetDateTime::now_utc() - time::Duration::minutes(16);
+    let stamp = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        old.year(),
+        u8::from(old.month()),
+        old.day(),
+        old.hour(),
+        old.minute(),
+        old.second()
+    );
+    let all = c.signed("POST", RAM, "ListUsers", &[], |m| {
+        m.insert("Timestamp".into(), stamp);
+    });
+    c.send_query("POST", &all)
+        .await
+        .err(400, "InvalidTimeStamp.Expired");
+    let all = c.signed("POST", RAM, "ListUsers", &[], |m| {
+        m.insert("Timestamp".into(), "yesterday".into());
+    });
+    c.send_query("POST", &all)
+        .await
+        .err(400, "InvalidTimeStamp.Format");
+}
+
+#[tokio::test]
+async fn unknown_keys_and_missing_common_parameters_are_refused() {
+    let emu = start(BASE).await;
+    let c = Client::new(emu.url(), "LTAInobody", "x");
+    c.ram("ListUsers", &[])
+        .await
+        .err(404, "InvalidAccessKeyId.NotFound");
+    let root = Client::root(&emu);
+    let all = root.signed("POST", RAM, "ListUsers", &[], |m| {
+        m.remove("SignatureNonce");
+    });
+    root.send_query("POST", &all)
+        .await
+        .err(400, "MissingParameter");
+    let r = reply(reqwest::Client::new().post(emu.url()).send().await.unwrap()).await;
+    r.err(400, "MissingParameter");
+}
+
+#[tokio::test]
+async fn a_key_set_inactive_can_no_longer_call() {
+    let emu = start(BASE).await;
+    let root = Client::root(&emu);
+    let alice = user_client(&root, "alice").await;
+    let who = alice.call(STS, "GetCallerIdentity", &[]).await.ok();
+    assert_eq!(who["IdentityType"], "RAMUser");
+    assert_eq!(who["Arn"], "acs:ram::1234567890123456:user/alice");
+    root.ram(
+        "UpdateAccessKey",
+        &[
+            ("UserName", "alice"),
+            ("UserAccessKeyId", &alice.key_id),
+            ("Status", "Inactive"),
+        ],
+    )
+    .await
+    .ok();
+    alice
+        .ram("ListUsers", &[])
+        .await
+        .err(400, "InvalidAccessKeyId.Inactive");
+    root.ram(
+        "DeleteAccessKey",
+        &[("UserName", "alice"), ("UserAccessKeyId", &alice.key_id)],
+    )
+    .await
+    .ok();
+    alice
+        .ram("ListUsers", &[])
+        .await
+        .err(404, "InvalidAccessKeyId.NotFound");
+}
+
+#[tokio::test]
+async fn unknown_action_or_version_is_an_invalid_parameter() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    c.ram("DescribeRegions", &[])
+        .await
+        .err(400, "InvalidParameter");
+    c.call("2014-05-26", "ListUsers", &[])
+        .await
+        .err(400, "InvalidParameter");
+    c.call(RM, "ListUsers", &[])
+        .await
+        .err(400, "InvalidParameter");
+}
+
+#[tokio::test]
+async fn sdk_spellings_are_accepted_lowercase_format_true_and_plus_for_space() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    let all = c.signed(
+        "POST",
+        RAM,
+        "CreateUser",
+        &[("UserName", "bob"), ("Comments", "on call team")],
+        |m| {
+            m.insert("Format".into(), "json".into());
+        },
+    );
+    // Encode spaces as `+` the way form encoders do; the signature covers the decoded value.
+    let raw = all
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                sign::percent_encode(k),
+                sign::percent_encode(v).replace("%20", "+")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    assert!(raw.contains("on+call+team"));
+    let r = reply(
+        reqwest::Client::new()
+            .post(format!("{}?{raw}", emu.url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let v = r.ok();
+    assert_eq!(v["User"]["Comments"], "on call team");
+    c.ram(
+        "CreateLoginProfile",
+        &[
+            ("UserName", "bob"),
+            ("Password", "Str0ng-pass!"),
+            ("PasswordResetRequired", "True"),
+            ("MFABindRequired", "FALSE"),
+        ],
+    )
+    .await
+    .ok();
+    let lp = c.ram("GetLoginProfile", &[("UserName", "bob")]).await.ok();
+    assert_eq!(lp["LoginProfile"]["PasswordResetRequired"], true);
+    assert_eq!(lp["LoginProfile"]["MFABindRequired"], false);
+}
+
+#[tokio::test]
+async fn parameters_in_a_form_body_are_signed_and_read() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    let all = c.signed(
+        "POST",
+        RAM,
+        "CreatePolicy",
+        &[("PolicyName", "ops-read"), ("PolicyDocument", DOC)],
+        |_| {},
+    );
+    let (query, body): (BTreeMap<_, _>, BTreeMap<_, _>) = all
+        .into_iter()
+        .partition(|(k, _)| k != "PolicyDocument" && k != "PolicyName");
+    let r = reply(
+        reqwest::Client::new()
+            .post(format!("{}?{}", emu.url(), query_string(&query)))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(query_string(&body))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.ok()["Policy"]["DefaultVersion"], "v1");
+}
+
+#[tokio::test]
+async fn garbage_bodies_and_bad_methods_get_errors_not_hangs() {
+    let emu = start(BASE).await;
+    let http = reqwest::Client::new();
+    let r = reply(
+        http.post(emu.url())
+            .body(vec![0u8, 159, 146, 150, 255, b'&', b'='])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    r.err(400, "MissingParameter");
+    let r = reply(
+        http.put(format!("{}?Action=ListUsers&Version=2015-05-01", emu.url()))
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    r.err(400, "MissingParameter");
+}
+
+#[tokio::test]
+async fn v3_signatures_are_verified() {
+    let emu = start(BASE).await;
+    let root = emu.root_key().clone();
+    let url = reqwest::Url::parse(emu.url()).unwrap();
+    let host = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    let send = |secret: &'static str, tamper: bool| {
+        let host = host.clone();
+        let root = root.clone();
+        let base = emu.url().to_string();
+        async move {
+            let body = b"";
+            let mut headers = BTreeMap::new();
+            headers.insert("host".to_string(), host);
+            headers.insert("x-acs-action".to_string(), "CreateGroup".to_string());
+            headers.insert("x-acs-version".to_string(), RAM.to_string());
+            headers.insert("x-acs-date".to_string(), now_stamp());
+            headers.insert(
+                "x-acs-signature-nonce".to_string(),
+                uuid::Uuid::new_v4().to_string(),
+            );
+            headers.insert("x-acs-content-sha256".to_string(), sign::sha256_hex(body));
+            let mut query = BTreeMap::new();
+            query.insert("GroupName".to_string(), "v3 group".replace(' ', "-"));
+            let signed: Vec<String> = headers.keys().cloned().collect();
+            let cr = sign::v3_canonical_request(
+                "POST",
+                "/",
+                &query,
+                &headers,
+                &signed,
+                &sign::sha256_hex(body),
+            );
+            let sig = sign::v3_signature(
+                if secret.is_empty() {
+                    &root.secret
+                } else {
+                    secret
+                },
+                &sign::v3_string_to_sign(&cr),
+            );
+            if tamper {
+                query.insert("GroupName".to_string(), "other".to_string());
+            }
+            let mut req = reqwest::Client::new().post(format!("{base}?{}", query_string(&query)));
+            for (k, v) in &headers {
+                if k != "host" {
+                    req = req.header(k, v);
+                }
+            }
+            req = req.header(
+                "authorization",
+                format!(
+                    "ACS3-HMAC-SHA256 Credential={},SignedHeaders={},Signature={sig}",
+                    root.id,
+                    signed.join(";")
+                ),
+            );
+            reply(req.send().await.unwrap()).await
+        }
+    };
+    let v = send("", false).await.ok();
+    assert_eq!(v["Group"]["GroupName"], "v3-group");
+    send("wrong", false).await.err(400, "SignatureDoesNotMatch");
+    send("", true).await.err(400, "SignatureDoesNotMatch");
+}
+
+// ------------------------------------------------------------------ RAM
+
+/// An action, its parameters, and the conflict it clears.
+type Step<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+
+#[tokio::test]
+async fn user_lifecycle_with_every_delete_conflict() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    let u = c
+        .ram(
+            "CreateUser",
+            &[
+                ("UserName", "alice"),
+                ("DisplayName", "Alice"),
+                ("Email", "alice@example.com"),
+            ],
+        )
+        .await
+        .ok();
+    assert_eq!(u["User"]["UserName"], "alice");
+    assert!(u["User"]["UserId"].as_str().unwrap().len() >= 16);
+    c.ram("CreateUser", &[("UserName", "alice")])
+        .await
+        .err(409, "EntityAlreadyExists.User");
+    c.ram("CreateUser", &[("UserName", "bad name")])
+        .await
+        .err(400, "InvalidParameter.UserName.InvalidChars");
+    c.ram("CreateUser", &[("UserName", &"x".repeat(65))])
+        .await
+        .err(400, "InvalidParameter.UserName.Length");
+    c.ram("CreateUser", &[]).await.err(400, "MissingUserName");
+    c.ram("GetUser", &[("UserName", "nobody")])
+        .await
+        .err(404, "EntityNotExist.User");
+
+    c.ram("CreateGroup", &[("GroupName", "dev")]).await.ok();
+    c.ram(
+        "AddUserToGroup",
+        &[("UserName", "alice"), ("GroupName", "dev")],
+    )
+    .await
+    .ok();
+    c.ram(
+        "AddUserToGroup",
+        &[("UserName", "alice"), ("GroupName", "dev")],
+    )
+    .await
+    .err(409, "EntityAlreadyExists.User.Group");
+    let attach = [
+        ("UserName", "alice"),
+        ("PolicyName", "ReadOnlyAccess"),
+        ("PolicyType", "System"),
+    ];
+    c.ram("AttachPolicyToUser", &attach).await.ok();
+    c.ram("AttachPolicyToUser", &attach)
+        .await
+        .err(409, "EntityAlreadyExists.User.Policy");
+    let key = c
+        .ram("CreateAccessKey", &[("UserName", "alice")])
+        .await
+        .ok();
+    let key_id = key["AccessKey"]["AccessKeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    c.ram(
+        "CreateLoginProfile",
+        &[("UserName", "alice"), ("Password", "Very-Str0ng!")],
+    )
+    .await
+    .ok();
+    c.ram(
+        "CreateLoginProfile",
+        &[("UserName", "alice"), ("Password", "weak")],
+    )
+    .await
+    .err(409, "EntityAlreadyExists.User.LoginProfile");
+    let dev = c
+        .ram(
+            "CreateVirtualMFADevice",
+            &[("VirtualMFADeviceName", "alice")],
+        )
+        .await
+        .ok();
+    let serial = dev["VirtualMFADevice"]["SerialNumber"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let seed = emulator::base32_decode(
+        dev["VirtualMFADevice"]["Base32StringSeed"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let step = (time::OffsetDateTime::now_utc().unix_timestamp() / 30) as u64;
+    c.ram(
+        "BindMFADevice",
+        &[
+            ("UserName", "alice"),
+            ("SerialNumber", &serial),
+            ("AuthenticationCode1", "000000"),
+            ("AuthenticationCode2", "111111"),
+        ],
+    )
+    .await
+    .err(403, "CheckAuthenticationCodeFail");
+    c.ram(
+        "BindMFADevice",
+        &[
+            ("UserName", "alice"),
+            ("SerialNumber", &serial),
+            ("AuthenticationCode1", &emulator::totp(&seed, step - 1)),
+            ("AuthenticationCode2", &emulator::totp(&seed, step)),
+        ],
+    )
+    .await
+    .ok();
+    c.ram("DeleteVirtualMFADevice", &[("SerialNumber", &serial)])
+        .await
+        .err(409, "DeleteConflict.VirtualMFADevice.User");
+
+    // Each dependent blocks DeleteUser until it is removed.
+    let steps: Vec<Step> = vec![
+        (
+            "DetachPolicyFromUser",
+            attach.to_vec(),
+            "DeleteConflict.User.Policy",
+        ),
+        (
+            "RemoveUserFromGroup",
+            vec![("UserName", "alice"), ("GroupName", "dev")],
+            "DeleteConflict.User.Group",
+        ),
+        (
+            "DeleteAccessKey",
+            vec![("UserName", "alice"), ("UserAccessKeyId", &key_id)],
+            "DeleteConflict.User.AccessKey",
+        ),
+        (
+            "DeleteLoginProfile",
+            vec![("UserName", "alice")],
+            "DeleteConflict.User.LoginProfile",
+        ),
+        (
+            "UnbindMFADevice",
+            vec![("UserName", "alice")],
+            "DeleteConflict.User.MFADevice",
+        ),
+    ];
+    for (action, params, code) in steps {
+        c.ram("DeleteUser", &[("UserName", "alice")])
+            .await
+            .err(409, code);
+        c.ram(action, &params).await.ok();
+    }
+    c.ram("DeleteUser", &[("UserName", "alice")]).await.ok();
+    c.ram("DeleteUser", &[("UserName", "alice")])
+        .await
+        .err(404, "EntityNotExist.User");
+    c.ram("DeleteVirtualMFADevice", &[("SerialNumber", &serial)])
+        .await
+        .ok();
+}
+
+#[tokio::test]
+async fn listing_users_pages_through_every_user_with_markers() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    for i in 0..25 {
+        c.ram("CreateUser", &[("UserName", &format!("user-{i:02}"))])
+            .await
+            .ok();
+    }
+    let mut names = vec![];
+    let mut marker: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut params = vec![("MaxItems", "10".to_string())];
+        if let Some(m) = &marker {
+            params.push(("Marker", m.clone()));
+        }
+        let p: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let v = c.ram("ListUsers", &p).await.ok();
+        pages += 1;
+        for u in v["Users"]["User"].as_array().unwrap() {
+            names.push(u["UserName"].as_str().unwrap().to_string());
+        }
+        if v["IsTruncated"] == true {
+            marker = Some(v["Marker"].as_str().unwrap().to_string());
+        } else {
+            assert!(v.get("Marker").is_none());
+            break;
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(names.len(), 25);
+    assert_eq!(names[0], "user-00");
+    c.ram("ListUsers", &[("MaxItems", "1001")])
+        .await
+        .err(400, "InvalidParameter.MaxItems");
+    c.ram("ListGroups", &[("MaxItems", "101")])
+        .await
+        .err(400, "InvalidParameter.MaxItems");
+    c.ram("ListUsers", &[("Marker", "!!!")])
+        .await
+        .err(400, "InvalidParameter.Marker");
+    let empty = c.ram("ListGroups", &[]).await.ok();
+    assert_eq!(empty["Groups"]["Group"], serde_json::json!([]));
+    assert_eq!(empty["IsTruncated"], false);
+}
+
+#[tokio::test]
+async fn policies_versions_and_attachments_follow_the_rules() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    c.ram(
+        "CreatePolicy",
+        &[("PolicyName", "ops"), ("PolicyDocument", "not json")],
+    )
+    .await
+    .err(400, "MalformedPolicyDocument");
+    let long = format!(
+        r#"{{"Version":"1","Statement":[{{"Effect":"Allow","Action":"*","Resource":"{}"}}]}}"#,
+        "x".repeat(6144)
+    );
+    c.ram(
+        "CreatePolicy",
+        &[("PolicyName", "ops"), ("PolicyDocument", &long)],
+    )
+    .await
+    .err(400, "InvalidParameter.PolicyDocument.Length");
+    c.ram(
+        "CreatePolicy",
+        &[("PolicyName", "ops_x"), ("PolicyDocument", DOC)],
+    )
+    .await
+    .err(400, "InvalidParameter.PolicyName.InvalidChars");
+    c.ram(
+        "CreatePolicy",
+        &[("PolicyName", "ops"), ("PolicyDocument", DOC)],
+    )
+    .await
+    .ok();
+    c.ram(
+        "CreatePolicy",
+        &[("PolicyName", "ops"), ("PolicyDocument", DOC)],
+    )
+    .await
+    .err(409, "EntityAlreadyExists.Policy");
+    let v = c
+        .ram(
+            "CreatePolicyVersion",
+            &[
+                ("PolicyName", "ops"),
+                ("PolicyDocument", DOC),
+                ("SetAsDefault", "true"),
+            ],
+        )
+        .await
+        .ok();
+    assert_eq!(v["PolicyVersion"]["VersionId"], "v2");
+    let got = c
+        .ram(
+            "GetPolicy",
+            &[("PolicyName", "ops"), ("PolicyType", "Custom")],
+        )
+        .await
+        .ok();
+    assert_eq!(got["Policy"]["DefaultVersion"], "v2");
+    assert_eq!(got["DefaultPolicyVersion"]["VersionId"], "v2");
+    c.ram(
+        "GetPolicy",
+        &[("PolicyName", "ops"), ("PolicyType", "Managed")],
+    )
+    .await
+    .err(400, "InvalidParameter.PolicyType");
+    c.ram(
+        "GetPolicyVersion",
+        &[
+            ("PolicyName", "ops"),
+            ("PolicyType", "Custom"),
+            ("VersionId", "v9"),
+        ],
+    )
+    .await
+    .err(404, "EntityNotExist.Policy.Version");
+    let versions = c
+        .ram(
+            "ListPolicyVersions",
+            &[("PolicyName", "ops"), ("PolicyType", "Custom")],
+        )
+        .await
+        .ok();
+    assert_eq!(
+        versions["PolicyVersions"]["PolicyVersion"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    c.ram("CreateGroup", &[("GroupName", "dev")]).await.ok();
+    c.ram("CreateRole", &[("RoleName", "deployer"), ("AssumeRolePolicyDocument", r#"{"Version":"1","Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"RAM":["acs:ram::1234567890123456:root"]}}]}"#)])
+        .await
+        .ok();
+    c.ram("CreateUser", &[("UserName", "carol")]).await.ok();
+    for (action, who, name) in [
+        ("AttachPolicyToUser", "UserName", "carol"),
+        ("AttachPolicyToGroup", "GroupName", "dev"),
+        ("AttachPolicyToRole", "RoleName", "deployer"),
+    ] {
+        c.ram(
+            action,
+            &[(who, name), ("PolicyName", "ops"), ("PolicyType", "Custom")],
+        )
+        .await
+        .ok();
+    }
+    let ents = c
+        .ram(
+            "ListEntitiesForPolicy",
+            &[("PolicyName", "ops"), ("PolicyType", "Custom")],
+        )
+        .await
+        .ok();
+    assert_eq!(ents["Users"]["User"][0]["UserName"], "carol");
+    assert_eq!(ents["Groups"]["Group"][0]["GroupName"], "dev");
+    assert_eq!(ents["Roles"]["Role"][0]["RoleName"], "deployer");
+    let list = c
+        .ram("ListPolicies", &[("PolicyType", "Custom")])
+        .await
+        .ok();
+    assert_eq!(list["Policies"]["Policy"][0]["AttachmentCount"], 3);
+    let for_role = c
+        .ram("ListPoliciesForRole", &[("RoleName", "deployer")])
+        .await
+        .ok();
+    assert_eq!(for_role["Policies"]["Policy"][0]["PolicyName"], "ops");
+
+    for (action, who, name, code) in [
+        (
+            "DetachPolicyFromUser",
+            "UserName",
+            "carol",
+            "DeleteConflict.Policy.User",
+        ),
+        (
+            "DetachPolicyFromGroup",
+            "GroupName",
+            "dev",
+            "DeleteConflict.Policy.Group",
+        ),
+        (
+            "DetachPolicyFromRole",
+            "RoleName",
+            "deployer",
+            "DeleteConflict.Role.Policy",
+        ),
+    ] {
+        c.ram(
+            "DeletePolicy",
+            &[("PolicyName", "ops"), ("CascadingDelete", "true")],
+        )
+        .await
+        .err(409, code);
+        c.ram(
+            action,
+            &[(who, name), ("PolicyName", "ops"), ("PolicyType", "Custom")],
+        )
+        .await
+        .ok();
+        c.ram(
+            action,
+            &[(who, name), ("PolicyName", "ops"), ("PolicyType", "Custom")],
+        )
+        .await
+        .err(404, &format!("EntityNotExist.{}.Policy", &action[16..]));
+    }
+    c.ram(
+        "DeletePolicyVersion",
+        &[("PolicyName", "ops"), ("VersionId", "v2")],
+    )
+    .await
+    .err(409, "DeleteConflict.Policy.Version.Default");
+    c.ram("DeletePolicy", &[("PolicyName", "ops")])
+        .await
+        .err(409, "DeleteConflict.Policy.Version");
+    c.ram(
+        "DeletePolicy",
+        &[("PolicyName", "ops"), ("CascadingDelete", "True")],
+    )
+    .await
+    .ok();
+    c.ram(
+        "GetPolicy",
+        &[("PolicyName", "ops"), ("PolicyType", "Custom")],
+    )
+    .await
+    .err(404, "EntityNotExist.Policy");
+    let sys = c
+        .ram(
+            "ListPolicies",
+            &[("PolicyType", "System"), ("MaxItems", "1000")],
+        )
+        .await
+        .ok();
+    assert!(sys["Policies"]["Policy"].as_array().unwrap().len() >= 15);
+}
+
+#[tokio::test]
+async fn custom_policy_attachments_stop_at_ten_per_user() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    c.ram("CreateUser", &[("UserName", "dana")]).await.ok();
+    for i in 0..11 {
+        let name = format!("p{i}");
+        c.ram(
+            "CreatePolicy",
+            &[("PolicyName", &name), ("PolicyDocument", DOC)],
+        )
+        .await
+        .ok();
+        let r = c
+            .ram(
+                "AttachPolicyToUser",
+                &[
+                    ("UserName", "dana"),
+                    ("PolicyName", &name),
+                    ("PolicyType", "Custom"),
+                ],
+            )
+            .await;
+        if i < 10 {
+            r.ok();
+        } else {
+            r.err(409, "LimitExceeded.User.Policy");
+        }
+    }
+    for i in 0..11 {
+        c.ram("CreateGroup", &[("GroupName", &format!("g{i}"))])
+            .await
+            .ok();
+        let r = c
+            .ram(
+                "AddUserToGroup",
+                &[("UserName", "dana"), ("GroupName", &format!("g{i}"))],
+            )
+            .await;
+        if i < 10 {
+            r.ok();
+        } else {
+            r.err(409, "LimitExceeded.User.Group");
+        }
+    }
+    let groups = c
+        .ram("ListGroupsForUser", &[("UserName", "dana")])
+        .await
+        .ok();
+    assert_eq!(groups["Groups"]["Group"].as_array().unwrap().len(), 10);
+}
+
+#[tokio::test]
+async fn roles_refuse_service_linked_deletion_and_attached_policies() {
+    let emu = start(&format!(
+        "{BASE}roles:\n  - name: AliyunServiceRoleForECS\n    assume_role_policy_document: '{{\"Statement\":[{{\"Action\":\"sts:AssumeRole\",\"Effect\":\"Allow\",\"Principal\":{{\"Service\":[\"ecs.aliyuncs.com\"]}}}}],\"Version\":\"1\"}}'\n"
+    ))
+    .await;
+    let c = Client::root(&emu);
+    let r = c
+        .ram("DeleteRole", &[("RoleName", "AliyunServiceRoleForECS")])
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.code(), "DeleteConflict.Role.ServiceLinkedRole");
+    c.ram(
+        "CreateRole",
+        &[("RoleName", "bad_name"), ("AssumeRolePolicyDocument", "{}")],
+    )
+    .await
+    .err(400, "InvalidParameter.RoleName.InvalidChars");
+    c.ram(
+        "CreateRole",
+        &[("RoleName", "r1"), ("AssumeRolePolicyDocument", "nope")],
+    )
+    .await
+    .err(400, "MalformedPolicyDocument");
+    c.ram(
+        "CreateRole",
+        &[("RoleName", "r1"), ("AssumeRolePolicyDocument", r#"{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":"1234567890123456"}}],"Version":"1"}"#), ("MaxSessionDuration", "100")],
+    )
+    .await
+    .err(400, "InvalidParameter.MaxSessionDuration");
+    let role = c
+        .ram(
+            "CreateRole",
+            &[("RoleName", "r1"), ("AssumeRolePolicyDocument", r#"{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":"1234567890123456"}}],"Version":"1"}"#), ("MaxSessionDuration", "7200")],
+        )
+        .await
+        .ok();
+    assert_eq!(role["Role"]["Arn"], "acs:ram::1234567890123456:role/r1");
+    assert_eq!(role["Role"]["MaxSessionDuration"], 7200);
+    c.ram(
+        "UpdateRole",
+        &[("RoleName", "r1"), ("NewDescription", "deploys")],
+    )
+    .await
+    .ok();
+    assert_eq!(
+        c.ram("GetRole", &[("RoleName", "r1")]).await.ok()["Role"]["Description"],
+        "deploys"
+    );
+    c.ram(
+        "AttachPolicyToRole",
+        &[
+            ("RoleName", "r1"),
+            ("PolicyName", "AdministratorAccess"),
+            ("PolicyType", "System"),
+        ],
+    )
+    .await
+    .ok();
+    c.ram("DeleteRole", &[("RoleName", "r1")])
+        .await
+        .err(409, "DeleteConflict.Role.Policy");
+    c.ram(
+        "DetachPolicyFromRole",
+        &[
+            ("RoleName", "r1"),
+            ("PolicyName", "AdministratorAccess"),
+            ("PolicyType", "System"),
+        ],
+    )
+    .await
+    .ok();
+    c.ram("DeleteRole", &[("RoleName", "r1")]).await.ok();
+    c.ram("GetRole", &[("RoleName", "r1")])
+        .await
+        .err(404, "EntityNotExist.Role");
+}
+
+#[tokio::test]
+async fn groups_update_list_members_and_refuse_deletion_while_used() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    c.ram(
+        "CreateGroup",
+        &[("GroupName", "dev"), ("Comments", "developers")],
+    )
+    .await
+    .ok();
+    c.ram("CreateGroup", &[("GroupName", "dev")])
+        .await
+        .err(409, "EntityAlreadyExists.Group");
+    c.ram("CreateUser", &[("UserName", "erin")]).await.ok();
+    c.ram(
+        "AddUserToGroup",
+        &[("UserName", "erin"), ("GroupName", "dev")],
+    )
+    .await
+    .ok();
+    c.ram("DeleteGroup", &[("GroupName", "dev")])
+        .await
+        .err(409, "DeleteConflict.Group.User");
+    c.ram(
+        "UpdateGroup",
+        &[("GroupName", "dev"), ("NewGroupName", "devs")],
+    )
+    .await
+    .ok();
+    let members = c
+        .ram("ListUsersForGroup", &[("GroupName", "devs")])
+        .await
+        .ok();
+    assert_eq!(members["Users"]["User"][0]["UserName"], "erin");
+    assert!(members["Users"]["User"][0]["JoinDate"].is_string());
+    c.ram(
+        "RemoveUserFromGroup",
+        &[("UserName", "erin"), ("GroupName", "devs")],
+    )
+    .await
+    .ok();
+    c.ram(
+        "RemoveUserFromGroup",
+        &[("UserName", "erin"), ("GroupName", "devs")],
+    )
+    .await
+    .err(404, "EntityNotExist.User.Group");
+    c.ram(
+        "AttachPolicyToGroup",
+        &[
+            ("GroupName", "devs"),
+            ("PolicyName", "ReadOnlyAccess"),
+            ("PolicyType", "System"),
+        ],
+    )
+    .await
+    .ok();
+    c.ram("DeleteGroup", &[("GroupName", "devs")])
+        .await
+        .err(409, "DeleteConflict.Group.Policy");
+    c.ram(
+        "DetachPolicyFromGroup",
+        &[
+            ("GroupName", "devs"),
+            ("PolicyName", "ReadOnlyAccess"),
+            ("PolicyType", "System"),
+        ],
+    )
+    .await
+    .ok();
+    c.ram("DeleteGroup", &[("GroupName", "devs")]).await.ok();
+    c.ram("GetGroup", &[("GroupName", "devs")])
+        .await
+        .err(404, "EntityNotExist.Group");
+}
+
+#[tokio::test]
+async fn access_key_last_use_and_user_last_login_are_reported() {
+    let emu = start(&format!(
+        "{BASE}users:\n  - name: frank\n    last_login_date: '2024-05-01T10:00:00Z'\n"
+    ))
+    .await;
+    let root = Client::root(&emu);
+    let u = root.ram("GetUser", &[("UserName", "frank")]).await.ok();
+    assert_eq!(u["User"]["LastLoginDate"], "2024-05-01T10:00:00Z");
+    let k = root
+        .ram("CreateAccessKey", &[("UserName", "frank")])
+        .await
+        .ok();
+    let id = k["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string();
+    let before = root
+        .ram(
+            "GetAccessKeyLastUsed",
+            &[("UserName", "frank"), ("UserAccessKeyId", &id)],
+        )
+        .await
+        .ok();
+    assert_eq!(before["AccessKeyLastUsed"]["LastUsedDate"], "");
+    let frank = Client::new(
+        emu.url(),
+        &id,
+        k["AccessKey"]["AccessKeySecret"].as_str().unwrap(),
+    );
+    // A RAM user calling without UserName acts on itself.
+    let own = frank.ram("ListAccessKeys", &[]).await.ok();
+    assert_eq!(
+        own["AccessKeys"]["AccessKey"][0]["AccessKeyId"],
+        id.as_str()
+    );
+    let after = root
+        .ram(
+            "GetAccessKeyLastUsed",
+            &[("UserName", "frank"), ("UserAccessKeyId", &id)],
+        )
+        .await
+        .ok();
+    assert!(
+        after["AccessKeyLastUsed"]["LastUsedDate"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+    root.ram(
+        "GetAccessKeyLastUsed",
+        &[("UserName", "frank"), ("UserAccessKeyId", "LTAInope")],
+    )
+    .await
+    .err(404, "EntityNotExist.User.AccessKey");
+}
+
+#[tokio::test]
+async fn account_alias_is_set_validated_and_cleared() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    c.ram("SetAccountAlias", &[("AccountAlias", "-bad")])
+        .await
+        .err(400, "InvalidParameter.AccountAlias.Format");
+    c.ram("SetAccountAlias", &[("AccountAlias", "ab")])
+        .await
+        .err(400, "InvalidParameter.AccountAlias.Length");
+    c.ram("SetAccountAlias", &[("AccountAlias", "my-corp")])
+        .await
+        .ok();
+    assert_eq!(
+        c.ram("GetAccountAlias", &[]).await.ok()["AccountAlias"],
+        "my-corp"
+    );
+    c.ram("ClearAccountAlias", &[]).await.ok();
+    assert_eq!(c.ram("GetAccountAlias", &[]).await.ok()["AccountAlias"], "");
+}
+
+// ------------------------------------------------------------------ STS and ResourceManager
+
+#[tokio::test]
+async fn assume_role_issues_credentials_that_work_until_they_expire() {
+    let emu = start(&format!(
+        "{BASE}roles:\n  - name: deployer\n    max_session_duration: 7200\n    assume_role_policy_document: '{{\"Statement\":[{{\"Action\":\"sts:AssumeRole\",\"Effect\":\"Allow\",\"Principal\":{{\"RAM\":[\"acs:ram::1234567890123456:root\"]}}}}],\"Version\":\"1\"}}'\n  - name: locked\n    assume_role_policy_document: '{{\"Statement\":[{{\"Action\":\"sts:AssumeRole\",\"Effect\":\"Allow\",\"Principal\":{{\"RAM\":[\"acs:ram::999:root\"]}}}}],\"Version\":\"1\"}}'\n"
+    ))
+    .await;
+    let root = Client::root(&emu);
+    let arn = "acs:ram::1234567890123456:role/deployer";
+    root.call(
+        STS,
+        "AssumeRole",
+        &[("RoleArn", arn), ("RoleSessionName", "ci")],
+    )
+    .await
+    .err(403, "NoPermission");
+    let who = root.call(STS, "GetCallerIdentity", &[]).await.ok();
+    assert_eq!(who["IdentityType"], "Account");
+    let alice = user_client(&root, "alice").await;
+    alice
+        .call(STS, "AssumeRole", &[("RoleSessionName", "ci")])
+        .await
+        .err(400, "MissingParameter.RoleArn");
+    alice
+        .call(
+            STS,
+            "AssumeRole",
+            &[
+                ("RoleArn", "arn:aws:iam::1:role/x"),
+                ("RoleSessionName", "ci"),
+            ],
+        )
+        .await
+        .err(400, "InvalidParameter.RoleArn");
+    alice
+        .call(
+            STS,
+            "AssumeRole",
+            &[
+                ("RoleArn", arn),
+                ("RoleSessionName", "ci"),
+                ("DurationSeconds", "7201"),
+            ],
+        )
+        .await
+        .err(400, "InvalidParameter.DurationSeconds");
+    alice
+        .call(
+            STS,
+            "AssumeRole",
+            &[("RoleArn", arn), ("RoleSessionName", "c")],
+        )
+        .await
+        .err(400, "InvalidParameter.RoleSessionName");
+    alice
+        .call(
+            STS,
+            "AssumeRole",
+            &[
+                ("RoleArn", "acs:ram::1234567890123456:role/locked"),
+                ("RoleSessionName", "ci"),
+            ],
+        )
+        .await
+        .err(403, "NoPermission");
+    alice
+        .call(
+            STS,
+            "AssumeRole",
+            &[
+                ("RoleArn", "acs:ram::1234567890123456:role/ghost"),
+                ("RoleSessionName", "ci"),
+            ],
+        )
+        .await
+        .err(404, "EntityNotExist.Role");
+    let creds = alice
+        .call(
+            STS,
+            "AssumeRole",
+            &[
+                ("RoleArn", arn),
+                ("RoleSessionName", "ci"),
+                ("DurationSeconds", "900"),
+            ],
+        )
+        .await
+        .ok();
+    let c = &creds["Credentials"];
+    assert!(c["AccessKeyId"].as_str().unwrap().starts_with("STS."));
+    let mut session = Client::new(
+        emu.url(),
+        c["AccessKeyId"].as_str().unwrap(),
+        c["AccessKeySecret"].as_str().unwrap(),
+    );
+    session
+        .ram("ListUsers", &[])
+        .await
+        .err(400, "MissingSecurityToken");
+    session.token = Some("wrong".into());
+    session
+        .ram("ListUsers", &[])
+        .await
+        .err(400, "InvalidSecurityToken.MismatchWithAccessKey");
+    session.token = Some(c["SecurityToken"].as_str().unwrap().to_string());
+    let who = session.call(STS, "GetCallerIdentity", &[]).await.ok();
+    assert_eq!(who["IdentityType"], "AssumedRoleUser");
+    assert_eq!(
+        who["Arn"],
+        "acs:ram::1234567890123456:assumed-role/deployer/ci"
+    );
+    session.ram("ListUsers", &[]).await.ok();
+}
+
+#[tokio::test]
+async fn service_linked_role_deletion_is_a_polled_task() {
+    let emu = start(
+        r#"
+account: {id: "1234567890123456"}
+roles:
+  - name: AliyunServiceRoleForECS
+  - name: AliyunServiceRoleForLog
+    usages:
+      - {region: cn-hangzhou, resources: [project-a]}
+      - {region: cn-shanghai, resources: [project-b]}
+  - name: plain
+emulator:
+  root_access_key: {id: LTAIroot0000000000000000, secret: rootsecret}
+  deletion_polls: 2
+"#,
+    )
+    .await;
+    let c = Client::root(&emu);
+    c.call(RM, "DeleteServiceLinkedRole", &[("RoleName", "plain")])
+        .await
+        .err(400, "InvalidParameter.RoleName");
+    c.call(RM, "DeleteServiceLinkedRole", &[("RoleName", "nope")])
+        .await
+        .err(404, "EntityNotExist.Role");
+    let t = c
+        .call(
+            RM,
+            "DeleteServiceLinkedRole",
+            &[("RoleName", "AliyunServiceRoleForECS")],
+        )
+        .await
+        .ok();
+    let id = t["DeletionTaskId"].as_str().unwrap().to_string();
+    let mut statuses = vec![];
+    for _ in 0..3 {
+        let s = c
+            .call(
+                RM,
+                "GetServiceLinkedRoleDeletionStatus",
+                &[("DeletionTaskId", &id)],
+            )
+            .await
+            .ok();
+        statuses.push(s["Status"].as_str().unwrap().to_string());
+    }
+    assert_eq!(statuses, ["IN_PROGRESS", "IN_PROGRESS", "SUCCEEDED"]);
+    c.ram("GetRole", &[("RoleName", "AliyunServiceRoleForECS")])
+        .await
+        .err(404, "EntityNotExist.Role");
+    let t = c
+        .call(
+            RM,
+            "DeleteServiceLinkedRole",
+            &[("RoleName", "AliyunServiceRoleForLog")],
+        )
+        .await
+        .ok();
+    let id = t["DeletionTaskId"].as_str().unwrap().to_string();
+    let mut last = Value::Null;
+    for _ in 0..3 {
+        last = c
+            .call(
+                RM,
+                "GetServiceLinkedRoleDeletionStatus",
+                &[("DeletionTaskId", &id)],
+            )
+            .await
+            .ok();
+    }
+    assert_eq!(last["Status"], "FAILED");
+    let usages = last["Reason"]["RoleUsages"]["RoleUsage"]
+        .as_array()
+        .unwrap();
+    assert_eq!(usages.len(), 2);
+    assert_eq!(usages[1]["Resources"]["Resource"][0], "project-b");
+    c.ram("GetRole", &[("RoleName", "AliyunServiceRoleForLog")])
+        .await
+        .ok();
+    c.call(
+        RM,
+        "GetServiceLinkedRoleDeletionStatus",
+        &[("DeletionTaskId", "task/none")],
+    )
+    .await
+    .err(404, "EntityNotExist.DeletionTask");
+}
+
+// ------------------------------------------------------------------ IMS
+
+#[tokio::test]
+async fn identity_providers_are_created_listed_and_deleted() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    c.ims("CreateSAMLProvider", &[("SAMLProviderName", "-bad")])
+        .await
+        .err(400, "InvalidParameter.SAMLProviderName.InvalidChars");
+    let s = c
+        .ims(
+            "CreateSAMLProvider",
+            &[
+                ("SAMLProviderName", "corp-idp"),
+                ("EncodedSAMLMetadataDocument", "PD94bWw+"),
+                ("Description", "Okta"),
+            ],
+        )
+        .await
+        .ok();
+    assert_eq!(
+        s["SAMLProvider"]["Arn"],
+        "acs:ram::1234567890123456:saml-provider/corp-idp"
+    );
+    c.ims("CreateSAMLProvider", &[("SAMLProviderName", "corp-idp")])
+        .await
+        .err(409, "EntityAlreadyExists.SAMLProvider");
+    let got = c
+        .ims("GetSAMLProvider", &[("SAMLProviderName", "corp-idp")])
+        .await
+        .ok();
+    assert_eq!(
+        got["SAMLProvider"]["EncodedSAMLMetadataDocument"],
+        "PD94bWw+"
+    );
+    c.ims(
+        "UpdateSAMLProvider",
+        &[
+            ("SAMLProviderName", "corp-idp"),
+            ("NewDescription", "Okta prod"),
+        ],
+    )
+    .await
+    .ok();
+    let list = c.ims("ListSAMLProviders", &[]).await.ok();
+    assert_eq!(
+        list["SAMLProviders"]["SAMLProvider"][0]["Description"],
+        "Okta prod"
+    );
+    c.ims("DeleteSAMLProvider", &[("SAMLProviderName", "corp-idp")])
+        .await
+        .ok();
+    c.ims("GetSAMLProvider", &[("SAMLProviderName", "corp-idp")])
+        .await
+        .err(404, "EntityNotExist.SAMLProvider");
+
+    c.ims(
+        "CreateOIDCProvider",
+        &[
+            ("OIDCProviderName", "gh"),
+            ("IssuerUrl", "http://insecure.example.com"),
+        ],
+    )
+    .await
+    .err(400, "InvalidParameter.IssuerUrl");
+    let o = c
+        .ims(
+            "CreateOIDCProvider",
+            &[
+                ("OIDCProviderName", "gh"),
+                ("IssuerUrl", "https://token.actions.example.com"),
+                ("ClientIds", "sts.aliyuncs.com,app2"),
+                ("Fingerprints", "abc123"),
+            ],
+        )
+        .await
+        .ok();
+    assert_eq!(o["OIDCProvider"]["ClientIds"], "sts.aliyuncs.com,app2");
+    c.ims(
+        "UpdateOIDCProvider",
+        &[("OIDCProviderName", "gh"), ("ClientIds", "one")],
+    )
+    .await
+    .ok();
+    let list = c.ims("ListOIDCProviders", &[]).await.ok();
+    assert_eq!(list["OIDCProviders"]["OIDCProvider"][0]["ClientIds"], "one");
+    assert_eq!(list["IsTruncated"], false);
+    c.ims("DeleteOIDCProvider", &[("OIDCProviderName", "gh")])
+        .await
+        .ok();
+    c.ims("DeleteOIDCProvider", &[("OIDCProviderName", "gh")])
+        .await
+        .err(404, "EntityNotExist.OIDCProvider");
+}
+
+#[tokio::test]
+async fn virtual_mfa_devices_bound_and_orphaned_are_listed() {
+    let emu = start(&format!(
+        "{BASE}users:\n  - name: gina\n    mfa_device: 'acs:ram::1234567890123456:mfa/gina'\nvirtual_mfa_devices:\n  - serial_number: 'acs:ram::1234567890123456:mfa/spare'\n"
+    ))
+    .await;
+    let c = Client::root(&emu);
+    let list = c.ims("ListVirtualMFADevices", &[]).await.ok();
+    let devices = list["VirtualMFADevices"]["VirtualMFADevice"]
+        .as_array()
+        .unwrap();
+    assert_eq!(devices.len(), 2);
+    let bound = devices
+        .iter()
+        .find(|d| d["SerialNumber"].as_str().unwrap().ends_with("/gina"))
+        .unwrap();
+    assert_eq!(
+        bound["User"]["UserPrincipalName"],
+        "gina@1234567890123456.onaliyun.com"
+    );
+    assert!(devices.iter().any(|d| d.get("User").is_none()));
+    let info = c
+        .ims(
+            "GetUserMFAInfo",
+            &[("UserPrincipalName", "gina@1234567890123456.onaliyun.com")],
+        )
+        .await
+        .ok();
+    assert_eq!(info["MFADevice"]["Type"], "VMFA");
+    c.ims(
+        "UnbindMFADevice",
+        &[("UserPrincipalName", "gina@1234567890123456.onaliyun.com")],
+    )
+    .await
+    .ok();
+    c.ims(
+        "UnbindMFADevice",
+        &[("UserPrincipalName", "gina@1234567890123456.onaliyun.com")],
+    )
+    .await
+    .err(404, "EntityNotExist.User.MFADevice");
+    c.ims(
+        "DeleteVirtualMFADevice",
+        &[("SerialNumber", "acs:ram::1234567890123456:mfa/gina")],
+    )
+    .await
+    .ok();
+    c.ims(
+        "DeleteVirtualMFADevice",
+        &[("SerialNumber", "acs:ram::1234567890123456:mfa/gina")],
+    )
+    .await
+    .err(404, "EntityNotExist.VirtualMFADevice");
+    let ram_list = c.ram("ListVirtualMFADevices", &[]).await.ok();
+    assert_eq!(
+        ram_list["VirtualMFADevices"]["VirtualMFADevice"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn applications_domain_and_summary() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    c.ims(
+        "CreateApplication",
+        &[
+            ("AppName", "myapp"),
+            ("DisplayName", "My App"),
+            ("AppType", "Desktop"),
+        ],
+    )
+    .await
+    .err(400, "InvalidParameter.AppType");
+    let app = c
+        .ims(
+            "CreateApplication",
+            &[
+                ("AppName", "myapp"),
+                ("DisplayName", "My App"),
+                ("AppType", "WebApp"),
+                (
+                    "RedirectUris",
+                    "https://a.example.com;https://b.example.com",
+                ),
+            ],
+        )
+        .await
+        .ok();
+    let id = app["Application"]["AppId"].as_str().unwrap().to_string();
+    assert_eq!(
+        app["Application"]["RedirectUris"]["RedirectUri"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    c.ims(
+        "UpdateApplication",
+        &[("AppId", &id), ("NewDisplayName", "Renamed")],
+    )
+    .await
+    .ok();
+    assert_eq!(
+        c.ims("GetApplication", &[("AppId", &id)]).await.ok()["Application"]["DisplayName"],
+        "Renamed"
+    );
+    assert_eq!(
+        c.ims("ListApplications", &[]).await.ok()["Applications"]["Application"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    c.ims("DeleteApplication", &[("AppId", &id)]).await.ok();
+    c.ims("GetApplication", &[("AppId", &id)])
+        .await
+        .err(404, "EntityNotExist.Application");
+
+    assert_eq!(
+        c.ims("GetDefaultDomain", &[]).await.ok()["DefaultDomainName"],
+        "1234567890123456.onaliyun.com"
+    );
+    c.ims(
+        "SetDefaultDomain",
+        &[("DefaultDomainName", "corp.example.com")],
+    )
+    .await
+    .err(400, "InvalidParameter.DefaultDomainName");
+    c.ims(
+        "SetDefaultDomain",
+        &[("DefaultDomainName", "corp.onaliyun.com")],
+    )
+    .await
+    .ok();
+    assert_eq!(
+        c.ims("GetDefaultDomain", &[]).await.ok()["DefaultDomainName"],
+        "corp.onaliyun.com"
+    );
+    c.ram("CreateUser", &[("UserName", "hank")]).await.ok();
+    let u = c
+        .ims(
+            "GetUser",
+            &[("UserPrincipalName", "hank@corp.onaliyun.com")],
+        )
+        .await
+        .ok();
+    assert_eq!(u["User"]["UserName"], "hank");
+    let users = c.ims("ListUsers", &[]).await.ok();
+    assert_eq!(
+        users["Users"]["User"][0]["UserPrincipalName"],
+        "hank@corp.onaliyun.com"
+    );
+    let summary = c.ims("GetAccountSummary", &[]).await.ok();
+    assert_eq!(summary["SummaryMap"]["Users"], 1);
+    assert_eq!(summary["SummaryMap"]["AccessKeysPerUserQuota"], 2);
+    assert_eq!(summary["SummaryMap"]["VersionsPerPolicyQuota"], 5);
+}
+
+#[tokio::test]
+async fn recycle_bin_mode_moves_users_and_keys_to_the_bin_and_back() {
+    let emu = start(&format!(
+        "{BASE}  delete_user: recycle_bin\ngroups: [{{name: dev}}]\nusers:\n  - name: ivan\n    id: '200000000000009'\n    groups: [dev]\n    policies: [System/ReadOnlyAccess]\n    access_keys: [{{id: LTAIivan0000000000000001, secret: s, status: Active}}]\n"
+    ))
+    .await;
+    let c = Client::root(&emu);
+    c.ram("DeleteUser", &[("UserName", "ivan")]).await.ok();
+    c.ram("GetUser", &[("UserName", "ivan")])
+        .await
+        .err(404, "EntityNotExist.User");
+    let ivan = Client::new(emu.url(), "LTAIivan0000000000000001", "s");
+    ivan.ram("ListUsers", &[])
+        .await
+        .err(404, "InvalidAccessKeyId.NotFound");
+    let bin = c.ims("ListUsersInRecycleBin", &[]).await;
+    let bin = bin.ok();
+    assert_eq!(bin["Users"]["User"][0]["UserId"], "200000000000009");
+    let filtered = c
+        .ims(
+            "ListUsersInRecycleBin",
+            &[(
+                "Filter",
+                "UserPrincipalName eq ivan@1234567890123456.onaliyun.com",
+            )],
+        )
+        .await
+        .ok();
+    assert_eq!(filtered["Users"]["User"].as_array().unwrap().len(), 1);
+    let keys = c
+        .ims(
+            "ListAccessKeysInRecycleBin",
+            &[("UserId", "200000000000009")],
+        )
+        .await
+        .ok();
+    assert_eq!(
+        keys["AccessKeys"]["AccessKey"][0]["AccessKeyId"],
+        "LTAIivan0000000000000001"
+    );
+    let info = c
+        .ims(
+            "GetAccessKeyInfoInRecycleBin",
+            &[("UserAccessKeyId", "LTAIivan0000000000000001")],
+        )
+        .await
+        .ok();
+    assert_eq!(info["AccessKey"]["UserRecycled"], true);
+    let by_key = c
+        .ims(
+            "GetUserInRecycleBin",
+            &[("UserAccessKeyId", "LTAIivan0000000000000001")],
+        )
+        .await
+        .ok();
+    assert_eq!(
+        by_key["User"]["UserPrincipalName"],
+        "ivan@1234567890123456.onaliyun.com"
+    );
+    c.ims(
+        "RestoreAccessKeyFromRecycleBin",
+        &[
+            ("UserId", "200000000000009"),
+            ("UserAccessKeyId", "LTAIivan0000000000000001"),
+        ],
+    )
+    .await
+    .err(409, "DeleteConflict.User.Recycled");
+    c.ims(
+        "RestoreUserFromRecycleBin",
+        &[("UserId", "200000000000009")],
+    )
+    .await
+    .ok();
+    ivan.ram("ListUsers", &[]).await.ok();
+    let groups = c
+        .ram("ListGroupsForUser", &[("UserName", "ivan")])
+        .await
+        .ok();
+    assert_eq!(groups["Groups"]["Group"][0]["GroupName"], "dev");
+    // A deleted key goes to the bin and can be restored or purged.
+    c.ram(
+        "DeleteAccessKey",
+        &[
+            ("UserName", "ivan"),
+            ("UserAccessKeyId", "LTAIivan0000000000000001"),
+        ],
+    )
+    .await
+    .ok();
+    c.ims(
+        "RestoreAccessKeyFromRecycleBin",
+        &[
+            ("UserId", "200000000000009"),
+            ("UserAccessKeyId", "LTAIivan0000000000000001"),
+        ],
+    )
+    .await
+    .ok();
+    c.ram(
+        "DeleteAccessKey",
+        &[
+            ("UserName", "ivan"),
+            ("UserAccessKeyId", "LTAIivan0000000000000001"),
+        ],
+    )
+    .await
+    .ok();
+    c.ims(
+        "DeleteAccessKeyInRecycleBin",
+        &[
+            ("UserId", "200000000000009"),
+            ("UserAccessKeyId", "LTAIivan0000000000000001"),
+        ],
+    )
+    .await
+    .ok();
+    c.ims(
+        "GetAccessKeyInfoInRecycleBin",
+        &[("UserAccessKeyId", "LTAIivan0000000000000001")],
+    )
+    .await
+    .err(404, "EntityNotExist.User.AccessKey");
+    c.ims(
+        "DeleteUser",
+        &[("UserPrincipalName", "ivan@1234567890123456.onaliyun.com")],
+    )
+    .await
+    .ok();
+    c.ims("DeleteUserInRecycleBin", &[("UserId", "200000000000009")])
+        .await
+        .ok();
+    c.ims("GetUserInRecycleBin", &[("UserId", "200000000000009")])
+        .await
+        .err(404, "EntityNotExist.User");
+    let snap = emu.snapshot();
+    assert!(snap.users.is_empty() && snap.recycle_bin.is_empty());
+}
+
+// ------------------------------------------------------------------ faults and log
+
+#[tokio::test]
+async fn qps_limit_answers_throttling_with_a_retry_after() {
+    let emu = start(BASE).await;
+    emu.set_faults(Faults {
+        qps_limit: 2.0,
+        ..Faults::default()
+    });
+    let c = Client::root(&emu);
+    c.ram("ListUsers", &[]).await.ok();
+    c.ram("ListUsers", &[]).await.ok();
+    let r = c.ram("ListUsers", &[]).await;
+    r.err(400, "Throttling.User");
+    let ms: u64 = r.retry_after.unwrap().parse().unwrap();
+    assert!((1..=1000).contains(&ms));
+}
+
+#[tokio::test]
+async fn error_rate_and_dropped_connections_are_injected() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    emu.set_faults(Faults {
+        error_rate: 1.0,
+        seed: 3,
+        ..Faults::default()
+    });
+    for _ in 0..4 {
+        let r = c.ram("ListUsers", &[]).await;
+        assert!(
+            (r.status, r.code()) == (503, "ServiceUnavailable")
+                || (r.status, r.code()) == (500, "InternalError"),
+            "{}",
+            r.body
+        );
+    }
+    emu.set_faults(Faults {
+        drop_rate: 1.0,
+        ..Faults::default()
+    });
+    let all = c.signed("POST", RAM, "ListUsers", &[], |_| {});
+    let err = reqwest::Client::new()
+        .post(format!("{}?{}", emu.url(), query_string(&all)))
+        .send()
+        .await;
+    assert!(err.is_err(), "a dropped connection must not answer");
+    emu.set_faults(Faults::default());
+    c.ram("ListUsers", &[]).await.ok();
+    let log = emu.log();
+    assert!(
+        log.iter()
+            .any(|e| e.status == 0 && e.code.as_deref() == Some("ConnectionDropped"))
+    );
+}
+
+#[tokio::test]
+async fn latency_delays_every_call() {
+    let emu = start(BASE).await;
+    emu.set_faults(Faults {
+        latency: Duration::from_millis(120),
+        ..Faults::default()
+    });
+    let c = Client::root(&emu);
+    let t = std::time::Instant::now();
+    c.ram("ListUsers", &[]).await.ok();
+    assert!(t.elapsed() >= Duration::from_millis(120));
+}
+
+#[tokio::test]
+async fn writes_show_up_in_reads_only_after_the_consistency_delay() {
+    let emu = start(BASE).await;
+    emu.set_faults(Faults {
+        consistency_delay: Duration::from_millis(300),
+        ..Faults::default()
+    });
+    let c = Client::root(&emu);
+    c.ram("CreateUser", &[("UserName", "late")]).await.ok();
+    c.ram("GetUser", &[("UserName", "late")])
+        .await
+        .err(404, "EntityNotExist.User");
+    c.ram("CreateUser", &[("UserName", "late")])
+        .await
+        .err(409, "EntityAlreadyExists.User");
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    c.ram("GetUser", &[("UserName", "late")]).await.ok();
+}
+
+#[tokio::test]
+async fn the_request_log_records_calls_without_secrets_and_as_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("calls.jsonl");
+    let emu = emulator::start(EmulatorConfig {
+        log_file: Some(path.clone()),
+        ..EmulatorConfig::new(seed(BASE))
+    })
+    .await
+    .unwrap();
+    let c = Client::root(&emu);
+    c.ram("CreateUser", &[("UserName", "jo")]).await.ok();
+    c.ram(
+        "CreateLoginProfile",
+        &[("UserName", "jo"), ("Password", "Secret-Passw0rd")],
+    )
+    .await
+    .ok();
+    c.ram("GetUser", &[("UserName", "nobody")])
+        .await
+        .err(404, "EntityNotExist.User");
+    let log = emu.log();
+    assert_eq!(log.len(), 3);
+    assert_eq!(log[0].action, "CreateUser");
+    assert_eq!(log[0].service, Some(Service::Ram));
+    assert_eq!(
+        log[0].params.get("UserName").map(String::as_str),
+        Some("jo")
+    );
+    assert!(!log[0].params.contains_key("Signature") && !log[0].params.contains_key("AccessKeyId"));
+    assert_eq!(log[0].caller, emu.root_key().id);
+    assert!(!log[1].params.contains_key("Password"));
+    assert_eq!(
+        (log[2].status, log[2].code.as_deref()),
+        (404, Some("EntityNotExist.User"))
+    );
+    assert!(log.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert!(log.iter().all(|e| e.started_ms <= e.finished_ms));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 3);
+    assert!(!text.contains("Secret-Passw0rd"));
+    let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(first["action"], "CreateUser");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn format_xml_is_answered_in_xml() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    let all = c.signed("POST", RAM, "GetAccountAlias", &[], |m| {
+        m.insert("Format".into(), "XML".into());
+    });
+    let r = c.send_query("POST", &all).await;
+    assert_eq!(r.status, 200);
+    let text = r.body.as_str().unwrap();
+    assert!(
+        text.contains("<GetAccountAliasResponse>") && text.contains("<RequestId>"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn the_snapshot_reflects_api_changes_in_the_seed_format() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    c.ram("CreateUser", &[("UserName", "kim")]).await.ok();
+    c.ram("CreateGroup", &[("GroupName", "ops")]).await.ok();
+    c.ram(
+        "AddUserToGroup",
+        &[("UserName", "kim"), ("GroupName", "ops")],
+    )
+    .await
+    .ok();
+    c.ram(
+        "AttachPolicyToGroup",
+        &[
+            ("GroupName", "ops"),
+            ("PolicyName", "AliyunECSFullAccess"),
+            ("PolicyType", "System"),
+        ],
+    )
+    .await
+    .ok();
+    let snap = emu.snapshot();
+    assert_eq!(snap.users[0].groups, ["ops"]);
+    assert_eq!(
+        snap.groups[0].policies[0].to_string(),
+        "System/AliyunECSFullAccess"
+    );
+    // The snapshot seeds an identical emulator.
+    let again = emulator::start(EmulatorConfig::new(snap.clone()))
+        .await
+        .unwrap();
+    assert_eq!(again.snapshot(), snap);
+}
