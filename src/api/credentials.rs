@@ -285,8 +285,10 @@ struct Inner {
     provider: Provider,
     origin: String,
     clock: Clock,
+    /// Refresh this long before expiry (or a quarter of the session's lifetime, if shorter).
     refresh_margin: Duration,
-    cache: tokio::sync::Mutex<Option<AccessKey>>,
+    /// The key in use and when to replace it.
+    cache: tokio::sync::Mutex<Option<(AccessKey, Option<OffsetDateTime>)>>,
     metadata_http: Option<reqwest::Client>,
 }
 
@@ -365,16 +367,20 @@ impl Credentials {
         }
         let mut cache = self.inner.cache.lock().await;
         let now = (self.inner.clock)();
-        if let Some(key) = cache.as_ref() {
-            let fresh = key
-                .expiration
-                .is_none_or(|exp| now + self.inner.refresh_margin < exp);
-            if fresh {
-                return Ok(key.clone());
-            }
+        if let Some((key, refresh_at)) = cache.as_ref()
+            && refresh_at.is_none_or(|at| now < at)
+        {
+            return Ok(key.clone());
         }
         let key = self.fetch(client).await?;
-        *cache = Some(key.clone());
+        let refresh_at = key.expiration.map(|exp| {
+            let lifetime = (exp - now).max(time::Duration::ZERO);
+            let margin = time::Duration::try_from(self.inner.refresh_margin)
+                .unwrap_or(time::Duration::ZERO)
+                .min(lifetime / 4);
+            exp - margin
+        });
+        *cache = Some((key.clone(), refresh_at));
         Ok(key)
     }
 
