@@ -23,17 +23,13 @@ fn config(url: &str) -> ClientConfig {
         max_in_flight: 8,
         timeout: Duration::from_secs(30),
         retry: RetryPolicy::default(),
+        proxy: ProxyConfig::default(),
         region: None,
     }
 }
 
 fn client(url: &str) -> Client {
-    Client::with_proxy(
-        config(url),
-        Credentials::from_key(ID, SECRET, None),
-        ProxyConfig::default(),
-    )
-    .unwrap()
+    Client::new(config(url), Credentials::from_key(ID, SECRET, None)).unwrap()
 }
 
 fn get_user(name: &str) -> ApiCall {
@@ -171,12 +167,7 @@ async fn a_codeless_gateway_failure_is_classified_by_status() {
         base_delay: Duration::from_millis(1),
         ..RetryPolicy::default()
     };
-    let c = Client::with_proxy(
-        cfg,
-        Credentials::from_key(ID, SECRET, None),
-        ProxyConfig::default(),
-    )
-    .unwrap();
+    let c = Client::new(cfg, Credentials::from_key(ID, SECRET, None)).unwrap();
     let e = c.call(&get_user("a")).await.unwrap_err();
     assert_eq!(mock.count(), 2, "the 502 was retried");
     assert_eq!(e.code, "HTTP418");
@@ -225,12 +216,7 @@ async fn server_errors_back_off_exponentially_with_jitter() {
         max_delay: Duration::from_secs(60),
         deadline: Duration::from_secs(600),
     };
-    let c = Client::with_proxy(
-        cfg,
-        Credentials::from_key(ID, SECRET, None),
-        ProxyConfig::default(),
-    )
-    .unwrap();
+    let c = Client::new(cfg, Credentials::from_key(ID, SECRET, None)).unwrap();
     c.call(&get_user("a")).await.unwrap();
     let seen = mock.seen();
     assert_eq!(seen.len(), 5);
@@ -250,12 +236,7 @@ async fn attempts_are_bounded_and_the_last_error_is_returned() {
     let mock = serve(|_, _| Reply::error(500, "InternalError", "boom")).await;
     let mut cfg = config(&mock.url);
     cfg.retry.max_attempts = 3;
-    let c = Client::with_proxy(
-        cfg,
-        Credentials::from_key(ID, SECRET, None),
-        ProxyConfig::default(),
-    )
-    .unwrap();
+    let c = Client::new(cfg, Credentials::from_key(ID, SECRET, None)).unwrap();
     let e = c.call(&get_user("a")).await.unwrap_err();
     assert_eq!(mock.count(), 3);
     assert_eq!(e.kind, ErrorKind::Transient);
@@ -267,12 +248,7 @@ async fn a_retry_hint_past_the_deadline_ends_the_call() {
     let mock = serve(|_, _| Reply::throttled(90_000)).await;
     let mut cfg = config(&mock.url);
     cfg.retry.deadline = Duration::from_secs(60);
-    let c = Client::with_proxy(
-        cfg,
-        Credentials::from_key(ID, SECRET, None),
-        ProxyConfig::default(),
-    )
-    .unwrap();
+    let c = Client::new(cfg, Credentials::from_key(ID, SECRET, None)).unwrap();
     let start = Instant::now();
     let e = c.call(&get_user("a")).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Throttling);
@@ -292,12 +268,7 @@ async fn dropped_connections_are_retried() {
     .await;
     let mut cfg = config(&mock.url);
     cfg.retry.base_delay = Duration::from_millis(5);
-    let c = Client::with_proxy(
-        cfg,
-        Credentials::from_key(ID, SECRET, None),
-        ProxyConfig::default(),
-    )
-    .unwrap();
+    let c = Client::new(cfg, Credentials::from_key(ID, SECRET, None)).unwrap();
     c.call(&get_user("a")).await.unwrap();
     assert_eq!(mock.count(), 3);
 }
@@ -342,12 +313,7 @@ async fn a_refused_connection_is_a_network_error() {
     drop(listener);
     let mut cfg = config(&url);
     cfg.retry = RetryPolicy::none();
-    let c = Client::with_proxy(
-        cfg,
-        Credentials::from_key(ID, SECRET, None),
-        ProxyConfig::default(),
-    )
-    .unwrap();
+    let c = Client::new(cfg, Credentials::from_key(ID, SECRET, None)).unwrap();
     let e = c.call(&get_user("a")).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Network);
     assert!(
@@ -364,12 +330,7 @@ async fn the_per_call_timeout_is_enforced() {
     let mut cfg = config(&mock.url);
     cfg.timeout = Duration::from_millis(200);
     cfg.retry = RetryPolicy::none();
-    let c = Client::with_proxy(
-        cfg,
-        Credentials::from_key(ID, SECRET, None),
-        ProxyConfig::default(),
-    )
-    .unwrap();
+    let c = Client::new(cfg, Credentials::from_key(ID, SECRET, None)).unwrap();
     let start = std::time::Instant::now();
     let e = c.call(&get_user("a")).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Timeout);
@@ -382,12 +343,7 @@ async fn the_rate_limit_holds_within_ten_percent_under_load() {
     let mut cfg = config(&mock.url);
     cfg.qps = 40.0;
     cfg.max_in_flight = 16;
-    let c = Client::with_proxy(
-        cfg,
-        Credentials::from_key(ID, SECRET, None),
-        ProxyConfig::default(),
-    )
-    .unwrap();
+    let c = Client::new(cfg, Credentials::from_key(ID, SECRET, None)).unwrap();
     let calls = 60;
     let tasks: Vec<_> = (0..calls)
         .map(|i| {
@@ -412,12 +368,7 @@ async fn calls_in_flight_never_exceed_the_bound_shared_by_clones() {
         serve(|_, _| Reply::After(Duration::from_millis(40), Box::new(Reply::ok(json!({}))))).await;
     let mut cfg = config(&mock.url);
     cfg.max_in_flight = 3;
-    let c = Client::with_proxy(
-        cfg,
-        Credentials::from_key(ID, SECRET, None),
-        ProxyConfig::default(),
-    )
-    .unwrap();
+    let c = Client::new(cfg, Credentials::from_key(ID, SECRET, None)).unwrap();
     let tasks: Vec<_> = (0..12)
         .map(|i| {
             let c = c.clone();
@@ -522,12 +473,12 @@ async fn http_proxy_is_used_unless_no_proxy_matches() {
 
     let mut cfg = config(&target);
     cfg.retry = RetryPolicy::none();
-    let mut proxy_config = ProxyConfig {
+    cfg.proxy = ProxyConfig {
         http: Some(proxy.url.clone()),
         ..ProxyConfig::default()
     };
     let creds = Credentials::from_key(ID, SECRET, None);
-    let c = Client::with_proxy(cfg.clone(), creds.clone(), proxy_config.clone()).unwrap();
+    let c = Client::new(cfg.clone(), creds.clone()).unwrap();
     let body = c.call(&get_user("a")).await.unwrap();
     assert_eq!(body["Via"], "proxy");
     let seen = &proxy.seen()[0];
@@ -537,8 +488,8 @@ async fn http_proxy_is_used_unless_no_proxy_matches() {
         seen.target
     );
 
-    proxy_config.no_proxy = Some("127.0.0.1".into());
-    let c = Client::with_proxy(cfg, creds, proxy_config).unwrap();
+    cfg.proxy.no_proxy = Some("127.0.0.1".into());
+    let c = Client::new(cfg, creds).unwrap();
     let e = c.call(&get_user("a")).await.unwrap_err();
     assert_eq!(
         e.kind,

@@ -34,17 +34,17 @@ fn sources(pairs: &[(&str, &str)]) -> CredentialSources {
 }
 
 fn client(mock: &Mock, creds: Credentials) -> Client {
-    Client::with_proxy(
+    Client::new(
         ClientConfig {
             endpoint: Some(mock.url.clone()),
             qps: 0.0,
             max_in_flight: 4,
             timeout: Duration::from_secs(10),
             retry: RetryPolicy::none(),
+            proxy: ProxyConfig::default(),
             region: None,
         },
         creds,
-        ProxyConfig::default(),
     )
     .unwrap()
 }
@@ -645,7 +645,7 @@ async fn debug_output_never_shows_a_secret() {
 }
 
 fn emulator_client(url: &str, creds: Credentials) -> Client {
-    Client::with_proxy(
+    Client::new(
         ClientConfig {
             endpoint: Some(url.to_string()),
             region: None,
@@ -653,9 +653,9 @@ fn emulator_client(url: &str, creds: Credentials) -> Client {
             max_in_flight: 4,
             timeout: Duration::from_secs(10),
             retry: RetryPolicy::none(),
+            proxy: ProxyConfig::default(),
         },
         creds,
-        ProxyConfig::default(),
     )
     .unwrap()
 }

@@ -84,7 +84,7 @@ async fn no_secret_escapes_through_errors_debug_or_fetched_data() {
         ..CredentialSources::default()
     };
     let creds = resolve(&sources).await.unwrap();
-    let client = Client::with_proxy(
+    let client = Client::new(
         ClientConfig {
             endpoint: Some(mock.url.clone()),
             region: None,
@@ -92,9 +92,9 @@ async fn no_secret_escapes_through_errors_debug_or_fetched_data() {
             max_in_flight: 4,
             timeout: Duration::from_secs(5),
             retry: RetryPolicy::none(),
+            proxy: ProxyConfig::default(),
         },
         creds.clone(),
-        ProxyConfig::default(),
     )
     .unwrap();
 

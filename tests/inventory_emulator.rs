@@ -22,15 +22,15 @@ fn config(url: &str) -> ClientConfig {
         max_in_flight: 8,
         timeout: Duration::from_secs(10),
         retry: RetryPolicy::default(),
+        proxy: ProxyConfig::default(),
     }
 }
 
 fn root_client(emu: &emulator::Emulator, config: ClientConfig) -> Client {
     let key = emu.root_key();
-    Client::with_proxy(
+    Client::new(
         config,
         Credentials::access_key(key.id.clone(), key.secret.clone()),
-        ProxyConfig::default(),
     )
     .unwrap()
 }
@@ -322,10 +322,9 @@ async fn a_ram_user_is_identified_with_its_key() {
     let emu = emulator::start(EmulatorConfig::new(api_support::demo_seed()))
         .await
         .unwrap();
-    let client = Client::with_proxy(
+    let client = Client::new(
         config(emu.url()),
         Credentials::access_key("LTAIbot", "bot-secret"),
-        ProxyConfig::default(),
     )
     .unwrap();
     let caller = client.caller().await.unwrap();
@@ -334,10 +333,9 @@ async fn a_ram_user_is_identified_with_its_key() {
     assert_eq!(caller.user_name.as_deref(), Some("ci-bot"));
     assert_eq!(caller.access_key_id.as_deref(), Some("LTAIbot"));
 
-    let wrong = Client::with_proxy(
+    let wrong = Client::new(
         config(emu.url()),
         Credentials::access_key("LTAIbot", "not-the-secret"),
-        ProxyConfig::default(),
     )
     .unwrap();
     let e = wrong.caller().await.unwrap_err();

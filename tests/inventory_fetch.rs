@@ -287,7 +287,7 @@ fn answer(inv: &Inventory, seen: &Seen) -> Reply {
 }
 
 fn client(url: &str) -> Client {
-    Client::with_proxy(
+    Client::new(
         ClientConfig {
             endpoint: Some(url.to_string()),
             region: None,
@@ -295,9 +295,9 @@ fn client(url: &str) -> Client {
             max_in_flight: 6,
             timeout: Duration::from_secs(10),
             retry: RetryPolicy::none(),
+            proxy: ProxyConfig::default(),
         },
         Credentials::access_key("LTAIroot", "root-secret"),
-        ProxyConfig::default(),
     )
     .unwrap()
 }

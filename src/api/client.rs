@@ -72,6 +72,9 @@ pub struct ClientConfig {
     /// Timeout of one HTTP exchange.
     pub timeout: Duration,
     pub retry: RetryPolicy,
+    /// Proxies to use; the default is a direct connection. The command layer fills it
+    /// from the environment with [`ProxyConfig::from_env`].
+    pub proxy: ProxyConfig,
 }
 
 impl Default for ClientConfig {
@@ -83,6 +86,7 @@ impl Default for ClientConfig {
             max_in_flight: 10,
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
+            proxy: ProxyConfig::default(),
         }
     }
 }
@@ -231,19 +235,8 @@ fn network_error(e: reqwest::Error) -> Failure {
 }
 
 impl Client {
-    /// A client whose proxy settings come from the process environment
-    /// (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, in either case).
     pub fn new(config: ClientConfig, credentials: Credentials) -> Result<Client, ApiError> {
-        let env: BTreeMap<String, String> = std::env::vars().collect();
-        Client::with_proxy(config, credentials, ProxyConfig::from_env(&env))
-    }
-
-    /// A client with explicit proxy settings (`ProxyConfig::default()` = direct).
-    pub fn with_proxy(
-        config: ClientConfig,
-        credentials: Credentials,
-        proxy: ProxyConfig,
-    ) -> Result<Client, ApiError> {
+        let proxy = config.proxy.clone();
         let endpoint = config
             .endpoint
             .as_deref()
@@ -673,13 +666,12 @@ mod tests {
     #[test]
     fn endpoints_are_per_service_with_regional_sts_and_an_override() {
         let creds = Credentials::from_key("id", "secret", None);
-        let c = Client::with_proxy(
+        let c = Client::new(
             ClientConfig {
                 region: Some("cn-shanghai".into()),
                 ..ClientConfig::default()
             },
             creds.clone(),
-            ProxyConfig::default(),
         )
         .unwrap();
         assert_eq!(
