@@ -1,1 +1,105 @@
-//! (in progress)
+//! Apply: walk the plan's graph and make each step's API call.
+
+pub mod executor;
+pub mod step;
+
+use crate::model::Caller;
+use crate::plan::{Action, Change};
+
+/// Why a removal step must not run because it would take away the caller's own identity:
+/// its user (or anything attached to it), the key it signs with, or the role it runs as.
+pub fn touches_caller(change: &Change, caller: &Caller) -> Option<String> {
+    if !(change.action.is_destroy() || change.action == Action::Deactivate) {
+        return None;
+    }
+    let param = |name: &str| change.call.params.get(name).map(String::as_str);
+    if let (Some(user), Some(mine)) = (param("UserName"), caller.user_name.as_deref()) {
+        if user == mine {
+            return Some(format!(
+                "refused: {} would change the user ramstate is running as ({mine})",
+                change.call.action
+            ));
+        }
+    }
+    if let (Some(key), Some(mine)) = (param("UserAccessKeyId"), caller.access_key_id.as_deref()) {
+        if key == mine {
+            return Some(format!(
+                "refused: {} would change the access key ramstate is signing with ({mine})",
+                change.call.action
+            ));
+        }
+    }
+    if let (Some(role), Some(mine)) = (param("RoleName"), caller.role_name.as_deref()) {
+        if role.eq_ignore_ascii_case(mine) {
+            return Some(format!(
+                "refused: {} would change the role ramstate is running as ({mine})",
+                change.call.action
+            ));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ApiCall, Service};
+
+    fn change(action: Action, api: &str, params: &[(&str, &str)]) -> Change {
+        Change {
+            address: "x".into(),
+            resource: "x".into(),
+            action,
+            reason: String::new(),
+            call: ApiCall::new(Service::Ram, api, params.iter().copied()),
+            before: None,
+            after: None,
+        }
+    }
+
+    fn bot() -> Caller {
+        Caller {
+            account_id: "1234567890123456".into(),
+            arn: "acs:ram::1234567890123456:user/ci-bot".into(),
+            identity_type: "RAMUser".into(),
+            user_name: Some("ci-bot".into()),
+            role_name: None,
+            access_key_id: Some("LTAIbot".into()),
+        }
+    }
+
+    #[test]
+    fn removing_anything_from_the_callers_user_is_refused() {
+        for (action, api) in [
+            (Action::Delete, "DeleteUser"),
+            (Action::Detach, "DetachPolicyFromUser"),
+            (Action::RemoveMember, "RemoveUserFromGroup"),
+        ] {
+            let c = change(action, api, &[("UserName", "ci-bot")]);
+            assert!(touches_caller(&c, &bot()).is_some(), "{api}");
+        }
+    }
+
+    #[test]
+    fn disabling_or_deleting_the_signing_key_is_refused() {
+        let off = change(
+            Action::Deactivate,
+            "UpdateAccessKey",
+            &[("UserAccessKeyId", "LTAIbot"), ("Status", "Inactive")],
+        );
+        let del = change(Action::Delete, "DeleteAccessKey", &[("UserAccessKeyId", "LTAIbot")]);
+        assert!(touches_caller(&off, &bot()).is_some());
+        assert!(touches_caller(&del, &bot()).is_some());
+    }
+
+    #[test]
+    fn other_users_and_the_callers_own_roles_session_are_told_apart() {
+        let other = change(Action::Delete, "DeleteUser", &[("UserName", "alice")]);
+        assert_eq!(touches_caller(&other, &bot()), None);
+        let mut as_role = bot();
+        as_role.user_name = None;
+        as_role.role_name = Some("Deployer".into());
+        let role = change(Action::Delete, "DeleteRole", &[("RoleName", "deployer")]);
+        assert!(touches_caller(&role, &as_role).is_some());
+    }
+}

@@ -1,1 +1,892 @@
-//! (in progress)
+//! The desired-state file: YAML text → [`DesiredState`].
+//!
+//! [`parse`] is pure and reports every problem of a file in one run, each as a miette
+//! diagnostic pointing at its line; [`load`] reads the file first.
+//!
+//! ```yaml
+//! version: 1
+//! account: { id: "1234567890123456" }
+//! manage: all                       # or a list of kinds
+//! keep:
+//!   users: [ci-bot, {glob: "svc-*"}, {regex: "^break-glass-\\d+$"}, {tag: {key: team, value: platform}}]
+//!   roles: [{created_before: "2024-01-01"}]
+//! recycle_bin: purge                # or keep
+//! default_domain: reset             # or keep
+//! account_alias: clear              # or keep
+//! ```
+
+mod locate;
+mod schema;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::Path;
+
+use globset::{Glob, GlobMatcher};
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use regex::Regex;
+use thiserror::Error;
+use time::OffsetDateTime;
+use yaml_serde::Value;
+
+use crate::model::{Kind, Tags};
+
+pub use locate::{Pos, Seg, locate, token_len};
+pub use schema::{schema, schema_text};
+
+/// What the file asks for: the account, the managed kinds and what to keep of them.
+#[derive(Debug, Clone, Default)]
+pub struct DesiredState {
+    /// The 16-digit account the file targets (apply requires it).
+    pub account_id: Option<String>,
+    /// The kinds whose unkept entities are removed (settings kinds: reset/clear/purge).
+    pub managed: BTreeSet<Kind>,
+    /// Keep rules per kind, in file order.
+    pub keep: BTreeMap<Kind, Vec<KeepRule>>,
+}
+
+impl DesiredState {
+    /// A desired state managing `kinds` and keeping nothing.
+    pub fn new(kinds: impl IntoIterator<Item = Kind>) -> Self {
+        DesiredState {
+            account_id: None,
+            managed: kinds.into_iter().collect(),
+            keep: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a keep rule (builder style).
+    pub fn with_keep(mut self, kind: Kind, rule: KeepRule) -> Self {
+        self.keep.entry(kind).or_default().push(rule);
+        self
+    }
+
+    pub fn manages(&self, k: Kind) -> bool {
+        self.managed.contains(&k)
+    }
+
+    pub fn kinds(&self) -> BTreeSet<Kind> {
+        self.managed.clone()
+    }
+
+    /// The first rule of `kind` that keeps `candidate`.
+    pub fn keeper(&self, kind: Kind, candidate: &Candidate<'_>) -> Option<&KeepRule> {
+        self.keep.get(&kind)?.iter().find(|r| r.matches(candidate))
+    }
+}
+
+/// What a keep rule looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    pub name: &'a str,
+    pub tags: Option<&'a Tags>,
+    pub create_date: Option<&'a str>,
+}
+
+impl<'a> Candidate<'a> {
+    pub fn named(name: &'a str) -> Self {
+        Candidate {
+            name,
+            tags: None,
+            create_date: None,
+        }
+    }
+}
+
+/// One keep rule.
+#[derive(Debug, Clone)]
+pub struct KeepRule {
+    pub matcher: Matcher,
+    /// Line in the file (0 when built in code).
+    pub line: usize,
+}
+
+/// How a keep rule matches.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    Name(String),
+    Glob { pattern: String, glob: GlobMatcher },
+    Regex(Regex),
+    Tag { key: String, value: Option<String> },
+    CreatedBefore { text: String, at: OffsetDateTime },
+}
+
+impl KeepRule {
+    pub fn name(n: impl Into<String>) -> Self {
+        Self::of(Matcher::Name(n.into()))
+    }
+    pub fn glob(p: &str) -> Result<Self, globset::Error> {
+        Ok(Self::of(Matcher::Glob {
+            pattern: p.to_string(),
+            glob: Glob::new(p)?.compile_matcher(),
+        }))
+    }
+    pub fn regex(r: &str) -> Result<Self, regex::Error> {
+        Ok(Self::of(Matcher::Regex(Regex::new(r)?)))
+    }
+    pub fn tag(key: impl Into<String>, value: Option<String>) -> Self {
+        Self::of(Matcher::Tag {
+            key: key.into(),
+            value,
+        })
+    }
+    pub fn created_before(text: &str) -> Result<Self, String> {
+        Ok(Self::of(Matcher::CreatedBefore {
+            text: text.to_string(),
+            at: parse_instant(text)?,
+        }))
+    }
+    fn of(matcher: Matcher) -> Self {
+        KeepRule { matcher, line: 0 }
+    }
+
+    pub fn matches(&self, c: &Candidate<'_>) -> bool {
+        match &self.matcher {
+            Matcher::Name(n) => n == c.name,
+            Matcher::Glob { glob, .. } => glob.is_match(c.name),
+            Matcher::Regex(r) => r.is_match(c.name),
+            Matcher::Tag { key, value } => c
+                .tags
+                .and_then(|t| t.get(key))
+                .is_some_and(|v| value.as_ref().is_none_or(|want| want == v)),
+            Matcher::CreatedBefore { at, .. } => c
+                .create_date
+                .and_then(|d| parse_instant(d).ok())
+                .is_some_and(|d| d < *at),
+        }
+    }
+}
+
+impl fmt::Display for KeepRule {
+    /// `glob svc-*`, `tag team=platform`, `created_before 2024-01-01`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.matcher {
+            Matcher::Name(n) => write!(f, "name {n}"),
+            Matcher::Glob { pattern, .. } => write!(f, "glob {pattern}"),
+            Matcher::Regex(r) => write!(f, "regex {}", r.as_str()),
+            Matcher::Tag { key, value: None } => write!(f, "tag {key}"),
+            Matcher::Tag {
+                key,
+                value: Some(v),
+            } => write!(f, "tag {key}={v}"),
+            Matcher::CreatedBefore { text, .. } => write!(f, "created_before {text}"),
+        }
+    }
+}
+
+/// `2024-01-01` (midnight UTC) or an RFC 3339 instant.
+fn parse_instant(s: &str) -> Result<OffsetDateTime, String> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+        return Ok(t);
+    }
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &fmt)
+        .map(|d| d.midnight().assume_utc())
+        .map_err(|_| format!("`{s}` is not a date (2024-01-01) or an RFC 3339 instant"))
+}
+
+/// Why a file could not be used.
+#[derive(Debug, Error, Diagnostic)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {message}")]
+    #[diagnostic(
+        code(ramstate::config::read),
+        help("check the path and its permissions")
+    )]
+    Read { path: String, message: String },
+    #[error("{name}: {} problem{} in the desired-state file", problems.len(), if problems.len() == 1 { "" } else { "s" })]
+    #[diagnostic(code(ramstate::config::invalid))]
+    Invalid {
+        name: String,
+        #[source_code]
+        src: NamedSource<String>,
+        #[related]
+        problems: Vec<Problem>,
+    },
+}
+
+impl ConfigError {
+    /// The problems found (empty for a read error).
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            ConfigError::Read { .. } => &[],
+            ConfigError::Invalid { problems, .. } => problems,
+        }
+    }
+}
+
+/// One problem in a file, with where it is.
+#[derive(Debug, Clone, Error, Diagnostic)]
+#[error("line {line}: {message}")]
+#[diagnostic(code(ramstate::config::problem))]
+pub struct Problem {
+    pub message: String,
+    #[label("{label}")]
+    pub span: SourceSpan,
+    pub label: String,
+    #[help]
+    pub help: Option<String>,
+    /// 1-based line and column.
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Reads and parses a desired-state file.
+pub fn load(path: &Path) -> Result<DesiredState, ConfigError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        path: name.clone(),
+        message: match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            std::io::ErrorKind::InvalidData => "not UTF-8 text".to_string(),
+            _ => e.to_string(),
+        },
+    })?;
+    parse(&text, &name)
+}
+
+/// Parses a desired-state file. Pure; reports every problem at once.
+pub fn parse(text: &str, source_name: &str) -> Result<DesiredState, ConfigError> {
+    let mut check = Checker {
+        text,
+        found: Vec::new(),
+    };
+    let state = match yaml_serde::from_str::<Value>(text) {
+        Ok(doc) => check.document(&doc),
+        Err(e) => {
+            let (offset, line, column) = e
+                .location()
+                .map(|l| (l.index(), l.line(), l.column()))
+                .unwrap_or((0, 1, 1));
+            check.found.push(Found {
+                at: At::Pos(offset, line, column),
+                message: format!("not valid YAML: {}", strip_location(&e.to_string())),
+                label: "here".into(),
+                help: None,
+            });
+            None
+        }
+    };
+    match state {
+        Some(s) if check.found.is_empty() => Ok(s),
+        _ => Err(check.into_error(source_name)),
+    }
+}
+
+fn strip_location(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+type Path_ = Vec<Seg>;
+
+enum At {
+    Path(Path_),
+    Pos(usize, usize, usize),
+}
+
+struct Found {
+    at: At,
+    message: String,
+    label: String,
+    help: Option<String>,
+}
+
+struct Checker<'t> {
+    text: &'t str,
+    found: Vec<Found>,
+}
+
+const TOP_KEYS: [&str; 8] = [
+    "version",
+    "account",
+    "manage",
+    "keep",
+    "recycle_bin",
+    "default_domain",
+    "account_alias",
+    "resources",
+];
+
+/// Kinds that are settings of the account rather than collections: no keep rules.
+const SETTINGS: [(Kind, &str, &str); 3] = [
+    (Kind::RecycleBin, "purge", "keep"),
+    (Kind::DefaultDomain, "reset", "keep"),
+    (Kind::AccountAlias, "clear", "keep"),
+];
+
+fn kind_from(s: &str) -> Option<Kind> {
+    Kind::ALL.into_iter().find(|k| k.as_str() == s)
+}
+
+fn kind_list() -> String {
+    Kind::ALL.map(|k| k.as_str()).join(", ")
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+fn key_text(k: &Value) -> String {
+    match k {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Null => "~".into(),
+        other => format!("<{}>", type_name(other)),
+    }
+}
+
+fn push(p: &[Seg], s: Seg) -> Path_ {
+    let mut v = p.to_vec();
+    v.push(s);
+    v
+}
+
+fn val(p: &[Seg], k: &str) -> Path_ {
+    push(p, Seg::Value(k.to_string()))
+}
+
+impl Checker<'_> {
+    fn problem(
+        &mut self,
+        at: Path_,
+        message: impl Into<String>,
+        label: &str,
+        help: Option<String>,
+    ) {
+        self.found.push(Found {
+            at: At::Path(at),
+            message: message.into(),
+            label: label.to_string(),
+            help,
+        });
+    }
+
+    /// Checks the keys of a mapping against `allowed`; returns the known entries.
+    fn mapping<'v>(
+        &mut self,
+        v: &'v Value,
+        path: &[Seg],
+        what: &str,
+        allowed: &[&str],
+    ) -> Option<Vec<(String, &'v Value)>> {
+        let Value::Mapping(m) = v else {
+            self.problem(
+                path.to_vec(),
+                format!("{what} must be a mapping, found {}", type_name(v)),
+                "expected a mapping",
+                None,
+            );
+            return None;
+        };
+        let mut out = Vec::new();
+        for (k, v) in m {
+            let key = key_text(k);
+            if allowed.contains(&key.as_str()) {
+                out.push((key, v));
+            } else {
+                self.problem(
+                    push(path, Seg::Key(key.clone())),
+                    format!("unknown key `{key}` in {what}"),
+                    "unknown key",
+                    Some(format!("expected one of: {}", allowed.join(", "))),
+                );
+            }
+        }
+        Some(out)
+    }
+
+    fn string<'v>(&mut self, v: &'v Value, path: &[Seg], what: &str) -> Option<&'v str> {
+        match v {
+            Value::String(s) => Some(s),
+            _ => {
+                self.problem(
+                    path.to_vec(),
+                    format!("{what} must be a string, found {}", type_name(v)),
+                    "expected a string",
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    fn document(&mut self, doc: &Value) -> Option<DesiredState> {
+        if matches!(doc, Value::Null) {
+            self.found.push(Found {
+                at: At::Pos(0, 1, 1),
+                message: "the file is empty".into(),
+                label: "here".into(),
+                help: Some("start with `version: 1` and `manage: ...`".into()),
+            });
+            return None;
+        }
+        let entries = self.mapping(doc, &[], "the file", &TOP_KEYS)?;
+        let get = |k: &str| entries.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+
+        match get("version") {
+            None => self.found.push(Found {
+                at: At::Pos(0, 1, 1),
+                message: "missing `version`".into(),
+                label: "the file starts here".into(),
+                help: Some("add `version: 1`".into()),
+            }),
+            Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
+            Some(v) => self.problem(
+                val(&[], "version"),
+                format!("`version` must be 1, found {}", key_text(v)),
+                "unsupported version",
+                Some("this ramstate reads version 1 files".into()),
+            ),
+        }
+
+        let account_id = get("account").and_then(|a| self.account(a));
+
+        let mut managed = BTreeSet::new();
+        let mut explicit_list = false;
+        let mut manage_known = false;
+        match get("manage") {
+            None => self.found.push(Found {
+                at: At::Pos(0, 1, 1),
+                message: "missing `manage`".into(),
+                label: "the file starts here".into(),
+                help: Some(format!(
+                    "say which kinds the file manages: `manage: all` or a list of {}",
+                    kind_list()
+                )),
+            }),
+            Some(v) => {
+                explicit_list = matches!(v, Value::Sequence(_));
+                manage_known =
+                    matches!(v, Value::Sequence(_)) || matches!(v, Value::String(s) if s == "all");
+                managed = self.manage(v);
+            }
+        }
+
+        // Settings kinds: `keep` takes the kind out of `manage`; the other value needs it in.
+        for (kind, act, keep_word) in SETTINGS {
+            let Some(v) = get(kind.as_str()) else {
+                continue;
+            };
+            let path = val(&[], kind.as_str());
+            let Some(s) = self.string(v, &path, &format!("`{kind}`")) else {
+                continue;
+            };
+            if s == keep_word {
+                managed.remove(&kind);
+            } else if s == act {
+                if explicit_list && !managed.contains(&kind) {
+                    self.problem(
+                        path,
+                        format!("`{kind}: {act}` but `manage` does not list {kind}"),
+                        "contradicts `manage`",
+                        Some(format!("add {kind} to `manage`, or remove this line")),
+                    );
+                }
+            } else {
+                self.problem(
+                    path,
+                    format!("`{kind}` must be `{act}` or `{keep_word}`, found `{s}`"),
+                    "unknown value",
+                    None,
+                );
+            }
+        }
+
+        let keep = get("keep")
+            .map(|k| self.keep(k, &managed, manage_known))
+            .unwrap_or_default();
+
+        if let Some(r) = get("resources") {
+            let empty = match r {
+                Value::Null => true,
+                Value::Mapping(m) => m.is_empty(),
+                _ => false,
+            };
+            if !empty {
+                self.problem(
+                    val(&[], "resources"),
+                    "declared resources are not supported by version 1 files yet",
+                    "reserved",
+                    Some("leave `resources` out (or empty); this key is reserved".into()),
+                );
+            }
+        }
+
+        Some(DesiredState {
+            account_id,
+            managed,
+            keep,
+        })
+    }
+
+    fn account(&mut self, v: &Value) -> Option<String> {
+        let path = val(&[], "account");
+        let entries = self.mapping(v, &path, "`account`", &["id"])?;
+        let Some((_, id)) = entries.first() else {
+            self.problem(
+                path,
+                "`account` needs an `id`",
+                "no id",
+                Some("write `account: { id: \"1234567890123456\" }` (quoted)".into()),
+            );
+            return None;
+        };
+        let idp = val(&path, "id");
+        let text = match id {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            other => {
+                self.problem(
+                    idp,
+                    format!("`account.id` must be a string, found {}", type_name(other)),
+                    "expected a string",
+                    None,
+                );
+                return None;
+            }
+        };
+        if text.len() != 16 || !text.bytes().all(|b| b.is_ascii_digit()) {
+            self.problem(
+                idp,
+                format!("`{text}` is not an account ID (16 digits)"),
+                "not 16 digits",
+                Some("quote it so YAML keeps it a string: id: \"1234567890123456\"".into()),
+            );
+            return None;
+        }
+        if matches!(id, Value::Number(_)) {
+            self.problem(
+                idp,
+                "`account.id` must be quoted",
+                "a number, not a string",
+                Some(format!("write id: \"{text}\"")),
+            );
+            return None;
+        }
+        Some(text)
+    }
+
+    fn manage(&mut self, v: &Value) -> BTreeSet<Kind> {
+        let path = val(&[], "manage");
+        match v {
+            Value::String(s) if s == "all" => Kind::ALL.into_iter().collect(),
+            Value::Sequence(items) => {
+                let mut out = BTreeSet::new();
+                for (i, item) in items.iter().enumerate() {
+                    let ip = push(&path, Seg::Index(i));
+                    let Some(s) = self.string(item, &ip, "a kind") else {
+                        continue;
+                    };
+                    match kind_from(s) {
+                        Some(k) if !out.insert(k) => self.problem(
+                            ip,
+                            format!("`{s}` is listed twice in `manage`"),
+                            "duplicate",
+                            None,
+                        ),
+                        Some(_) => {}
+                        None => self.problem(
+                            ip,
+                            format!("unknown kind `{s}`"),
+                            "unknown kind",
+                            Some(format!("kinds: {}", kind_list())),
+                        ),
+                    }
+                }
+                out
+            }
+            other => {
+                self.problem(
+                    path,
+                    format!(
+                        "`manage` must be `all` or a list of kinds, found {}",
+                        match other {
+                            Value::String(s) => format!("`{s}`"),
+                            o => type_name(o).to_string(),
+                        }
+                    ),
+                    "expected `all` or a list",
+                    Some(format!("kinds: {}", kind_list())),
+                );
+                BTreeSet::new()
+            }
+        }
+    }
+
+    fn keep(
+        &mut self,
+        v: &Value,
+        managed: &BTreeSet<Kind>,
+        manage_known: bool,
+    ) -> BTreeMap<Kind, Vec<KeepRule>> {
+        let path = val(&[], "keep");
+        let Value::Mapping(m) = v else {
+            if !matches!(v, Value::Null) {
+                self.problem(
+                    path,
+                    format!(
+                        "`keep` must be a mapping of kind to rules, found {}",
+                        type_name(v)
+                    ),
+                    "expected a mapping",
+                    None,
+                );
+            }
+            return BTreeMap::new();
+        };
+        let mut out = BTreeMap::new();
+        for (k, rules) in m {
+            let key = key_text(k);
+            let kp = push(&path, Seg::Key(key.clone()));
+            let Some(kind) = kind_from(&key) else {
+                self.problem(
+                    kp,
+                    format!("unknown kind `{key}` in `keep`"),
+                    "unknown kind",
+                    Some(format!("kinds: {}", kind_list())),
+                );
+                continue;
+            };
+            if let Some((_, act, keep_word)) = SETTINGS.iter().find(|(s, _, _)| *s == kind) {
+                self.problem(
+                    kp,
+                    format!("{kind} is a setting and has no keep rules"),
+                    "not a collection",
+                    Some(format!(
+                        "write `{kind}: {keep_word}` (or `{kind}: {act}`) at the top level"
+                    )),
+                );
+                continue;
+            }
+            if manage_known && !managed.contains(&kind) {
+                self.problem(
+                    kp,
+                    format!("keep rules for {kind}, which `manage` does not include"),
+                    "kind not managed",
+                    Some(format!(
+                        "add {kind} to `manage`, or drop these rules (unmanaged kinds are left alone)"
+                    )),
+                );
+            }
+            let list = self.rules(kind, rules, &val(&path, &key));
+            out.insert(kind, list);
+        }
+        out
+    }
+
+    fn rules(&mut self, kind: Kind, v: &Value, path: &[Seg]) -> Vec<KeepRule> {
+        let items: &[Value] = match v {
+            Value::Sequence(s) => s,
+            Value::Null => &[],
+            other => {
+                self.problem(
+                    path.to_vec(),
+                    format!(
+                        "keep rules for {kind} must be a list, found {}",
+                        type_name(other)
+                    ),
+                    "expected a list",
+                    None,
+                );
+                return Vec::new();
+            }
+        };
+        let mut out: Vec<KeepRule> = Vec::new();
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, item) in items.iter().enumerate() {
+            let ip = push(path, Seg::Index(i));
+            let Some(rule) = self.rule(kind, item, &ip) else {
+                continue;
+            };
+            let text = rule.to_string();
+            if let Some(first) = seen.get(&text) {
+                self.problem(
+                    ip,
+                    format!("duplicate keep rule `{text}` for {kind}"),
+                    "duplicate",
+                    Some(format!("the same rule is item {} of this list", first + 1)),
+                );
+                continue;
+            }
+            seen.insert(text, i);
+            out.push(rule);
+        }
+        out
+    }
+
+    fn rule(&mut self, kind: Kind, v: &Value, path: &[Seg]) -> Option<KeepRule> {
+        if let Value::String(s) = v {
+            return Some(KeepRule::name(s.clone()));
+        }
+        const RULE_KEYS: [&str; 5] = ["name", "glob", "regex", "tag", "created_before"];
+        let Value::Mapping(m) = v else {
+            self.problem(
+                path.to_vec(),
+                format!(
+                    "a keep rule must be a name or a mapping, found {}",
+                    type_name(v)
+                ),
+                "expected a rule",
+                Some("e.g. `ci-bot`, `{glob: \"svc-*\"}`, `{regex: \"^x$\"}`".into()),
+            );
+            return None;
+        };
+        let entries = self.mapping(v, path, "a keep rule", &RULE_KEYS)?;
+        if entries.len() != 1 {
+            if entries.is_empty() && m.is_empty() {
+                self.problem(
+                    path.to_vec(),
+                    "empty keep rule",
+                    "empty",
+                    Some(format!("use one of: {}", RULE_KEYS.join(", "))),
+                );
+            } else if entries.len() > 1 {
+                self.problem(
+                    path.to_vec(),
+                    format!(
+                        "a keep rule has exactly one of {}; this one has {}",
+                        RULE_KEYS.join(", "),
+                        entries.len()
+                    ),
+                    "several rules in one",
+                    Some("split it into one list item per rule".into()),
+                );
+            }
+            return None;
+        }
+        let (key, value) = &entries[0];
+        let vp = val(path, key);
+        let has_tags = matches!(
+            kind,
+            Kind::Users | Kind::Roles | Kind::Policies | Kind::ServiceLinkedRoles
+        );
+        let mut rule = match key.as_str() {
+            "name" => KeepRule::name(self.string(value, &vp, "`name`")?),
+            "glob" => {
+                let p = self.string(value, &vp, "`glob`")?;
+                match KeepRule::glob(p) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        self.problem(vp, format!("bad glob: {}", e.kind()), "bad glob", None);
+                        return None;
+                    }
+                }
+            }
+            "regex" => {
+                let p = self.string(value, &vp, "`regex`")?;
+                match KeepRule::regex(p) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let detail = e.to_string();
+                        let last = detail.lines().last().unwrap_or("").trim().to_string();
+                        self.problem(vp, format!("bad regex: {last}"), "bad regex", None);
+                        return None;
+                    }
+                }
+            }
+            "tag" => {
+                if !has_tags {
+                    self.problem(
+                        push(path, Seg::Key("tag".into())),
+                        format!("{kind} have no tags to match"),
+                        "no tags on this kind",
+                        Some(
+                            "tags exist on users, roles, policies and service-linked roles".into(),
+                        ),
+                    );
+                    return None;
+                }
+                let tagged = self.mapping(value, &vp, "`tag`", &["key", "value"])?;
+                let mut key_v = None;
+                let mut value_v = None;
+                for (k, tv) in &tagged {
+                    let s = self.string(tv, &val(&vp, k), &format!("`tag.{k}`"))?;
+                    if k == "key" {
+                        key_v = Some(s.to_string());
+                    } else {
+                        value_v = Some(s.to_string());
+                    }
+                }
+                let Some(tk) = key_v else {
+                    self.problem(vp, "`tag` needs a `key`", "no key", None);
+                    return None;
+                };
+                KeepRule::tag(tk, value_v)
+            }
+            _ => {
+                if kind == Kind::VirtualMfaDevices {
+                    self.problem(
+                        push(path, Seg::Key(key.clone())),
+                        "virtual MFA devices have no creation date to match",
+                        "no creation date",
+                        None,
+                    );
+                    return None;
+                }
+                let s = self.string(value, &vp, "`created_before`")?;
+                match KeepRule::created_before(s) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        self.problem(vp, e, "bad date", None);
+                        return None;
+                    }
+                }
+            }
+        };
+        rule.line = locate(self.text, path).map(|p| p.line).unwrap_or(0);
+        Some(rule)
+    }
+
+    fn into_error(self, name: &str) -> ConfigError {
+        let text = self.text;
+        let mut problems: Vec<Problem> = self
+            .found
+            .into_iter()
+            .map(|f| {
+                let (offset, line, column) = match f.at {
+                    At::Pos(o, l, c) => (o, l, c),
+                    At::Path(p) => locate(text, &p)
+                        .map(|p| (p.offset, p.line, p.column))
+                        .unwrap_or((0, 1, 1)),
+                };
+                let offset = offset.min(text.len());
+                let len = if text.is_empty() {
+                    0
+                } else {
+                    token_len(text, offset).min(text.len() - offset)
+                };
+                Problem {
+                    message: f.message,
+                    span: (offset, len).into(),
+                    label: f.label,
+                    help: f.help,
+                    line,
+                    column,
+                }
+            })
+            .collect();
+        problems.sort_by_key(|p| (p.line, p.column));
+        ConfigError::Invalid {
+            name: name.to_string(),
+            src: NamedSource::new(name, text.to_string()),
+            problems,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,204 @@
-//! (in progress)
+//! The plan: what stands between an account and its desired state, step by step.
+//!
+//! [`diff`] is pure and deterministic: the same desired state, inventory and caller
+//! always give the same plan, sorted per resource. Each [`Change`] carries the exact
+//! API call it makes, so a plan can be audited against the API reference and a saved
+//! plan replayed.
+
+mod diff;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::model::{ApiCall, Inventory, Kind};
+
+pub use diff::{diff, fetch_kinds};
+
+/// Version of the plan's JSON form.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Everything a run would do, with what it keeps and what it refuses to touch.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub format_version: u32,
+    pub account_id: String,
+    /// The kinds the desired state manages: anything of them that is not kept is removed.
+    pub managed: Vec<Kind>,
+    /// The steps, grouped per resource (sub-steps first, then the resource itself).
+    pub changes: Vec<Change>,
+    /// What would be removed but must not be: the caller's own identity and what it depends on.
+    #[serde(default)]
+    pub protected: Vec<Protected>,
+    /// What a managed kind keeps, and by which rule.
+    #[serde(default)]
+    pub kept: Vec<Kept>,
+    /// SHA-256 of the inventory the plan was built from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory_fingerprint: Option<String>,
+}
+
+/// One step: one API call.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Change {
+    /// Stable and unique, e.g. `user.alice/access_key.LTAI4Fabc`.
+    pub address: String,
+    /// The resource the step belongs to, e.g. `user.alice`.
+    pub resource: String,
+    pub action: Action,
+    /// Why the step is needed, in plain words.
+    pub reason: String,
+    /// Exactly the request the step makes.
+    pub call: ApiCall,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<serde_json::Value>,
+}
+
+/// What a step does to its address.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    /// Deletes an entity.
+    Delete,
+    /// Detaches a policy from a principal.
+    Detach,
+    /// Removes a user from a group.
+    RemoveMember,
+    /// Unbinds an MFA device from its user.
+    Unbind,
+    /// Disables an access key before its deletion.
+    Deactivate,
+    /// Sets a setting back to the account's initial value.
+    Reset,
+    /// Clears a setting.
+    Clear,
+    /// Deletes an item from the recycle bin for good.
+    Purge,
+}
+
+impl Action {
+    /// Removes something (counted as "to destroy").
+    pub fn is_destroy(self) -> bool {
+        matches!(
+            self,
+            Action::Delete | Action::Detach | Action::RemoveMember | Action::Unbind | Action::Purge
+        )
+    }
+
+    pub fn is_create(self) -> bool {
+        self == Action::Create
+    }
+
+    /// Changes something in place (counted as "to change").
+    pub fn is_change(self) -> bool {
+        !self.is_create() && !self.is_destroy()
+    }
+
+    /// `+`, `~` or `-`.
+    pub fn symbol(self) -> char {
+        if self.is_create() {
+            '+'
+        } else if self.is_destroy() {
+            '-'
+        } else {
+            '~'
+        }
+    }
+
+    /// The word a plan prints: `delete`, `detach`, `remove member`...
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::Detach => "detach",
+            Action::RemoveMember => "remove member",
+            Action::Unbind => "unbind",
+            Action::Deactivate => "deactivate",
+            Action::Reset => "reset",
+            Action::Clear => "clear",
+            Action::Purge => "purge",
+        }
+    }
+}
+
+/// Something that would be removed but is the caller's, with why it stays.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Protected {
+    pub address: String,
+    pub reason: String,
+}
+
+/// Something of a managed kind that stays, with the rule that keeps it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Kept {
+    pub address: String,
+    pub rule: String,
+}
+
+/// Counts for the last line of a plan.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.changes {
+            if c.action.is_create() {
+                s.add += 1;
+            } else if c.action.is_destroy() {
+                s.destroy += 1;
+            } else {
+                s.change += 1;
+            }
+        }
+        s
+    }
+
+    /// The resources the plan touches, in plan order, without repeats.
+    pub fn resources(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for c in &self.changes {
+            if out.last() != Some(&c.resource.as_str()) {
+                out.push(&c.resource);
+            }
+        }
+        out
+    }
+
+    pub fn change(&self, address: &str) -> Option<&Change> {
+        self.changes.iter().find(|c| c.address == address)
+    }
+}
+
+/// SHA-256 (hex) of the inventory's JSON form: a saved plan is stale when it changes.
+/// What changes by merely using the account (last login, last key use) and what only a
+/// seed carries (secrets, emulator settings) are left out, so reading an account does not
+/// make its plans stale.
+pub fn fingerprint(inventory: &Inventory) -> String {
+    let mut inv = inventory.clone();
+    inv.emulator = None;
+    for user in &mut inv.users {
+        user.last_login_date = None;
+        for key in &mut user.access_keys {
+            key.last_used_date = None;
+            key.secret = None;
+        }
+    }
+    let bytes = serde_json::to_vec(&inv).expect("an inventory is plain data");
+    hex::encode(Sha256::digest(&bytes))
+}
+
+#[cfg(test)]
+mod tests;

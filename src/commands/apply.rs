@@ -1,0 +1,183 @@
+//! `ramstate apply [FILE|SAVED_PLAN]`: pin the account, show the plan, ask, walk the graph,
+//! then re-fetch and re-diff: success only when the account converged.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use miette::{IntoDiagnostic, Result, miette};
+
+use crate::apply::executor::{self, StepResult, StepStatus};
+use crate::apply::{self as applying, step};
+use crate::cli::{ApplyArgs, GlobalArgs, PlanFormat};
+use crate::plan::Change;
+
+use super::diff::{check_account, read_desired, render};
+use super::progress::ApplyProgress;
+use super::saved;
+use super::{Connection, Outcome, use_color};
+
+pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
+    let path = args
+        .file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("ramstate.yaml"));
+    let text = read_desired(&path)?;
+    let saved_plan = saved::read_if_saved(&text, &path)?;
+    let (desired_text, source) = match &saved_plan {
+        Some(s) => (s.desired_text.clone(), s.desired_source.clone()),
+        None => (text, path.display().to_string()),
+    };
+    let desired = crate::config::parse(&desired_text, &source)?;
+
+    let wanted = args
+        .account_id
+        .clone()
+        .or_else(|| desired.account_id.clone())
+        .or_else(|| saved_plan.as_ref().map(|s| s.account_id.clone()))
+        .ok_or_else(|| {
+            miette!(
+                help = "add `account: {{id: \"<16-digit id>\"}}` to the file, or pass --account-id",
+                "apply needs to know which account it is meant for"
+            )
+        })?;
+
+    let conn = Connection::open(global).await?;
+    check_account(&desired, Some(&wanted), &conn.caller)?;
+    let kinds = crate::plan::fetch_kinds(&desired.kinds());
+    let inventory = conn.fetch(&kinds).await?;
+
+    let plan = match saved_plan {
+        Some(s) => {
+            if s.account_id != conn.caller.account_id {
+                return Err(miette!(
+                    "refusing to apply: the saved plan is for account {}, the credentials belong to {}",
+                    s.account_id,
+                    conn.caller.account_id
+                ));
+            }
+            if s.plan.inventory_fingerprint.as_deref() != Some(crate::plan::fingerprint(&inventory).as_str()) {
+                return Err(miette!(
+                    help = "make a new plan with `ramstate diff FILE --out PLAN` and review it",
+                    "refusing to apply a stale plan: the account changed since the plan was made"
+                ));
+            }
+            s.plan
+        }
+        None => crate::plan::diff(&desired, &inventory, &conn.caller),
+    };
+
+    let color = use_color(global.color, std::io::stdout().is_terminal());
+    {
+        let mut out = std::io::stdout().lock();
+        render(&plan, PlanFormat::Text, color, &mut out)?;
+        out.flush().into_diagnostic()?;
+    }
+    if plan.is_empty() {
+        return Ok(Outcome::Clean);
+    }
+
+    if !args.auto_approve && !confirm(&conn.caller.account_id)? {
+        eprintln!("Apply cancelled; nothing was changed.");
+        return Ok(Outcome::Incomplete);
+    }
+
+    let graph = crate::graph::build(&plan).map_err(|e| miette!("{e}"))?;
+    let steps: Vec<&Change> = (0..graph.len()).map(|i| graph.step(i)).collect();
+    // Defence in depth: the plan never targets the caller, and the walk refuses it anyway.
+    let refusals: Vec<Option<String>> = steps
+        .iter()
+        .map(|c| applying::touches_caller(c, &conn.caller))
+        .collect();
+    let deps: Vec<Vec<usize>> = (0..graph.len()).map(|i| graph.dependencies(i)).collect();
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.store(true, Ordering::SeqCst);
+                eprintln!("\nInterrupted: letting the calls in flight finish, starting no new ones.");
+            }
+        })
+    };
+    let policy = step::StepPolicy::default();
+    let progress = ApplyProgress::new(&steps);
+    let statuses = executor::execute(&deps, global.parallelism, &cancel, &progress, |i| {
+        let (client, change, refusal, policy) = (&conn.client, steps[i], &refusals[i], &policy);
+        async move {
+            match refusal {
+                Some(why) => StepResult::Failed { error: why.clone() },
+                None => step::run(client, change, policy).await,
+            }
+        }
+    })
+    .await;
+    progress.finish();
+    watcher.abort();
+
+    let interrupted = cancel.load(Ordering::SeqCst);
+    summarise(&steps, &statuses, interrupted);
+
+    // Converged? Re-fetch what the file manages and plan again.
+    let after = conn.fetch(&kinds).await?;
+    let remaining = crate::plan::diff(&desired, &after, &conn.caller);
+    let failed = statuses.iter().any(|s| !s.is_done());
+    if remaining.is_empty() && !failed {
+        println!("Apply complete. The account matches the desired state.");
+        return Ok(Outcome::Clean);
+    }
+    if !remaining.is_empty() {
+        println!(
+            "\nThe account has not converged: {} change(s) still pending:",
+            remaining.changes.len()
+        );
+        for c in &remaining.changes {
+            println!("  {} {}", c.address, c.call);
+        }
+    }
+    Ok(Outcome::Incomplete)
+}
+
+/// Ask for the account ID on the terminal (or standard input).
+fn confirm(account_id: &str) -> Result<bool> {
+    eprint!(
+        "\nramstate will make the changes above in account {account_id}.\nType the account ID to approve: "
+    );
+    std::io::stderr().flush().into_diagnostic()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).into_diagnostic()?;
+    Ok(line.trim() == account_id)
+}
+
+fn summarise(steps: &[&Change], statuses: &[StepStatus], interrupted: bool) {
+    let count = |f: fn(&StepStatus) -> bool| statuses.iter().filter(|s| f(s)).count();
+    let done = count(StepStatus::is_done);
+    let failed = count(|s| matches!(s, StepStatus::Failed { .. }));
+    let skipped = count(|s| matches!(s, StepStatus::Skipped { .. }));
+    let not_run = count(|s| matches!(s, StepStatus::NotRun));
+    eprintln!(
+        "\n{done} step(s) done, {failed} failed, {skipped} skipped because of a failure, {not_run} not run."
+    );
+    for (i, s) in statuses.iter().enumerate() {
+        if let StepStatus::Failed { error } = s {
+            let blocked = statuses
+                .iter()
+                .filter(|t| matches!(t, StepStatus::Skipped { root } if *root == i))
+                .count();
+            eprintln!("  failed: {} ({})\n    {error}", steps[i].address, steps[i].call);
+            if blocked > 0 {
+                eprintln!("    {blocked} dependent step(s) were skipped");
+            }
+        }
+    }
+    if interrupted {
+        eprintln!("Interrupted before the end; not run:");
+        for (i, s) in statuses.iter().enumerate() {
+            if *s == StepStatus::NotRun {
+                eprintln!("  {} ({})", steps[i].address, steps[i].call);
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! `ramstate diff FILE` (alias `plan`): what stands between the account and the desired
+//! state. Never mutates.
+
+use std::io::{IsTerminal, Write};
+
+use miette::{IntoDiagnostic, Result, miette};
+
+use crate::cli::{DiffArgs, GlobalArgs, PlanFormat};
+use crate::config::DesiredState;
+use crate::model::{Caller, Inventory};
+use crate::plan::Plan;
+
+use super::saved::{self, SavedPlan};
+use super::{Connection, Outcome, use_color};
+
+pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<Outcome> {
+    let text = read_desired(&args.file)?;
+    let desired = crate::config::parse(&text, &args.file.display().to_string())?;
+    let conn = Connection::open(global).await?;
+    check_account(&desired, None, &conn.caller)?;
+    let inventory = conn.fetch(&crate::plan::fetch_kinds(&desired.kinds())).await?;
+    let plan = crate::plan::diff(&desired, &inventory, &conn.caller);
+
+    let mut out = std::io::stdout().lock();
+    let color = use_color(global.color, std::io::stdout().is_terminal());
+    render(&plan, args.output, color, &mut out)?;
+    out.flush().into_diagnostic()?;
+
+    if let Some(path) = &args.out {
+        saved::write(
+            path,
+            &saved_plan(&plan, &inventory, &args.file.display().to_string(), text),
+        )?;
+        eprintln!("Saved the plan to {}; apply it with `ramstate apply {}`.", path.display(), path.display());
+    }
+    Ok(if args.detailed_exitcode && !plan.is_empty() {
+        Outcome::Pending
+    } else {
+        Outcome::Clean
+    })
+}
+
+pub fn saved_plan(plan: &Plan, inventory: &Inventory, source: &str, text: String) -> SavedPlan {
+    SavedPlan {
+        ramstate_saved_plan: saved::SAVED_PLAN_FORMAT,
+        account_id: inventory.account.id.clone(),
+        desired_source: source.to_string(),
+        desired_text: text,
+        plan: plan.clone(),
+    }
+}
+
+pub fn render(plan: &Plan, format: PlanFormat, color: bool, out: &mut dyn Write) -> Result<()> {
+    match format {
+        PlanFormat::Text => crate::render::plan_text(plan, out, color),
+        PlanFormat::Json => crate::render::plan_json(plan, out),
+        PlanFormat::Markdown => crate::render::plan_markdown(plan, out),
+    }
+    .into_diagnostic()
+}
+
+pub fn read_desired(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| {
+        miette!(
+            help = "pass the path of a desired-state YAML file, e.g. examples/empty-account.yaml",
+            "cannot read {}: {e}",
+            path.display()
+        )
+    })
+}
+
+/// The account the file (or `--account-id`) names must be the caller's.
+pub fn check_account(
+    desired: &DesiredState,
+    flag: Option<&str>,
+    caller: &Caller,
+) -> Result<()> {
+    let wanted = flag.or(desired.account_id.as_deref());
+    match wanted {
+        Some(id) if id != caller.account_id => Err(miette!(
+            help = "check the credentials or profile in use, and `account.id` in the file",
+            "refusing to run: the file is for account {id}, but the credentials belong to account {} ({})",
+            caller.account_id,
+            caller.arn
+        )),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,226 @@
+use super::*;
+
+fn problems(text: &str) -> Vec<Problem> {
+    match parse(text, "test.yaml") {
+        Ok(_) => panic!("expected problems in:\n{text}"),
+        Err(e) => e.problems().to_vec(),
+    }
+}
+
+fn lines_and_messages(text: &str) -> Vec<(usize, String)> {
+    problems(text)
+        .into_iter()
+        .map(|p| (p.line, p.message))
+        .collect()
+}
+
+#[test]
+fn a_full_file_parses_into_managed_kinds_and_rules() {
+    let d = parse(
+        r#"# yaml-language-server: $schema=../schemas/ramstate.schema.json
+version: 1
+account: { id: "1234567890123456" }
+manage: [users, roles, recycle_bin]
+keep:
+  users:
+    - ci-bot
+    - {glob: "svc-*"}
+    - regex: "^break-glass-\\d+$"
+    - {tag: {key: team, value: platform}}
+    - {created_before: "2024-01-01"}
+  roles: [{tag: {key: owner}}]
+recycle_bin: purge
+"#,
+        "f.yaml",
+    )
+    .unwrap();
+    assert_eq!(d.account_id.as_deref(), Some("1234567890123456"));
+    assert_eq!(
+        d.kinds(),
+        BTreeSet::from([Kind::Users, Kind::Roles, Kind::RecycleBin])
+    );
+    let users = &d.keep[&Kind::Users];
+    assert_eq!(users.len(), 5);
+    assert_eq!(users[1].to_string(), "glob svc-*");
+    assert_eq!(users[1].line, 8);
+    assert!(d.manages(Kind::Users) && !d.manages(Kind::Groups));
+}
+
+#[test]
+fn manage_all_covers_every_kind_and_keep_settings_opt_out() {
+    let d = parse(
+        "version: 1\nmanage: all\naccount_alias: keep\ndefault_domain: reset\n",
+        "f",
+    )
+    .unwrap();
+    assert!(d.manages(Kind::DefaultDomain));
+    assert!(!d.manages(Kind::AccountAlias));
+    assert_eq!(d.kinds().len(), Kind::ALL.len() - 1);
+    assert_eq!(d.account_id, None);
+}
+
+#[test]
+fn rules_match_names_globs_regexes_tags_and_dates() {
+    let tags = Tags::from([("team".to_string(), "platform".to_string())]);
+    let c = Candidate {
+        name: "svc-build",
+        tags: Some(&tags),
+        create_date: Some("2023-06-01T10:00:00Z"),
+    };
+    assert!(KeepRule::glob("svc-*").unwrap().matches(&c));
+    assert!(!KeepRule::glob("ci-*").unwrap().matches(&c));
+    assert!(KeepRule::regex("^svc-b").unwrap().matches(&c));
+    assert!(KeepRule::tag("team", Some("platform".into())).matches(&c));
+    assert!(KeepRule::tag("team", None).matches(&c));
+    assert!(!KeepRule::tag("team", Some("data".into())).matches(&c));
+    assert!(KeepRule::created_before("2024-01-01").unwrap().matches(&c));
+    assert!(!KeepRule::created_before("2023-01-01").unwrap().matches(&c));
+    assert!(
+        !KeepRule::created_before("2024-01-01")
+            .unwrap()
+            .matches(&Candidate::named("x"))
+    );
+    assert!(KeepRule::name("svc-build").matches(&c));
+}
+
+#[test]
+fn every_problem_is_reported_in_one_run_with_its_line() {
+    let found = lines_and_messages(
+        r#"version: 2
+manage: [users, gropus, users]
+colour: red
+keep:
+  users:
+    - {regex: "([a-z"}
+    - {glob: "a[b"}
+    - ci-bot
+    - ci-bot
+  groups: [dev]
+  recycle_bin: [x]
+account: { id: "12345" }
+"#,
+    );
+    let lines: Vec<usize> = found.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, vec![1, 2, 2, 3, 6, 7, 9, 10, 11, 12], "{found:#?}");
+    let text = found
+        .iter()
+        .map(|(_, m)| m.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for needle in [
+        "`version` must be 1",
+        "unknown kind `gropus`",
+        "`users` is listed twice",
+        "unknown key `colour`",
+        "bad regex",
+        "bad glob",
+        "duplicate keep rule `name ci-bot`",
+        "keep rules for groups, which `manage` does not include",
+        "recycle_bin is a setting",
+        "not an account ID",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+}
+
+#[test]
+fn wrong_types_are_reported_where_they_are() {
+    let found = lines_and_messages(
+        "version: 1\nmanage: 7\nkeep:\n  users: {name: x}\nrecycle_bin: [purge]\n",
+    );
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert_eq!(found[0].0, 2);
+    assert!(found[0].1.contains("`manage` must be `all` or a list"));
+    assert_eq!(found[1].0, 4);
+    assert!(found[1].1.contains("must be a list"));
+    assert_eq!(found[2].0, 5);
+    assert!(found[2].1.contains("must be a string"));
+}
+
+#[test]
+fn missing_version_and_manage_are_reported() {
+    let found = lines_and_messages("account: {id: \"1234567890123456\"}\n");
+    let msgs: Vec<&str> = found.iter().map(|(_, m)| m.as_str()).collect();
+    assert_eq!(msgs, vec!["missing `version`", "missing `manage`"]);
+}
+
+#[test]
+fn malformed_yaml_points_at_the_break() {
+    let p = problems("version: 1\nmanage: [users\nkeep: {}\n");
+    assert_eq!(p.len(), 1);
+    assert!(
+        p[0].message.starts_with("not valid YAML"),
+        "{}",
+        p[0].message
+    );
+    assert!(p[0].line >= 2);
+}
+
+#[test]
+fn an_empty_file_is_a_problem() {
+    let p = problems("");
+    assert_eq!(p[0].message, "the file is empty");
+    assert_eq!(p[0].line, 1);
+}
+
+#[test]
+fn a_setting_that_acts_on_an_unlisted_kind_is_a_contradiction() {
+    let found = lines_and_messages(
+        "version: 1\nmanage: [users]\nrecycle_bin: purge\ndefault_domain: sometimes\n",
+    );
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0].0, 3);
+    assert!(found[0].1.contains("does not list recycle_bin"));
+    assert!(found[1].1.contains("must be `reset` or `keep`"));
+}
+
+#[test]
+fn rules_a_kind_cannot_evaluate_are_rejected() {
+    let found = lines_and_messages(
+        "version: 1\nmanage: all\nkeep:\n  groups: [{tag: {key: a}}]\n  virtual_mfa_devices: [{created_before: \"2024-01-01\"}]\n  users: [{glob: a, regex: b}, {}]\n",
+    );
+    let msgs: Vec<&str> = found.iter().map(|(_, m)| m.as_str()).collect();
+    assert_eq!(found.len(), 4, "{msgs:#?}");
+    assert!(msgs[0].contains("groups have no tags"));
+    assert!(msgs[1].contains("no creation date"));
+    assert!(msgs[2].contains("exactly one of"));
+    assert_eq!(msgs[3], "empty keep rule");
+}
+
+#[test]
+fn an_unquoted_account_id_is_rejected_with_a_hint() {
+    let p = problems("version: 1\nmanage: all\naccount: {id: 1234567890123456}\n");
+    assert_eq!(p[0].message, "`account.id` must be quoted");
+    assert_eq!(p[0].line, 3);
+}
+
+#[test]
+fn declared_resources_are_reserved() {
+    assert!(parse("version: 1\nmanage: all\nresources: {}\n", "f").is_ok());
+    let p = problems("version: 1\nmanage: all\nresources: {users: []}\n");
+    assert!(p[0].message.contains("not supported by version 1"));
+}
+
+#[test]
+fn the_diagnostic_renders_labels_at_the_lines() {
+    let err = parse(
+        "version: 1\nmanage: all\nkeep:\n  users: [{regex: \"(\"}]\n",
+        "bad.yaml",
+    )
+    .unwrap_err();
+    let mut out = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .render_report(&mut out, &err)
+        .unwrap();
+    assert!(out.contains("bad.yaml:4:"), "{out}");
+    assert!(out.contains("bad regex"), "{out}");
+}
+
+#[test]
+fn load_reports_a_missing_file_clearly() {
+    let e = load(Path::new("/nonexistent/ramstate.yaml")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "cannot read /nonexistent/ramstate.yaml: no such file"
+    );
+}

@@ -1,0 +1,537 @@
+use super::*;
+use crate::config::{DesiredState, KeepRule, parse};
+use crate::model::{Caller, Inventory};
+
+fn inventory(yaml: &str) -> Inventory {
+    yaml_serde::from_str(yaml).unwrap()
+}
+
+fn desired(yaml: &str) -> DesiredState {
+    parse(yaml, "test.yaml").unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn nobody() -> Caller {
+    Caller {
+        account_id: "1234567890123456".into(),
+        arn: "acs:ram::1234567890123456:root".into(),
+        identity_type: "Account".into(),
+        ..Caller::default()
+    }
+}
+
+fn calls(p: &Plan) -> Vec<String> {
+    p.changes.iter().map(|c| c.call.to_string()).collect()
+}
+
+fn addresses(p: &Plan) -> Vec<&str> {
+    p.changes.iter().map(|c| c.address.as_str()).collect()
+}
+
+const ACCOUNT: &str = r#"
+account: {id: "1234567890123456"}
+users:
+  - name: alice
+    id: "2001"
+    access_keys: [{id: LTAIalice1, status: Active}, {id: LTAIalice2, status: Inactive}]
+    login_profile: {}
+    mfa_device: "acs:ram::1234567890123456:mfa/alice"
+    groups: [dev]
+    policies: [System/ReadOnlyAccess, Custom/ops]
+  - name: ci-bot
+    id: "2002"
+    groups: [dev]
+    policies: [Custom/ops]
+groups:
+  - name: dev
+    policies: [Custom/ops]
+roles:
+  - name: deployer
+    policies: [Custom/ops]
+  - name: AliyunServiceRoleForECS
+policies:
+  - name: ops
+    versions: [{id: v1, is_default: true, document: "{}"}, {id: v2, document: "{}"}]
+virtual_mfa_devices:
+  - {serial_number: "acs:ram::1234567890123456:mfa/alice", user: alice}
+  - {serial_number: "acs:ram::1234567890123456:mfa/spare"}
+"#;
+
+#[test]
+fn removed_user_is_emptied_then_deleted() {
+    let p = diff(
+        &desired("version: 1\nmanage: [users]\nkeep: {users: [ci-bot]}\n"),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    assert_eq!(
+        calls(&p),
+        vec![
+            "UpdateAccessKey Status=Inactive UserAccessKeyId=LTAIalice1 UserName=alice",
+            "DeleteAccessKey UserAccessKeyId=LTAIalice1 UserName=alice",
+            "DeleteAccessKey UserAccessKeyId=LTAIalice2 UserName=alice",
+            "RemoveUserFromGroup GroupName=dev UserName=alice",
+            "DeleteLoginProfile UserName=alice",
+            "UnbindMFADevice UserName=alice",
+            "DetachPolicyFromUser PolicyName=ops PolicyType=Custom UserName=alice",
+            "DetachPolicyFromUser PolicyName=ReadOnlyAccess PolicyType=System UserName=alice",
+            "DeleteUser UserName=alice",
+        ]
+    );
+    assert!(p.changes.iter().all(|c| c.resource == "user.alice"));
+    assert_eq!(p.kept.len(), 1);
+    assert_eq!(p.kept[0].address, "user.ci-bot");
+    assert_eq!(p.kept[0].rule, "keep.users: name ci-bot (line 3)");
+    assert_eq!(
+        p.summary(),
+        Summary {
+            add: 0,
+            change: 1,
+            destroy: 8
+        }
+    );
+}
+
+#[test]
+fn unmanaged_kinds_are_left_alone() {
+    let p = diff(
+        &desired("version: 1\nmanage: [saml_providers]\n"),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    assert!(p.is_empty());
+    assert!(p.kept.is_empty());
+}
+
+#[test]
+fn removed_group_with_kept_member_removes_the_membership_on_the_group_side() {
+    let p = diff(
+        &desired("version: 1\nmanage: [users, groups]\nkeep: {users: [alice, ci-bot]}\n"),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    assert_eq!(
+        addresses(&p),
+        vec![
+            "group.dev/member.alice",
+            "group.dev/member.ci-bot",
+            "group.dev/policy.Custom/ops",
+            "group.dev",
+        ]
+    );
+    assert_eq!(
+        p.changes[0].call.to_string(),
+        "RemoveUserFromGroup GroupName=dev UserName=alice"
+    );
+    assert!(
+        p.changes[0]
+            .reason
+            .contains("blocks the deletion of group.dev")
+    );
+}
+
+#[test]
+fn removed_group_and_removed_member_share_one_removal() {
+    let p = diff(
+        &desired("version: 1\nmanage: [users, groups]\nkeep: {users: [ci-bot]}\n"),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    let removals: Vec<&str> = p
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::RemoveMember)
+        .map(|c| c.address.as_str())
+        .collect();
+    assert_eq!(
+        removals,
+        vec!["user.alice/group.dev", "group.dev/member.ci-bot"]
+    );
+}
+
+#[test]
+fn removed_custom_policy_is_detached_from_kept_principals_then_deleted_with_its_versions() {
+    let p = diff(
+        &desired(
+            "version: 1\nmanage: [users, groups, roles, policies]\nkeep: {users: [ci-bot], groups: [dev], roles: [deployer]}\n",
+        ),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    let policy: Vec<String> = p
+        .changes
+        .iter()
+        .filter(|c| c.resource == "policy.ops")
+        .map(|c| c.call.to_string())
+        .collect();
+    assert_eq!(
+        policy,
+        vec![
+            "DetachPolicyFromGroup GroupName=dev PolicyName=ops PolicyType=Custom",
+            "DetachPolicyFromRole PolicyName=ops PolicyType=Custom RoleName=deployer",
+            "DetachPolicyFromUser PolicyName=ops PolicyType=Custom UserName=ci-bot",
+            "DeletePolicy CascadingDelete=true PolicyName=ops",
+        ]
+    );
+    // alice goes, so her attachment is detached as part of her removal, once.
+    assert!(p.change("user.alice/policy.Custom/ops").is_some());
+    assert!(p.change("policy.ops/attachment.user.alice").is_none());
+}
+
+#[test]
+fn kept_policy_is_never_detached_from_a_kept_principal() {
+    let p = diff(
+        &desired(
+            "version: 1\nmanage: [users, groups, roles, policies]\nkeep: {users: [ci-bot], groups: [dev], roles: [deployer], policies: [ops]}\n",
+        ),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    assert!(
+        p.changes.iter().all(|c| c.resource == "user.alice"
+            || c.resource == "service_linked_role.AliyunServiceRoleForECS"
+            || c.resource.starts_with("virtual_mfa")),
+        "{:#?}",
+        addresses(&p)
+    );
+    assert!(
+        p.changes
+            .iter()
+            .filter(|c| c.action == Action::Detach)
+            .all(|c| c.call.params["UserName"] == "alice")
+    );
+}
+
+#[test]
+fn removed_ordinary_role_is_detached_then_deleted_through_ram() {
+    let p = diff(
+        &desired("version: 1\nmanage: [roles]\n"),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    assert_eq!(
+        calls(&p),
+        vec![
+            "DetachPolicyFromRole PolicyName=ops PolicyType=Custom RoleName=deployer",
+            "DeleteRole RoleName=deployer",
+        ]
+    );
+}
+
+#[test]
+fn service_linked_roles_go_only_through_resource_manager_when_managed() {
+    let inv = inventory(ACCOUNT);
+    let p = diff(
+        &desired("version: 1\nmanage: [service_linked_roles]\n"),
+        &inv,
+        &nobody(),
+    );
+    assert_eq!(p.changes.len(), 1);
+    let c = &p.changes[0];
+    assert_eq!(c.address, "service_linked_role.AliyunServiceRoleForECS");
+    assert_eq!(c.call.service, crate::model::Service::ResourceManager);
+    assert_eq!(
+        c.call.to_string(),
+        "DeleteServiceLinkedRole RoleName=AliyunServiceRoleForECS"
+    );
+}
+
+#[test]
+fn removed_user_bound_to_a_device_is_unbound_then_the_device_deleted() {
+    let p = diff(
+        &desired("version: 1\nmanage: [users, virtual_mfa_devices]\nkeep: {users: [ci-bot]}\n"),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    let unbind = p.change("user.alice/mfa_device").unwrap();
+    assert_eq!(unbind.action, Action::Unbind);
+    assert_eq!(
+        unbind.before.as_ref().unwrap()["serial_number"],
+        "acs:ram::1234567890123456:mfa/alice"
+    );
+    let dev = p.change("virtual_mfa_device.alice").unwrap();
+    assert_eq!(
+        dev.call.to_string(),
+        "DeleteVirtualMFADevice SerialNumber=acs:ram::1234567890123456:mfa/alice"
+    );
+    assert!(
+        p.change("virtual_mfa_device.spare")
+            .unwrap()
+            .reason
+            .contains("not bound")
+    );
+}
+
+#[test]
+fn removed_user_with_devices_unmanaged_is_unbound_but_the_device_stays() {
+    let p = diff(
+        &desired("version: 1\nmanage: [users]\nkeep: {users: [ci-bot]}\n"),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    assert!(p.change("user.alice/mfa_device").is_some());
+    assert!(
+        !p.changes
+            .iter()
+            .any(|c| c.call.action == "DeleteVirtualMFADevice")
+    );
+}
+
+#[test]
+fn device_of_a_kept_user_is_kept() {
+    let p = diff(
+        &desired(
+            "version: 1\nmanage: [users, virtual_mfa_devices]\nkeep: {users: [alice, ci-bot]}\n",
+        ),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    assert_eq!(addresses(&p), vec!["virtual_mfa_device.spare"]);
+    assert!(p.kept.contains(&Kept {
+        address: "virtual_mfa_device.alice".into(),
+        rule: "bound to user alice, which is kept".into()
+    }));
+}
+
+#[test]
+fn caller_user_is_protected_with_its_groups_and_policies() {
+    let caller = Caller {
+        user_name: Some("ci-bot".into()),
+        identity_type: "RAMUser".into(),
+        ..nobody()
+    };
+    let p = diff(
+        &desired("version: 1\nmanage: all\n"),
+        &inventory(ACCOUNT),
+        &caller,
+    );
+    let protected: Vec<&str> = p.protected.iter().map(|x| x.address.as_str()).collect();
+    assert_eq!(protected, vec!["group.dev", "policy.ops", "user.ci-bot"]);
+    assert!(p.protected[2].reason.contains("caller's own user"));
+    for c in &p.changes {
+        assert_ne!(
+            c.call.params.get("UserName").map(String::as_str),
+            Some("ci-bot")
+        );
+        if c.call.action != "RemoveUserFromGroup" {
+            assert_ne!(
+                c.call.params.get("GroupName").map(String::as_str),
+                Some("dev"),
+                "{}",
+                c.address
+            );
+        }
+        assert_ne!(c.call.action, "DeletePolicy", "{}", c.address);
+    }
+    // alice still goes, and leaves the protected group on her own side.
+    assert!(p.change("user.alice").is_some());
+    assert!(p.change("user.alice/group.dev").is_some());
+}
+
+#[test]
+fn caller_access_key_protects_its_owner() {
+    let caller = Caller {
+        access_key_id: Some("LTAIalice2".into()),
+        ..nobody()
+    };
+    let p = diff(
+        &desired("version: 1\nmanage: [users]\n"),
+        &inventory(ACCOUNT),
+        &caller,
+    );
+    assert!(p.change("user.alice").is_none());
+    assert!(!p.changes.iter().any(|c| {
+        c.call
+            .params
+            .get("UserAccessKeyId")
+            .is_some_and(|k| k.starts_with("LTAIalice"))
+    }));
+    assert_eq!(p.protected[0].address, "user.alice");
+    assert!(p.protected[0].reason.contains("LTAIalice2"));
+    assert!(p.change("user.ci-bot").is_some());
+}
+
+#[test]
+fn caller_role_is_protected_with_its_policies() {
+    let caller = Caller {
+        role_name: Some("deployer".into()),
+        identity_type: "AssumedRoleUser".into(),
+        ..nobody()
+    };
+    let p = diff(
+        &desired("version: 1\nmanage: [roles, policies]\n"),
+        &inventory(ACCOUNT),
+        &caller,
+    );
+    assert!(p.is_empty(), "{:#?}", addresses(&p));
+    let protected: Vec<&str> = p.protected.iter().map(|x| x.address.as_str()).collect();
+    assert_eq!(protected, vec!["policy.ops", "role.deployer"]);
+}
+
+#[test]
+fn protection_is_not_listed_when_a_rule_keeps_the_caller_anyway() {
+    let caller = Caller {
+        user_name: Some("ci-bot".into()),
+        ..nobody()
+    };
+    let p = diff(
+        &desired("version: 1\nmanage: [users]\nkeep: {users: [ci-bot]}\n"),
+        &inventory(ACCOUNT),
+        &caller,
+    );
+    assert!(p.protected.is_empty());
+}
+
+const SETTINGS: &str = r#"
+account: {id: "1234567890123456", alias: demo, default_domain: demo.onaliyun.com}
+saml_providers: [{name: okta}]
+oidc_providers: [{name: github, issuer_url: "https://token.actions.githubusercontent.com"}]
+applications: [{app_id: "4724570903440410000", app_name: portal}]
+recycle_bin:
+  users: [{id: "2009", principal_name: "gone@demo.onaliyun.com"}]
+  access_keys: [{id: LTAIgone1, user_id: "2009"}, {id: LTAIorphan, user_id: "2010"}]
+"#;
+
+#[test]
+fn closure_kinds_each_use_their_own_api() {
+    let p = diff(
+        &desired("version: 1\nmanage: all\n"),
+        &inventory(SETTINGS),
+        &nobody(),
+    );
+    let got: Vec<(String, String)> = p
+        .changes
+        .iter()
+        .map(|c| {
+            (
+                c.address.clone(),
+                format!("{:?} {}", c.call.service, c.call),
+            )
+        })
+        .collect();
+    let want = [
+        (
+            "saml_provider.okta",
+            "Ims DeleteSAMLProvider SAMLProviderName=okta",
+        ),
+        (
+            "oidc_provider.github",
+            "Ims DeleteOIDCProvider OIDCProviderName=github",
+        ),
+        (
+            "default_domain",
+            "Ims SetDefaultDomain DefaultDomainName=1234567890123456.onaliyun.com",
+        ),
+        (
+            "application.portal",
+            "Ims DeleteApplication AppId=4724570903440410000",
+        ),
+        (
+            "recycle_bin.access_key.LTAIorphan",
+            "Ims DeleteAccessKeyInRecycleBin UserAccessKeyId=LTAIorphan UserId=2010",
+        ),
+        (
+            "recycle_bin.user.2009/access_key.LTAIgone1",
+            "Ims DeleteAccessKeyInRecycleBin UserAccessKeyId=LTAIgone1 UserId=2009",
+        ),
+        (
+            "recycle_bin.user.2009",
+            "Ims DeleteUserInRecycleBin UserId=2009",
+        ),
+        ("account_alias", "Ram ClearAccountAlias"),
+    ]
+    .map(|(a, b)| (a.to_string(), b.to_string()));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn settings_set_to_keep_plan_nothing() {
+    let p = diff(
+        &desired(
+            "version: 1\nmanage: all\nrecycle_bin: keep\ndefault_domain: keep\naccount_alias: keep\nkeep: {saml_providers: [okta], oidc_providers: [{glob: \"git*\"}], applications: [portal]}\n",
+        ),
+        &inventory(SETTINGS),
+        &nobody(),
+    );
+    assert!(p.is_empty(), "{:#?}", addresses(&p));
+    assert_eq!(p.kept.len(), 3);
+}
+
+#[test]
+fn default_domain_already_initial_is_no_change() {
+    let inv = inventory(
+        "account: {id: \"1234567890123456\", default_domain: 1234567890123456.onaliyun.com}\n",
+    );
+    let p = diff(
+        &desired("version: 1\nmanage: [default_domain]\n"),
+        &inv,
+        &nobody(),
+    );
+    assert!(p.is_empty());
+}
+
+#[test]
+fn keep_rules_by_tag_and_date_keep_matching_entities() {
+    let inv = inventory(
+        r#"
+account: {id: "1234567890123456"}
+users:
+  - {name: a, tags: {team: platform}}
+  - {name: b, tags: {team: data}}
+  - {name: c, create_date: "2019-05-01T00:00:00Z"}
+  - {name: d, create_date: "2025-05-01T00:00:00Z"}
+"#,
+    );
+    let d = DesiredState::new([Kind::Users])
+        .with_keep(Kind::Users, KeepRule::tag("team", Some("platform".into())))
+        .with_keep(Kind::Users, KeepRule::created_before("2020-01-01").unwrap());
+    let p = diff(&d, &inv, &nobody());
+    assert_eq!(addresses(&p), vec!["user.b", "user.d"]);
+    assert_eq!(p.kept[0].rule, "keep.users: tag team=platform");
+    assert_eq!(p.kept[1].rule, "keep.users: created_before 2020-01-01");
+}
+
+#[test]
+fn diff_is_deterministic_and_records_the_inventory_fingerprint() {
+    let inv = inventory(ACCOUNT);
+    let d = desired("version: 1\nmanage: all\n");
+    let a = diff(&d, &inv, &nobody());
+    let b = diff(&d, &inv, &nobody());
+    assert_eq!(a, b);
+    assert_eq!(a.inventory_fingerprint, Some(fingerprint(&inv)));
+    assert_eq!(a.account_id, "1234567890123456");
+    let addrs = addresses(&a);
+    let unique: std::collections::BTreeSet<_> = addrs.iter().collect();
+    assert_eq!(unique.len(), addrs.len(), "addresses are unique");
+    let json = serde_json::to_string(&a).unwrap();
+    let back: Plan = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, a);
+}
+
+#[test]
+fn fetch_kinds_add_what_removals_depend_on() {
+    let f = fetch_kinds(&[Kind::Policies].into_iter().collect());
+    assert!(f.contains(&Kind::Users) && f.contains(&Kind::Groups) && f.contains(&Kind::Roles));
+    let f = fetch_kinds(&[Kind::Groups].into_iter().collect());
+    assert_eq!(f, [Kind::Users, Kind::Groups].into_iter().collect());
+}
+
+#[test]
+fn using_a_key_or_logging_in_does_not_change_the_fingerprint() {
+    let a = inventory(ACCOUNT);
+    let mut b = a.clone();
+    for u in &mut b.users {
+        u.last_login_date = Some("2026-11-24T00:00:00Z".into());
+        for k in &mut u.access_keys {
+            k.last_used_date = Some("2026-11-24T00:00:00Z".into());
+        }
+    }
+    assert_eq!(fingerprint(&a), fingerprint(&b));
+}
+
+#[test]
+fn a_changed_account_changes_the_fingerprint() {
+    let a = inventory(ACCOUNT);
+    let mut b = a.clone();
+    b.users[0].comments = Some("changed".into());
+    assert_ne!(fingerprint(&a), fingerprint(&b));
+}

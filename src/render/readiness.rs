@@ -1,0 +1,100 @@
+//! Readiness reports as text and JSON.
+
+use std::io::{self, Write};
+
+use super::{Paint, count};
+use crate::readiness::Readiness;
+
+/// Names listed per item before the rest is counted.
+const SHOWN: usize = 20;
+
+/// One line per checklist item, then what to do.
+pub fn readiness_text(r: &Readiness, w: &mut dyn Write, color: bool) -> io::Result<()> {
+    let p = Paint::new(color);
+    writeln!(
+        w,
+        "{}",
+        p.bold(&format!("Account {}: closure checklist", r.account_id))
+    )?;
+    let width = r.items.iter().map(|i| i.title.len()).max().unwrap_or(0);
+    for item in &r.items {
+        let title = format!("{:<width$}", item.title);
+        if item.ready() {
+            writeln!(w, "  {} {title}  ready", p.green("ok"))?;
+            continue;
+        }
+        let names: Vec<String> = item
+            .blocking
+            .iter()
+            .take(SHOWN)
+            .map(|b| match &b.detail {
+                Some(d) => format!("{} ({d})", b.name),
+                None => b.name.clone(),
+            })
+            .collect();
+        let more = item.blocking.len().saturating_sub(SHOWN);
+        let tail = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        writeln!(
+            w,
+            "  {} {title}  {} blocking: {}{tail}",
+            p.red("!!"),
+            item.blocking.len(),
+            names.join(", ")
+        )?;
+        for b in &item.blocking {
+            for u in &b.usages {
+                writeln!(
+                    w,
+                    "       {} is used in {} by {}",
+                    b.name,
+                    u.region,
+                    if u.resources.is_empty() {
+                        "unnamed resources".to_string()
+                    } else {
+                        u.resources.join(", ")
+                    }
+                )?;
+            }
+        }
+    }
+    writeln!(w)?;
+    if r.ready() {
+        writeln!(
+            w,
+            "{}",
+            p.bold("Ready: nothing in RAM blocks closing this account.")
+        )?;
+    } else {
+        let items = r.items.iter().filter(|i| !i.ready()).count();
+        writeln!(
+            w,
+            "{}",
+            p.bold(&format!(
+                "Not ready: {} block{} closing ({}).",
+                count(items, "item"),
+                if items == 1 { "s" } else { "" },
+                count(r.blocker_count(), "blocker")
+            ))
+        )?;
+        if r.items
+            .iter()
+            .any(|i| i.blocking.iter().any(|b| !b.usages.is_empty()))
+        {
+            writeln!(
+                w,
+                "A service-linked role in use can only be deleted once the resources listed above are released or deleted in their regions."
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The readiness report as JSON, newline-terminated.
+pub fn readiness_json(r: &Readiness, w: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, r)?;
+    writeln!(w)
+}

@@ -1,0 +1,254 @@
+//! End to end through the real binary: diff and apply against an emulator on loopback, then
+//! the emulator's request log and a second diff as the evidence.
+
+mod common;
+
+use common::*;
+use ramstate::emulator::{self, GenerateParams};
+use ramstate::model::Inventory;
+
+fn account_id(seed: &Inventory) -> String {
+    seed.account.id.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_account_profile_empties_the_demo_account_and_a_second_diff_finds_nothing() {
+    let seed = demo_seed();
+    let id = account_id(&seed);
+    let emu = start(seed).await;
+    let profile = repo_path("examples/empty-account.yaml");
+    let profile = profile.to_str().unwrap();
+
+    let plan = Run::new(&emu, &["diff", profile, "--detailed-exitcode"]).output().await;
+    assert_eq!(code(&plan), 2, "{}", text(&plan.stderr));
+    assert!(text(&plan.stdout).contains("to destroy"), "{}", text(&plan.stdout));
+    assert!(mutations(&emu.log()).is_empty(), "diff must never mutate");
+
+    let apply = Run::new(&emu, &["apply", profile, "--auto-approve", "--account-id", &id])
+        .output()
+        .await;
+    let out = text(&apply.stdout);
+    let err = text(&apply.stderr);
+    // The demo account holds one service-linked role that is still in use: the only thing
+    // that cannot go, so apply reports it and does not claim convergence.
+    assert_eq!(code(&apply), 1, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(err.contains("in use"), "{err}");
+    assert_unblocking_precedes_deletion(&emu.log());
+
+    let after = emu.snapshot();
+    assert!(after.users.is_empty(), "users left: {:?}", after.users);
+    assert!(after.groups.is_empty());
+    assert!(after.policies.is_empty());
+    assert!(after.saml_providers.is_empty() && after.oidc_providers.is_empty());
+    assert!(after.virtual_mfa_devices.is_empty());
+    assert!(after.applications.is_empty());
+    assert!(after.recycle_bin.is_empty());
+    assert_eq!(after.account.default_domain, None);
+    let roles: Vec<_> = after.roles.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(roles.len(), 1, "only the in-use service-linked role remains: {roles:?}");
+    assert!(after.roles[0].is_service_linked() && !after.roles[0].usages.is_empty());
+
+    let ready = Run::new(&emu, &["readiness"]).output().await;
+    assert_eq!(code(&ready), 2);
+    let report = text(&ready.stdout);
+    assert!(report.contains(roles[0]), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allowlist_keeps_exactly_what_it_names_and_never_touches_it() {
+    let seed = demo_seed();
+    let id = account_id(&seed);
+    let emu = start(seed).await;
+    let profile = repo_path("examples/allowlist.yaml");
+    let profile = profile.to_str().unwrap();
+
+    let apply = Run::new(&emu, &["apply", profile, "--auto-approve", "--account-id", &id])
+        .output()
+        .await;
+    let (out, err) = (text(&apply.stdout), text(&apply.stderr));
+    assert!(code(&apply) == 0 || err.contains("in use"), "stdout:\n{out}\nstderr:\n{err}");
+    assert_unblocking_precedes_deletion(&emu.log());
+
+    let again = Run::new(&emu, &["diff", profile, "--detailed-exitcode"]).output().await;
+    let again_out = text(&again.stdout);
+    if code(&apply) == 0 {
+        assert_eq!(code(&again), 0, "{again_out}");
+        assert!(again_out.contains("No changes"), "{again_out}");
+    }
+    // Whatever survived is exactly what the allowlist kept, and none of it was the target of
+    // a destructive call on itself.
+    let after = emu.snapshot();
+    let touched = touched_users(&emu.log());
+    for user in &after.users {
+        assert!(
+            !mutations(&emu.log())
+                .iter()
+                .any(|e| e.action == "DeleteUser" && e.params.get("UserName") == Some(&user.name)),
+            "kept user {} received DeleteUser",
+            user.name
+        );
+        let _ = &touched;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_account_of_hundreds_of_entities_is_emptied_in_one_run() {
+    let mut seed = emulator::generate(&GenerateParams {
+        users: 150,
+        groups: 30,
+        roles: 60,
+        policies: 80,
+        seed: 11,
+    });
+    seed.account.id = "1999888877776666".into();
+    let id = account_id(&seed);
+    let emu = start(seed).await;
+    let profile = repo_path("examples/empty-account.yaml");
+    let profile = profile.to_str().unwrap();
+
+    let apply = Run::new(
+        &emu,
+        &["apply", profile, "--auto-approve", "--account-id", &id, "--parallelism", "16"],
+    )
+    .output()
+    .await;
+    let err = text(&apply.stderr);
+    assert!(
+        code(&apply) == 0 || err.contains("in use"),
+        "stdout:\n{}\nstderr:\n{err}",
+        text(&apply.stdout)
+    );
+    assert_unblocking_precedes_deletion(&emu.log());
+    let after = emu.snapshot();
+    assert!(after.users.is_empty() && after.groups.is_empty() && after.policies.is_empty());
+    assert!(after.roles.iter().all(|r| r.is_service_linked() && !r.usages.is_empty()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_refuses_another_account_before_any_call_that_mutates() {
+    let emu = start(demo_seed()).await;
+    let profile = repo_path("examples/empty-account.yaml");
+    let out = Run::new(
+        &emu,
+        &["apply", profile.to_str().unwrap(), "--auto-approve", "--account-id", "9999999999999999"],
+    )
+    .output()
+    .await;
+    assert_eq!(code(&out), 1);
+    assert!(text(&out.stderr).contains("9999999999999999"), "{}", text(&out.stderr));
+    assert!(mutations(&emu.log()).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_asks_for_the_account_id_and_a_wrong_answer_changes_nothing() {
+    let seed = demo_seed();
+    let id = account_id(&seed);
+    let emu = start(seed).await;
+    let profile = repo_path("examples/empty-account.yaml");
+    let out = Run::new(&emu, &["apply", profile.to_str().unwrap(), "--account-id", &id])
+        .stdin("no\n")
+        .output()
+        .await;
+    assert_eq!(code(&out), 1);
+    assert!(text(&out.stderr).contains("Type the account ID"));
+    assert!(mutations(&emu.log()).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_is_refused_once_the_account_changed() {
+    let seed = demo_seed();
+    let id = account_id(&seed);
+    let emu = start(seed).await;
+    let dir = tempfile::tempdir().unwrap();
+    let plan_path = dir.path().join("plan.json");
+    let profile = repo_path("examples/empty-account.yaml");
+    let saved = Run::new(
+        &emu,
+        &["diff", profile.to_str().unwrap(), "--out", plan_path.to_str().unwrap()],
+    )
+    .output()
+    .await;
+    assert_eq!(code(&saved), 0, "{}", text(&saved.stderr));
+
+    // Someone creates a user after the plan was made.
+    let create = Run::new(&emu, &["whoami"]).output().await;
+    assert_eq!(code(&create), 0);
+    let client = ramstate_client(&emu);
+    client
+        .call(&ramstate::model::ApiCall::new(
+            ramstate::model::Service::Ram,
+            "CreateUser",
+            [("UserName", "late-arrival")],
+        ))
+        .await
+        .unwrap();
+    let before = mutations(&emu.log()).len();
+
+    let out = Run::new(
+        &emu,
+        &["apply", plan_path.to_str().unwrap(), "--auto-approve", "--account-id", &id],
+    )
+    .output()
+    .await;
+    assert_eq!(code(&out), 1);
+    assert!(text(&out.stderr).contains("stale"), "{}", text(&out.stderr));
+    assert_eq!(mutations(&emu.log()).len(), before, "nothing may run from a stale plan");
+}
+
+fn ramstate_client(emu: &emulator::Emulator) -> ramstate::api::Client {
+    let key = emu.root_key();
+    ramstate::api::Client::new(
+        ramstate::api::ClientConfig {
+            endpoint: Some(emu.url().to_string()),
+            ..ramstate::api::ClientConfig::default()
+        },
+        ramstate::api::Credentials::from_key(key.id.clone(), key.secret.clone(), None),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_as_a_ram_user_never_touches_that_user_or_its_key() {
+    let seed = demo_seed();
+    let id = account_id(&seed);
+    let bot = seed
+        .users
+        .iter()
+        .find(|u| u.name == "ci-bot")
+        .expect("the demo account has ci-bot")
+        .clone();
+    let key = bot
+        .access_keys
+        .iter()
+        .find(|k| k.secret.is_some() && k.status == ramstate::model::KeyStatus::Active)
+        .expect("ci-bot has an active key with a secret in the seed")
+        .clone();
+    let emu = start(seed).await;
+    let profile = repo_path("examples/empty-account.yaml");
+    let plan = Run::with_key(
+        &emu,
+        &key.id,
+        key.secret.as_deref().unwrap(),
+        &["diff", profile.to_str().unwrap()],
+    )
+    .output()
+    .await;
+    assert!(text(&plan.stdout).contains("ci-bot"), "{}", text(&plan.stdout));
+    assert!(text(&plan.stdout).to_lowercase().contains("protected"));
+
+    Run::with_key(
+        &emu,
+        &key.id,
+        key.secret.as_deref().unwrap(),
+        &["apply", profile.to_str().unwrap(), "--auto-approve", "--account-id", &id],
+    )
+    .output()
+    .await;
+    assert!(
+        !touched_users(&emu.log()).iter().any(|u| u == "ci-bot"),
+        "a mutating call targeted the caller's own user"
+    );
+    let after = emu.snapshot();
+    let still = after.users.iter().find(|u| u.name == "ci-bot").expect("ci-bot survives");
+    assert!(still.access_keys.iter().any(|k| k.id == key.id && k.status == ramstate::model::KeyStatus::Active));
+}

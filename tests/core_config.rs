@@ -1,0 +1,84 @@
+//! The desired-state file as shipped: the committed schema and the examples.
+
+use std::path::Path;
+
+use ramstate::config;
+use ramstate::model::Kind;
+
+const SCHEMA_PATH: &str = "schemas/ramstate.schema.json";
+
+#[test]
+fn committed_schema_matches_the_code() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fresh = config::schema_text();
+    if std::env::var_os("RAMSTATE_UPDATE_SCHEMA").is_some() {
+        std::fs::write(root.join(SCHEMA_PATH), &fresh).unwrap();
+    }
+    let committed = std::fs::read_to_string(root.join(SCHEMA_PATH)).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "{SCHEMA_PATH} is stale: run `RAMSTATE_UPDATE_SCHEMA=1 cargo test --test core_config` and commit it"
+    );
+}
+
+#[test]
+fn every_example_validates_and_names_the_schema() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut checked = 0;
+    for name in [
+        "empty-account.yaml",
+        "allowlist.yaml",
+        "unverified-account.yaml",
+    ] {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=../schemas/ramstate.schema.json"),
+            "{name} must start with the schema comment"
+        );
+        config::load(&path).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+}
+
+#[test]
+fn the_empty_account_profile_manages_every_kind() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/empty-account.yaml");
+    let d = config::load(&path).unwrap();
+    assert_eq!(d.kinds(), Kind::ALL.into_iter().collect());
+    assert!(d.keep.is_empty());
+    assert_eq!(d.account_id.as_deref(), Some("1234567890123456"));
+}
+
+#[test]
+fn the_unverified_profile_manages_only_roles() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/unverified-account.yaml");
+    let d = config::load(&path).unwrap();
+    assert_eq!(
+        d.kinds(),
+        [Kind::Roles, Kind::ServiceLinkedRoles]
+            .into_iter()
+            .collect()
+    );
+}
+
+#[test]
+fn the_schema_describes_the_top_level_keys() {
+    let s = config::schema();
+    let props = s["properties"].as_object().unwrap();
+    for key in [
+        "version",
+        "account",
+        "manage",
+        "keep",
+        "recycle_bin",
+        "default_domain",
+        "account_alias",
+        "resources",
+    ] {
+        assert!(props.contains_key(key), "schema lacks {key}");
+    }
+    assert_eq!(s["additionalProperties"], serde_json::json!(false));
+    assert!(s["required"].as_array().unwrap().contains(&"manage".into()));
+}
