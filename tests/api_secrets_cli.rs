@@ -190,3 +190,98 @@ async fn no_command_output_or_written_file_contains_a_secret() {
     check_dir(out_dir.path());
     check_dir(home.path());
 }
+
+/// Bad configuration ends the command with exit 1 and a message that names the problem.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_configuration_gets_a_clear_specific_error() {
+    let home = tempfile::tempdir().unwrap();
+    let aliyun = home.path().join(".aliyun");
+    std::fs::create_dir_all(&aliyun).unwrap();
+    let config = aliyun.join("config.json");
+    let keys = [
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", ROOT_ID),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ROOT_SECRET),
+    ];
+    let expired = time::OffsetDateTime::now_utc().unix_timestamp() - 3600;
+    let cases: Vec<(&str, Option<String>, Vec<(&str, &str)>, Vec<&str>, &str)> = vec![
+        (
+            "non-loopback http endpoint",
+            None,
+            keys.to_vec(),
+            vec!["whoami", "--endpoint", "http://203.0.113.7:8080/"],
+            "non-loopback",
+        ),
+        (
+            "malformed config.json",
+            Some("{\"current\": \"default\", \"profiles\": [".into()),
+            vec![],
+            vec!["whoami"],
+            "is not a valid aliyun CLI configuration",
+        ),
+        (
+            "unknown mode",
+            Some(
+                json!({"current": "default", "profiles": [{"name": "default", "mode": "Telepathy"}]})
+                    .to_string(),
+            ),
+            vec![],
+            vec!["whoami"],
+            "unknown mode `Telepathy`",
+        ),
+        (
+            "expired STS token",
+            Some(
+                json!({"current": "default", "profiles": [{
+                    "name": "default", "mode": "StsToken", "access_key_id": "STS.old",
+                    "access_key_secret": BOT_SECRET, "sts_token": FAKE_TOKEN,
+                    "sts_expiration": expired
+                }]})
+                .to_string(),
+            ),
+            vec![],
+            vec!["whoami"],
+            "expired at",
+        ),
+        (
+            "missing profile",
+            Some(
+                json!({"current": "default", "profiles": [{"name": "default", "mode": "AK",
+                    "access_key_id": "x", "access_key_secret": BOT_SECRET}]})
+                .to_string(),
+            ),
+            vec![],
+            vec!["whoami", "--profile", "prod"],
+            "profile `prod` is not in",
+        ),
+        (
+            "no credentials at all",
+            None,
+            vec![],
+            vec!["whoami"],
+            "no credentials found; tried:",
+        ),
+    ];
+    for (what, file, env, args, expected) in cases {
+        match file {
+            Some(text) => std::fs::write(&config, text).unwrap(),
+            None => {
+                let _ = std::fs::remove_file(&config);
+            }
+        }
+        let run = ramstate(home.path(), &env, &args).await;
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.code, Some(1), "{what}: {stderr}");
+        // The report is wrapped to the terminal width: compare without layout.
+        let squash = |t: &str| -> String {
+            t.chars()
+                .filter(|c| !c.is_whitespace() && *c != '|')
+                .collect()
+        };
+        assert!(
+            squash(&stderr).contains(&squash(expected)),
+            "{what}: expected `{expected}` in:\n{stderr}"
+        );
+        assert_clean(&format!("stderr of {what}"), &run.stderr);
+        assert_clean(&format!("stdout of {what}"), &run.stdout);
+    }
+}
