@@ -472,11 +472,13 @@ async fn http_proxy_is_used_unless_no_proxy_matches() {
     drop(listener);
 
     let mut cfg = config(&target);
+    cfg.retry = RetryPolicy::none();
     cfg.proxy = ProxyConfig {
         http: Some(proxy.url.clone()),
         ..ProxyConfig::default()
     };
-    let c = Client::new(cfg.clone(), Credentials::from_key(ID, SECRET, None)).unwrap();
+    let creds = Credentials::from_key(ID, SECRET, None);
+    let c = Client::new(cfg.clone(), creds.clone()).unwrap();
     let body = c.call(&get_user("a")).await.unwrap();
     assert_eq!(body["Via"], "proxy");
     let seen = &proxy.seen()[0];
@@ -487,8 +489,7 @@ async fn http_proxy_is_used_unless_no_proxy_matches() {
     );
 
     cfg.proxy.no_proxy = Some("127.0.0.1".into());
-    cfg.retry = RetryPolicy::none();
-    let c = Client::new(cfg, Credentials::from_key(ID, SECRET, None)).unwrap();
+    let c = Client::new(cfg, creds).unwrap();
     let e = c.call(&get_user("a")).await.unwrap_err();
     assert_eq!(
         e.kind,

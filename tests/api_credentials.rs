@@ -3,7 +3,7 @@
 
 mod api_support;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -642,4 +642,134 @@ async fn debug_output_never_shows_a_secret() {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
     assert!(text.contains("source-id"));
+}
+
+fn emulator_client(url: &str, creds: Credentials) -> Client {
+    Client::new(
+        ClientConfig {
+            endpoint: Some(url.to_string()),
+            region: None,
+            qps: 0.0,
+            max_in_flight: 4,
+            timeout: Duration::from_secs(10),
+            retry: RetryPolicy::none(),
+            proxy: ProxyConfig::default(),
+        },
+        creds,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_emulator_role_session_is_assumed_used_and_renewed() {
+    use ramstate::emulator::{self, EmulatorConfig};
+    let emu = emulator::start(EmulatorConfig::new(api_support::demo_seed()))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (now, clock) = manual_clock();
+    let mut s = write_config(
+        dir.path(),
+        json!({"current": "default", "profiles": [{
+            "name": "default", "mode": "RamRoleArn", "access_key_id": "LTAIbot",
+            "access_key_secret": "bot-secret",
+            "ram_role_arn": "acs:ram::1234567890123456:role/deployer",
+            "ram_session_name": "nightly", "expired_seconds": 900
+        }]}),
+    );
+    s.clock = Some(clock);
+    let c = emulator_client(emu.url(), resolve(&s).await.unwrap());
+
+    let first = c.caller().await.unwrap();
+    assert_eq!(first.identity_type, "AssumedRoleUser");
+    assert_eq!(first.role_name.as_deref(), Some("deployer"));
+    assert_eq!(first.access_key_id, None);
+    c.call(&get_user()).await.unwrap_err(); // no user `a`; signed and accepted all the same
+    now.fetch_add(800, Ordering::SeqCst);
+    let second = c.caller().await.unwrap();
+    assert_eq!(second.role_name.as_deref(), Some("deployer"));
+
+    let log = emu.log();
+    let assumed: Vec<_> = log.iter().filter(|e| e.action == "AssumeRole").collect();
+    assert_eq!(assumed.len(), 2, "one session, then its renewal");
+    assert!(
+        assumed
+            .iter()
+            .all(|e| e.caller == "LTAIbot" && e.status == 200)
+    );
+    let session_callers: BTreeSet<&str> = log
+        .iter()
+        .filter(|e| e.action != "AssumeRole")
+        .map(|e| e.caller.as_str())
+        .collect();
+    assert_eq!(session_callers.len(), 2, "{session_callers:?}");
+    assert!(session_callers.iter().all(|k| k.starts_with("STS.")));
+    let not_found = log.iter().find(|e| e.action == "GetUser").unwrap();
+    assert_eq!(not_found.code.as_deref(), Some("EntityNotExist.User"));
+}
+
+/// An unsigned JWT with the claims the emulator checks.
+fn jwt(iss: &str, aud: &str, exp: i64) -> String {
+    use base64::Engine as _;
+    let b64 = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    format!(
+        "{}.{}.c2lnbmF0dXJl",
+        b64(json!({"alg": "RS256", "typ": "JWT"})),
+        b64(json!({"iss": iss, "aud": aud, "sub": "repo:demo/app", "exp": exp, "iat": exp - 600}))
+    )
+}
+
+#[tokio::test]
+async fn oidc_against_the_emulator_yields_a_working_role_session() {
+    use ramstate::emulator::{self, EmulatorConfig};
+    let emu = emulator::start(EmulatorConfig::new(api_support::demo_seed()))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    let exp = OffsetDateTime::now_utc().unix_timestamp() + 600;
+    std::fs::write(
+        &token_file,
+        jwt(
+            "https://token.actions.githubusercontent.com",
+            "sts.aliyuncs.com",
+            exp,
+        ),
+    )
+    .unwrap();
+    let s = sources(&[
+        (
+            "ALIBABA_CLOUD_ROLE_ARN",
+            "acs:ram::1234567890123456:role/gh-actions",
+        ),
+        (
+            "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+            "acs:ram::1234567890123456:oidc-provider/github",
+        ),
+        (
+            "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+            token_file.to_str().unwrap(),
+        ),
+    ]);
+    let c = emulator_client(emu.url(), resolve(&s).await.unwrap());
+    let caller = c.caller().await.unwrap();
+    assert_eq!(caller.role_name.as_deref(), Some("gh-actions"));
+    assert_eq!(caller.identity_type, "AssumedRoleUser");
+
+    // A token for another audience is refused with the service's own error.
+    std::fs::write(
+        &token_file,
+        jwt(
+            "https://token.actions.githubusercontent.com",
+            "someone-else",
+            exp,
+        ),
+    )
+    .unwrap();
+    let c = emulator_client(emu.url(), resolve(&s).await.unwrap());
+    let e = c.caller().await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Auth);
+    assert_eq!(e.code, "AuthenticationFail.OIDCToken.AudienceNotMatch");
 }

@@ -72,6 +72,8 @@ pub struct ClientConfig {
     /// Timeout of one HTTP exchange.
     pub timeout: Duration,
     pub retry: RetryPolicy,
+    /// Proxies to use; the default is a direct connection. The command layer fills it
+    /// from the environment with [`ProxyConfig::from_env`].
     pub proxy: ProxyConfig,
 }
 
@@ -234,6 +236,7 @@ fn network_error(e: reqwest::Error) -> Failure {
 
 impl Client {
     pub fn new(config: ClientConfig, credentials: Credentials) -> Result<Client, ApiError> {
+        let proxy = config.proxy.clone();
         let endpoint = config
             .endpoint
             .as_deref()
@@ -245,8 +248,7 @@ impl Client {
             .user_agent(USER_AGENT)
             .no_proxy()
             .pool_idle_timeout(Duration::from_secs(60));
-        let no_proxy = config
-            .proxy
+        let no_proxy = proxy
             .no_proxy
             .as_deref()
             .and_then(reqwest::NoProxy::from_string);
@@ -257,14 +259,14 @@ impl Client {
                 format!("proxy setting rejected: {}", e.without_url()),
             )
         };
-        if let Some(p) = &config.proxy.https {
+        if let Some(p) = &proxy.https {
             builder = builder.proxy(
                 reqwest::Proxy::https(p.as_str())
                     .map_err(bad_proxy)?
                     .no_proxy(no_proxy.clone()),
             );
         }
-        if let Some(p) = &config.proxy.http {
+        if let Some(p) = &proxy.http {
             builder = builder.proxy(
                 reqwest::Proxy::http(p.as_str())
                     .map_err(bad_proxy)?
@@ -452,13 +454,15 @@ impl Client {
             KeySource::Fixed(k) => Some((*k).clone()),
             KeySource::Anonymous => None,
         };
-        self.inner.limiter.acquire().await;
+        // The permit first: a slot of the rate limiter is then never wasted on a call
+        // that still waits for room.
         let _permit = self
             .inner
             .in_flight
             .acquire()
             .await
             .expect("the semaphore is never closed");
+        self.inner.limiter.acquire().await;
         let timestamp = sign::format_timestamp(time::OffsetDateTime::now_utc());
         let nonce = uuid::Uuid::new_v4().to_string();
         let params = sign::signed_params(
@@ -542,6 +546,16 @@ impl Client {
         }
         .with_status(status)
         .with_request_id(request_id);
+        // Gateways echo their string-to-sign (which holds the security token) and some
+        // services echo parameters: no secret sent with the call may come back in a message.
+        let mut secrets: Vec<&str> = SECRET_PARAMS
+            .iter()
+            .filter_map(|p| params.get(*p).map(String::as_str))
+            .collect();
+        if let Some(k) = &key {
+            secrets.push(k.secret.expose());
+        }
+        error.message = scrub(&error.message, &secrets);
         // A retry hint marks flow control whatever the code says.
         if retry_after.is_some() && !error.kind.is_retryable() {
             error.kind = ErrorKind::Throttling;
@@ -552,6 +566,33 @@ impl Client {
             retry_after,
         })
     }
+}
+
+/// Parameters whose values are secrets.
+const SECRET_PARAMS: &[&str] = &[
+    "SecurityToken",
+    "OIDCToken",
+    "SAMLAssertion",
+    "Password",
+    "NewPassword",
+    "OldPassword",
+    "AccessKeySecret",
+];
+
+/// Replaces every secret in `text`, raw or percent-encoded once or twice, with `<redacted>`.
+pub fn scrub(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        let once = sign::percent_encode(secret);
+        let twice = sign::percent_encode(&once);
+        let form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        for form in [twice, once, form, secret.to_string()] {
+            if out.contains(&form) {
+                out = out.replace(&form, "<redacted>");
+            }
+        }
+    }
+    out
 }
 
 /// Parameters sent in the query string; everything else goes in the form body.
@@ -669,6 +710,19 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.code, "InvalidEndpoint");
+    }
+
+    #[test]
+    fn scrub_removes_secrets_in_every_encoding() {
+        let token = "CAIS/abc+def=";
+        let sts = sign::string_to_sign(
+            "POST",
+            &BTreeMap::from([("SecurityToken".to_string(), token.to_string())]),
+        );
+        let message = format!("raw {token} sts {sts} form SecurityToken=CAIS%2Fabc%2Bdef%3D");
+        let clean = scrub(&message, &[token]);
+        assert!(!clean.contains("CAIS"), "{clean}");
+        assert_eq!(clean.matches("<redacted>").count(), 3);
     }
 
     #[test]

@@ -117,6 +117,30 @@ pub struct CredentialSources {
     pub clock: Option<Clock>,
 }
 
+impl CredentialSources {
+    /// The real process: its environment, `$HOME` (or `%USERPROFILE%`), the system clock.
+    pub fn from_process(
+        access_key_id: Option<String>,
+        access_key_secret: Option<String>,
+        profile: Option<String>,
+    ) -> CredentialSources {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        let home = env
+            .get("HOME")
+            .or_else(|| env.get("USERPROFILE"))
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from);
+        CredentialSources {
+            access_key_id,
+            access_key_secret,
+            profile: profile.or_else(|| env.get("ALIBABA_CLOUD_PROFILE").cloned()),
+            env,
+            home,
+            ..CredentialSources::default()
+        }
+    }
+}
+
 impl fmt::Debug for CredentialSources {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CredentialSources")
@@ -261,8 +285,10 @@ struct Inner {
     provider: Provider,
     origin: String,
     clock: Clock,
+    /// Refresh this long before expiry (or a quarter of the session's lifetime, if shorter).
     refresh_margin: Duration,
-    cache: tokio::sync::Mutex<Option<AccessKey>>,
+    /// The key in use and when to replace it.
+    cache: tokio::sync::Mutex<Option<(AccessKey, Option<OffsetDateTime>)>>,
     metadata_http: Option<reqwest::Client>,
 }
 
@@ -313,6 +339,11 @@ impl Credentials {
         Credentials::from_provider(Provider::Static(key), "an explicit key".into(), None)
     }
 
+    /// A long-lived access key.
+    pub fn access_key(id: impl Into<String>, secret: impl Into<String>) -> Credentials {
+        Credentials::from_key(id, secret, None)
+    }
+
     /// Where these credentials came from, for messages (never contains a secret).
     pub fn origin(&self) -> &str {
         &self.inner.origin
@@ -336,16 +367,20 @@ impl Credentials {
         }
         let mut cache = self.inner.cache.lock().await;
         let now = (self.inner.clock)();
-        if let Some(key) = cache.as_ref() {
-            let fresh = key
-                .expiration
-                .is_none_or(|exp| now + self.inner.refresh_margin < exp);
-            if fresh {
-                return Ok(key.clone());
-            }
+        if let Some((key, refresh_at)) = cache.as_ref()
+            && refresh_at.is_none_or(|at| now < at)
+        {
+            return Ok(key.clone());
         }
         let key = self.fetch(client).await?;
-        *cache = Some(key.clone());
+        let refresh_at = key.expiration.map(|exp| {
+            let lifetime = (exp - now).max(time::Duration::ZERO);
+            let margin = time::Duration::try_from(self.inner.refresh_margin)
+                .unwrap_or(time::Duration::ZERO)
+                .min(lifetime / 4);
+            exp - margin
+        });
+        *cache = Some((key.clone(), refresh_at));
         Ok(key)
     }
 

@@ -179,7 +179,26 @@ impl miette::Diagnostic for ApiError {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.kind.help()))
+        let specific = match self.code.as_str() {
+            "InvalidEndpoint" => {
+                Some("give an https:// URL, or http:// only to 127.0.0.1, ::1 or localhost")
+            }
+            "InvalidProxy" => Some("check HTTPS_PROXY / HTTP_PROXY / ALL_PROXY"),
+            "EcsMetadataUnavailable" => Some(
+                "EcsRamRole works only on an ECS instance with a RAM role attached; check ALIBABA_CLOUD_ECS_METADATA",
+            ),
+            "OIDCTokenFileUnreadable" => Some("check ALIBABA_CLOUD_OIDC_TOKEN_FILE"),
+            "SignatureDoesNotMatch" => {
+                Some("the access key secret does not match the access key ID")
+            }
+            "InvalidAccessKeyId.NotFound" => {
+                Some("the access key ID does not exist (deleted, or a typo)")
+            }
+            "InvalidAccessKeyId.Inactive" => Some("the access key is disabled"),
+            "InvalidTimeStamp.Expired" => Some("the local clock is more than 15 minutes off"),
+            _ => None,
+        };
+        Some(Box::new(specific.unwrap_or_else(|| self.kind.help())))
     }
 }
 

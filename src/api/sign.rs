@@ -412,6 +412,49 @@ mod tests {
         assert_eq!(p["Version"], "2015-04-01");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn percent_encoding_uses_only_unreserved_characters_and_round_trips(s in "\\PC*") {
+            let encoded = percent_encode(&s);
+            let bytes = encoded.as_bytes();
+            let mut decoded = Vec::new();
+            let mut i = 0;
+            while i < bytes.len() {
+                let b = bytes[i];
+                if b == b'%' {
+                    let hex = &encoded[i + 1..i + 3];
+                    proptest::prop_assert!(hex.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
+                    decoded.push(u8::from_str_radix(hex, 16).unwrap());
+                    i += 3;
+                } else {
+                    proptest::prop_assert!(b.is_ascii_alphanumeric() || b"-_.~".contains(&b));
+                    decoded.push(b);
+                    i += 1;
+                }
+            }
+            proptest::prop_assert_eq!(String::from_utf8(decoded).unwrap(), s);
+        }
+
+        #[test]
+        fn a_signature_covers_every_parameter(
+            params in proptest::collection::btree_map("[A-Za-z]{1,8}", "\\PC{0,12}", 0..6),
+            extra in "[a-z]{1,6}",
+        ) {
+            let call = ApiCall { service: Service::Ram, action: "ListUsers".into(), params: params.clone() };
+            let key = SigningKey { access_key_id: "id", access_key_secret: "s", security_token: None };
+            let signed = signed_params(&call, Some(key), "POST", "2020-01-01T00:00:00Z", "n");
+            let mut unsigned = signed.clone();
+            let sig = unsigned.remove("Signature").unwrap();
+            proptest::prop_assert_eq!(sign("s", &string_to_sign("POST", &unsigned)), sig.clone());
+            // Changing any one value changes the signature.
+            if let Some((k, v)) = params.iter().next() {
+                let mut tampered = unsigned.clone();
+                tampered.insert(k.clone(), format!("{v}{extra}"));
+                proptest::prop_assert_ne!(sign("s", &string_to_sign("POST", &tampered)), sig);
+            }
+        }
+    }
+
     #[test]
     fn timestamps_are_utc_seconds_with_z() {
         let t = time::macros::datetime!(2016-02-23 20:46:24.5 +08:00);
