@@ -730,7 +730,9 @@ impl Checker<'_> {
 
     fn rule(&mut self, kind: Kind, v: &Value, path: &[Seg]) -> Option<KeepRule> {
         if let Value::String(s) = v {
-            return Some(KeepRule::name(s.clone()));
+            let mut rule = KeepRule::name(s.clone());
+            rule.line = locate(self.text, path).map(|p| p.line).unwrap_or(0);
+            return Some(rule);
         }
         const RULE_KEYS: [&str; 5] = ["name", "glob", "regex", "tag", "created_before"];
         let Value::Mapping(m) = v else {
