@@ -82,3 +82,28 @@ fn the_schema_describes_the_top_level_keys() {
     assert_eq!(s["additionalProperties"], serde_json::json!(false));
     assert!(s["required"].as_array().unwrap().contains(&"manage".into()));
 }
+
+#[test]
+fn unreadable_files_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = config::load(dir.path()).unwrap_err();
+    assert!(e.to_string().starts_with("cannot read "), "{e}");
+    let bin = dir.path().join("binary.yaml");
+    std::fs::write(&bin, [0xff, 0xfe, 0x00]).unwrap();
+    let e = config::load(&bin).unwrap_err();
+    assert!(e.to_string().ends_with(": not UTF-8 text"), "{e}");
+}
+
+#[test]
+fn load_names_the_file_in_its_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("ramstate.yaml");
+    std::fs::write(
+        &f,
+        "version: 1\nmanage: all\nkeep: {users: [{regex: \"[\"}]}\n",
+    )
+    .unwrap();
+    let e = config::load(&f).unwrap_err();
+    assert!(e.to_string().contains("ramstate.yaml: 1 problem"), "{e}");
+    assert_eq!(e.problems()[0].line, 3);
+}
