@@ -183,8 +183,20 @@ impl Plan {
 }
 
 /// SHA-256 (hex) of the inventory's JSON form: a saved plan is stale when it changes.
+/// What changes by merely using the account (last login, last key use) and what only a
+/// seed carries (secrets, emulator settings) are left out, so reading an account does not
+/// make its plans stale.
 pub fn fingerprint(inventory: &Inventory) -> String {
-    let bytes = serde_json::to_vec(inventory).expect("an inventory is plain data");
+    let mut inv = inventory.clone();
+    inv.emulator = None;
+    for user in &mut inv.users {
+        user.last_login_date = None;
+        for key in &mut user.access_keys {
+            key.last_used_date = None;
+            key.secret = None;
+        }
+    }
+    let bytes = serde_json::to_vec(&inv).expect("an inventory is plain data");
     hex::encode(Sha256::digest(&bytes))
 }
 

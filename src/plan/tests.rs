@@ -514,3 +514,24 @@ fn fetch_kinds_add_what_removals_depend_on() {
     let f = fetch_kinds(&[Kind::Groups].into_iter().collect());
     assert_eq!(f, [Kind::Users, Kind::Groups].into_iter().collect());
 }
+
+#[test]
+fn using_a_key_or_logging_in_does_not_change_the_fingerprint() {
+    let a = inventory(ACCOUNT);
+    let mut b = a.clone();
+    for u in &mut b.users {
+        u.last_login_date = Some("2026-11-24T00:00:00Z".into());
+        for k in &mut u.access_keys {
+            k.last_used_date = Some("2026-11-24T00:00:00Z".into());
+        }
+    }
+    assert_eq!(fingerprint(&a), fingerprint(&b));
+}
+
+#[test]
+fn a_changed_account_changes_the_fingerprint() {
+    let a = inventory(ACCOUNT);
+    let mut b = a.clone();
+    b.users[0].comments = Some("changed".into());
+    assert_ne!(fingerprint(&a), fingerprint(&b));
+}
