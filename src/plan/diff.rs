@@ -118,7 +118,11 @@ fn guard(inv: &Inventory, caller: &Caller) -> BTreeMap<String, String> {
     let mut g = BTreeMap::new();
     let mut caller_users: Vec<&User> = Vec::new();
     for u in &inv.users {
-        if caller.user_name.as_deref() == Some(u.name.as_str()) {
+        if caller
+            .user_name
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case(&u.name))
+        {
             g.insert(
                 user_addr(&u.name),
                 "the caller's own user: ramstate runs as it".to_string(),
@@ -160,9 +164,15 @@ fn guard(inv: &Inventory, caller: &Caller) -> BTreeMap<String, String> {
                 .or_insert(format!("attached to the caller's user {}", u.name));
         }
     }
+    // Role ARNs carry the name in lower case, so the caller's role is matched without case.
     if let Some(rname) = caller.role_name.as_deref() {
+        let role = inv
+            .roles
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(rname));
+        let rname = role.map_or(rname, |r| r.name.as_str());
         g.insert(role_addr(rname), "the role ramstate runs as".to_string());
-        if let Some(role) = inv.roles.iter().find(|r| r.name == rname) {
+        if let Some(role) = role {
             for p in custom(&role.policies) {
                 caller_policies
                     .entry(p.to_string())

@@ -535,3 +535,17 @@ fn a_changed_account_changes_the_fingerprint() {
     b.users[0].comments = Some("changed".into());
     assert_ne!(fingerprint(&a), fingerprint(&b));
 }
+
+#[test]
+fn caller_role_named_in_lower_case_is_still_protected() {
+    let caller = Caller {
+        role_name: Some("deployer".into()),
+        ..nobody()
+    };
+    let inv = inventory(
+        "account: {id: \"1234567890123456\"}\nroles: [{name: Deployer}, {name: other}]\n",
+    );
+    let p = diff(&desired("version: 1\nmanage: [roles]\n"), &inv, &caller);
+    assert_eq!(addresses(&p), vec!["role.other"]);
+    assert_eq!(p.protected[0].address, "role.Deployer");
+}
