@@ -80,8 +80,9 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
 }
 
 /// Plan order: resources in checklist order, then by name; within a resource the
-/// sub-steps (deactivations before deletions), then the resource's own step.
-fn order_key(c: &Change) -> (usize, &str, bool, u8, &str) {
+/// sub-steps (deactivations before deletions), then the resource's own step, then its
+/// purge from the recycle bin.
+fn order_key(c: &Change) -> (usize, &str, u8, u8, &str) {
     let prefix = c.resource.split('.').next().unwrap_or("");
     let rank = [
         "user",
@@ -100,17 +101,18 @@ fn order_key(c: &Change) -> (usize, &str, bool, u8, &str) {
     .iter()
     .position(|p| *p == prefix)
     .unwrap_or(usize::MAX);
+    let tier = if c.address == c.resource {
+        1
+    } else if c.address.starts_with(&c.resource) && c.address.ends_with("/recycle_bin") {
+        2
+    } else {
+        0
+    };
     let step = match c.action {
         Action::Deactivate => 0,
         _ => 1,
     };
-    (
-        rank,
-        c.resource.as_str(),
-        c.address == c.resource,
-        step,
-        c.address.as_str(),
-    )
+    (rank, c.resource.as_str(), tier, step, c.address.as_str())
 }
 
 /// Addresses that belong to the caller's identity (or what it depends on), with why.
@@ -483,6 +485,20 @@ impl Differ<'_> {
                 }))),
                 after: None,
             });
+            // The service may recycle a deleted user (and the keys deleted before it)
+            // instead of erasing it; purging asks for it to be gone for good. A user that
+            // was not recycled is simply not found there.
+            if self.desired.manages(Kind::RecycleBin) && !u.id.is_empty() {
+                self.changes.push(Change {
+                    address: format!("{res}/recycle_bin"),
+                    resource: res.clone(),
+                    action: Action::Purge,
+                    reason: "recycle_bin: purge; if the deleted user and its keys were recycled, they are deleted for good".into(),
+                    call: ims("DeleteUserInRecycleBin", &[("UserId", u.id.as_str())]),
+                    before: None,
+                    after: None,
+                });
+            }
         }
     }
 
