@@ -62,7 +62,7 @@ fn caller() -> Caller {
 
 fn allowlist_plan() -> Plan {
     let d = parse(
-        "version: 1\nmanage: [users, groups, roles, policies, virtual_mfa_devices]\nkeep:\n  users: [{glob: \"svc-*\"}]\n  roles: [deployer]\n",
+        "version: 1\nmanage: [users, groups, roles, policies, virtual_mfa_devices]\nkeep:\n  users: [{glob: \"svc-*\"}, svc-biuld]\n  roles: [deployer]\n",
         "allowlist.yaml",
     )
     .unwrap();

@@ -50,6 +50,7 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
         kept: Vec::new(),
         guarded: guard(inventory, caller),
         fates: Fates::default(),
+        candidates: Vec::new(),
     };
     d.decide_all();
     d.users();
@@ -61,6 +62,7 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
     d.settings(&account_id);
     d.recycle_bin();
 
+    let unmatched_rules = d.unmatched();
     let mut changes = d.changes;
     changes.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
     let mut protected = d.protected;
@@ -75,6 +77,7 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
         changes,
         protected,
         kept,
+        unmatched_rules,
         inventory_fingerprint: Some(fingerprint(inventory)),
     }
 }
@@ -213,6 +216,15 @@ fn device_addr(d: &VirtualMfaDevice) -> String {
     format!("virtual_mfa_device.{}", d.name())
 }
 
+/// ` (line 12)`, or nothing for a rule built in code.
+fn line_suffix(line: usize) -> String {
+    if line > 0 {
+        format!(" (line {line})")
+    } else {
+        String::new()
+    }
+}
+
 fn ram(action: &str, params: &[(&str, &str)]) -> ApiCall {
     ApiCall::new(Service::Ram, action, params.iter().copied())
 }
@@ -252,6 +264,8 @@ struct Differ<'a> {
     kept: Vec<Kept>,
     guarded: BTreeMap<String, String>,
     fates: Fates,
+    /// Every entity of a managed kind that keep rules were tried on.
+    candidates: Vec<(Kind, Candidate<'a>)>,
 }
 
 /// The user a device is bound to, from the device or from the user's side.
@@ -264,21 +278,17 @@ fn bound_user<'i>(inv: &'i Inventory, d: &'i VirtualMfaDevice) -> Option<&'i str
     })
 }
 
-impl Differ<'_> {
+impl<'a> Differ<'a> {
     /// Whether the entity at `address` of `kind` is removed; records why it is kept.
-    fn removes(&mut self, kind: Kind, address: &str, c: Candidate<'_>) -> bool {
+    fn removes(&mut self, kind: Kind, address: &str, c: Candidate<'a>) -> bool {
         if !self.desired.manages(kind) {
             return false;
         }
+        self.candidates.push((kind, c));
         if let Some(rule) = self.desired.keeper(kind, &c) {
-            let line = if rule.line > 0 {
-                format!(" (line {})", rule.line)
-            } else {
-                String::new()
-            };
             self.kept.push(Kept {
                 address: address.to_string(),
-                rule: format!("keep.{kind}: {rule}{line}"),
+                rule: format!("keep.{kind}: {rule}{}", line_suffix(rule.line)),
             });
             return false;
         }
@@ -290,6 +300,27 @@ impl Differ<'_> {
             return false;
         }
         true
+    }
+
+    /// Keep rules of managed kinds that match nothing: often a typo, and then whatever
+    /// the rule meant to keep is removed.
+    fn unmatched(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (kind, rules) in &self.desired.keep {
+            if !self.desired.manages(*kind) {
+                continue;
+            }
+            for rule in rules {
+                let used = self
+                    .candidates
+                    .iter()
+                    .any(|(k, c)| k == kind && rule.matches(c));
+                if !used {
+                    out.push(format!("keep.{kind}: {rule}{}", line_suffix(rule.line)));
+                }
+            }
+        }
+        out
     }
 
     fn decide_all(&mut self) {
@@ -343,18 +374,15 @@ impl Differ<'_> {
         }
         for d in &inv.virtual_mfa_devices {
             let addr = device_addr(d);
+            self.candidates
+                .push((Kind::VirtualMfaDevices, Candidate::named(d.name())));
             if let Some(rule) = self
                 .desired
                 .keeper(Kind::VirtualMfaDevices, &Candidate::named(d.name()))
             {
-                let line = if rule.line > 0 {
-                    format!(" (line {})", rule.line)
-                } else {
-                    String::new()
-                };
                 self.kept.push(Kept {
                     address: addr,
-                    rule: format!("keep.virtual_mfa_devices: {rule}{line}"),
+                    rule: format!("keep.virtual_mfa_devices: {rule}{}", line_suffix(rule.line)),
                 });
                 continue;
             }

@@ -549,3 +549,25 @@ fn caller_role_named_in_lower_case_is_still_protected() {
     assert_eq!(addresses(&p), vec!["role.other"]);
     assert_eq!(p.protected[0].address, "role.Deployer");
 }
+
+#[test]
+fn keep_rules_that_match_nothing_are_reported() {
+    let p = diff(
+        &desired(
+            "version: 1\nmanage: [users, groups]\nkeep:\n  users: [ci-bto, {glob: \"ci-*\"}]\n  groups: [{regex: \"^ops\"}]\n",
+        ),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    assert_eq!(
+        p.unmatched_rules,
+        vec![
+            "keep.users: name ci-bto (line 4)".to_string(),
+            "keep.groups: regex ^ops (line 5)".to_string(),
+        ]
+    );
+    assert!(
+        p.change("user.ci-bot").is_none(),
+        "the glob still keeps ci-bot"
+    );
+}
