@@ -451,7 +451,14 @@ impl<'a> Differ<'a> {
                     after: None,
                 });
             }
-            if let Some(serial) = &u.mfa_device {
+            // The binding is known from either side; trust whichever says so.
+            let serial = u.mfa_device.as_ref().or_else(|| {
+                inv.virtual_mfa_devices
+                    .iter()
+                    .find(|d| d.user.as_deref() == Some(name))
+                    .map(|d| &d.serial_number)
+            });
+            if let Some(serial) = serial {
                 self.changes.push(Change {
                     address: format!("{res}/mfa_device"),
                     resource: res.clone(),

@@ -571,3 +571,23 @@ fn keep_rules_that_match_nothing_are_reported() {
         "the glob still keeps ci-bot"
     );
 }
+
+#[test]
+fn a_binding_known_only_from_the_device_is_still_unbound() {
+    let inv = inventory(
+        "account: {id: \"1234567890123456\"}\nusers: [{name: bob}]\nvirtual_mfa_devices: [{serial_number: \"acs:ram::1234567890123456:mfa/bob\", user: bob}]\n",
+    );
+    let p = diff(
+        &desired("version: 1\nmanage: [users, virtual_mfa_devices]\n"),
+        &inv,
+        &nobody(),
+    );
+    assert_eq!(
+        calls(&p),
+        vec![
+            "UnbindMFADevice UserName=bob",
+            "DeleteUser UserName=bob",
+            "DeleteVirtualMFADevice SerialNumber=acs:ram::1234567890123456:mfa/bob",
+        ]
+    );
+}
