@@ -236,10 +236,16 @@ fn opt(v: &Option<String>) -> Value {
     v.as_ref().map_or(Value::Null, |s| json!(s))
 }
 
-/// Drops nulls so `before` shows only what is known.
+/// Drops nulls and empty values so `before` shows only what is known.
 fn compact(v: Value) -> Value {
+    let known = |v: &Value| match v {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        _ => true,
+    };
     match v {
-        Value::Object(m) => Value::Object(m.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+        Value::Object(m) => Value::Object(m.into_iter().filter(|(_, v)| known(v)).collect()),
         other => other,
     }
 }
@@ -638,10 +644,7 @@ impl<'a> Differ<'a> {
                     address: res.clone(),
                     resource: res.clone(),
                     action: Action::Delete,
-                    reason: format!(
-                        "{}; a service-linked role is deleted through ResourceManager",
-                        self.not_kept(Kind::ServiceLinkedRoles)
-                    ),
+                    reason: slr_reason(self.not_kept(Kind::ServiceLinkedRoles), r),
                     call: ApiCall::new(
                         Service::ResourceManager,
                         "DeleteServiceLinkedRole",
@@ -933,6 +936,19 @@ impl<'a> Differ<'a> {
             });
         }
     }
+}
+
+fn slr_reason(not_kept: String, r: &Role) -> String {
+    let mut reason =
+        format!("{not_kept}; a service-linked role is deleted through ResourceManager");
+    if !r.usages.is_empty() {
+        let regions: Vec<&str> = r.usages.iter().map(|u| u.region.as_str()).collect();
+        reason.push_str(&format!(
+            "; it is in use in {}, so its deletion fails until those resources are released",
+            regions.join(", ")
+        ));
+    }
+    reason
 }
 
 fn role_before(r: &Role) -> Value {
