@@ -189,3 +189,12 @@ fn purging_a_deleted_user_from_the_recycle_bin_waits_for_its_deletion() {
     let d = graph::build(&plan_for("version: 1\nmanage: [users]\n")).unwrap();
     assert!((0..d.len()).all(|i| d.step(i).call.action != "DeleteUserInRecycleBin"));
 }
+
+#[test]
+fn allowlist_graph_outline() {
+    let g = graph::build(&plan_for(
+        "version: 1\nmanage: [users, groups, policies]\nkeep:\n  users: [bob]\n  groups: [dev]\n",
+    ))
+    .unwrap();
+    insta::assert_snapshot!(g.outline());
+}
