@@ -491,52 +491,6 @@ users:
 }
 
 #[test]
-fn diff_is_deterministic_and_records_the_inventory_fingerprint() {
-    let inv = inventory(ACCOUNT);
-    let d = desired("version: 1\nmanage: all\n");
-    let a = diff(&d, &inv, &nobody());
-    let b = diff(&d, &inv, &nobody());
-    assert_eq!(a, b);
-    assert_eq!(a.inventory_fingerprint, Some(fingerprint(&inv)));
-    assert_eq!(a.account_id, "1234567890123456");
-    let addrs = addresses(&a);
-    let unique: std::collections::BTreeSet<_> = addrs.iter().collect();
-    assert_eq!(unique.len(), addrs.len(), "addresses are unique");
-    let json = serde_json::to_string(&a).unwrap();
-    let back: Plan = serde_json::from_str(&json).unwrap();
-    assert_eq!(back, a);
-}
-
-#[test]
-fn fetch_kinds_add_what_removals_depend_on() {
-    let f = fetch_kinds(&[Kind::Policies].into_iter().collect());
-    assert!(f.contains(&Kind::Users) && f.contains(&Kind::Groups) && f.contains(&Kind::Roles));
-    let f = fetch_kinds(&[Kind::Groups].into_iter().collect());
-    assert_eq!(f, [Kind::Users, Kind::Groups].into_iter().collect());
-}
-
-#[test]
-fn using_a_key_or_logging_in_does_not_change_the_fingerprint() {
-    let a = inventory(ACCOUNT);
-    let mut b = a.clone();
-    for u in &mut b.users {
-        u.last_login_date = Some("2026-11-24T00:00:00Z".into());
-        for k in &mut u.access_keys {
-            k.last_used_date = Some("2026-11-24T00:00:00Z".into());
-        }
-    }
-    assert_eq!(fingerprint(&a), fingerprint(&b));
-}
-
-#[test]
-fn a_changed_account_changes_the_fingerprint() {
-    let a = inventory(ACCOUNT);
-    let mut b = a.clone();
-    b.users[0].comments = Some("changed".into());
-    assert_ne!(fingerprint(&a), fingerprint(&b));
-}
-
-#[test]
 fn caller_role_named_in_lower_case_is_still_protected() {
     let caller = Caller {
         role_name: Some("deployer".into()),
@@ -590,4 +544,50 @@ fn a_binding_known_only_from_the_device_is_still_unbound() {
             "DeleteVirtualMFADevice SerialNumber=acs:ram::1234567890123456:mfa/bob",
         ]
     );
+}
+
+#[test]
+fn diff_is_deterministic_and_records_the_inventory_fingerprint() {
+    let inv = inventory(ACCOUNT);
+    let d = desired("version: 1\nmanage: all\n");
+    let a = diff(&d, &inv, &nobody());
+    let b = diff(&d, &inv, &nobody());
+    assert_eq!(a, b);
+    assert_eq!(a.inventory_fingerprint, Some(fingerprint(&inv)));
+    assert_eq!(a.account_id, "1234567890123456");
+    let addrs = addresses(&a);
+    let unique: std::collections::BTreeSet<_> = addrs.iter().collect();
+    assert_eq!(unique.len(), addrs.len(), "addresses are unique");
+    let json = serde_json::to_string(&a).unwrap();
+    let back: Plan = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, a);
+}
+
+#[test]
+fn fetch_kinds_add_what_removals_depend_on() {
+    let f = fetch_kinds(&[Kind::Policies].into_iter().collect());
+    assert!(f.contains(&Kind::Users) && f.contains(&Kind::Groups) && f.contains(&Kind::Roles));
+    let f = fetch_kinds(&[Kind::Groups].into_iter().collect());
+    assert_eq!(f, [Kind::Users, Kind::Groups].into_iter().collect());
+}
+
+#[test]
+fn using_a_key_or_logging_in_does_not_change_the_fingerprint() {
+    let a = inventory(ACCOUNT);
+    let mut b = a.clone();
+    for u in &mut b.users {
+        u.last_login_date = Some("2026-11-24T00:00:00Z".into());
+        for k in &mut u.access_keys {
+            k.last_used_date = Some("2026-11-24T00:00:00Z".into());
+        }
+    }
+    assert_eq!(fingerprint(&a), fingerprint(&b));
+}
+
+#[test]
+fn a_changed_account_changes_the_fingerprint() {
+    let a = inventory(ACCOUNT);
+    let mut b = a.clone();
+    b.users[0].comments = Some("changed".into());
+    assert_ne!(fingerprint(&a), fingerprint(&b));
 }
