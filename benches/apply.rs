@@ -38,12 +38,28 @@ fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let (params, latency_ms, parallelism) = if full {
         (
-            GenerateParams { users: 400, groups: 40, roles: 120, policies: 150, seed: 7 },
+            GenerateParams {
+                users: 400,
+                groups: 40,
+                roles: 120,
+                policies: 150,
+                seed: 7,
+            },
             20,
             10,
         )
     } else {
-        (GenerateParams { users: 20, groups: 4, roles: 6, policies: 8, seed: 7 }, 2, 10)
+        (
+            GenerateParams {
+                users: 20,
+                groups: 4,
+                roles: 6,
+                policies: 8,
+                seed: 7,
+            },
+            2,
+            10,
+        )
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut seed = emulator::generate(&params);
@@ -52,7 +68,10 @@ fn main() {
     let emu = runtime
         .block_on(emulator::start(EmulatorConfig {
             seed,
-            faults: Faults::from(&FaultArgs { latency_ms, ..FaultArgs::default() }),
+            faults: Faults::from(&FaultArgs {
+                latency_ms,
+                ..FaultArgs::default()
+            }),
             ..EmulatorConfig::default()
         }))
         .unwrap();
@@ -63,22 +82,55 @@ fn main() {
 
     let mut phases = Vec::new();
     let before = emu.log().len();
-    let wall = run(&url, &key, &["inventory", "-o", "json", "--parallelism", &par, "--qps", "10000"]);
-    phases.push(Phase { name: "fetch", calls: emu.log().len() - before, wall });
+    let wall = run(
+        &url,
+        &key,
+        &[
+            "inventory",
+            "-o",
+            "json",
+            "--parallelism",
+            &par,
+            "--qps",
+            "10000",
+        ],
+    );
+    phases.push(Phase {
+        name: "fetch",
+        calls: emu.log().len() - before,
+        wall,
+    });
 
     let before = emu.log().len();
     let wall = run(
         &url,
         &key,
-        &["apply", profile, "--auto-approve", "--account-id", &id, "--parallelism", &par, "--qps", "10000"],
+        &[
+            "apply",
+            profile,
+            "--auto-approve",
+            "--account-id",
+            &id,
+            "--parallelism",
+            &par,
+            "--qps",
+            "10000",
+        ],
     );
-    phases.push(Phase { name: "fetch+apply+verify", calls: emu.log().len() - before, wall });
+    phases.push(Phase {
+        name: "fetch+apply+verify",
+        calls: emu.log().len() - before,
+        wall,
+    });
 
     println!(
         "account: {} users, {} groups, {} roles, {} policies; latency {latency_ms} ms; parallelism {parallelism}",
         params.users, params.groups, params.roles, params.policies
     );
-    println!("{:<20} {:>7} {:>10} {:>12} {:>7}", "phase", "calls", "wall ms", "bound ms", "ratio");
+    println!(
+        "{:<20} {:>7} {:>10} {:>12} {:>7}",
+        "phase", "calls", "wall ms", "bound ms", "ratio"
+    );
     for p in &phases {
         let bound = p.calls as f64 * latency_ms as f64 / parallelism as f64;
         let wall = p.wall.as_secs_f64() * 1000.0;

@@ -89,6 +89,13 @@ async fn no_command_output_or_written_file_contains_a_secret() {
     let home = tempfile::tempdir().unwrap();
     let out_dir = tempfile::tempdir().unwrap();
     let plan = out_dir.path().join("plan.json");
+    let desired = out_dir.path().join("empty.yaml");
+    // Removes real things, but leaves the users and roles the role session below needs.
+    std::fs::write(
+        &desired,
+        "version: 1\nmanage: [groups, policies, saml_providers, oidc_providers]\n",
+    )
+    .unwrap();
     let root_env = [
         ("ALIBABA_CLOUD_ACCESS_KEY_ID", ROOT_ID),
         ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ROOT_SECRET),
@@ -102,11 +109,18 @@ async fn no_command_output_or_written_file_contains_a_secret() {
         vec!["inventory"],
         vec![
             "diff",
-            "examples/empty-account.yaml",
+            desired.to_str().unwrap(),
             "-o",
             "json",
             "--out",
             plan.to_str().unwrap(),
+        ],
+        vec![
+            "apply",
+            plan.to_str().unwrap(),
+            "--auto-approve",
+            "--account-id",
+            "1234567890123456",
         ],
         vec!["readiness"],
     ] {

@@ -19,14 +19,23 @@ async fn empty_account_profile_empties_the_demo_account_and_a_second_diff_finds_
     let profile = repo_path("examples/empty-account.yaml");
     let profile = profile.to_str().unwrap();
 
-    let plan = Run::new(&emu, &["diff", profile, "--detailed-exitcode"]).output().await;
-    assert_eq!(code(&plan), 2, "{}", text(&plan.stderr));
-    assert!(text(&plan.stdout).contains("to destroy"), "{}", text(&plan.stdout));
-    assert!(mutations(&emu.log()).is_empty(), "diff must never mutate");
-
-    let apply = Run::new(&emu, &["apply", profile, "--auto-approve", "--account-id", &id])
+    let plan = Run::new(&emu, &["diff", profile, "--detailed-exitcode"])
         .output()
         .await;
+    assert_eq!(code(&plan), 2, "{}", text(&plan.stderr));
+    assert!(
+        text(&plan.stdout).contains("to destroy"),
+        "{}",
+        text(&plan.stdout)
+    );
+    assert!(mutations(&emu.log()).is_empty(), "diff must never mutate");
+
+    let apply = Run::new(
+        &emu,
+        &["apply", profile, "--auto-approve", "--account-id", &id],
+    )
+    .output()
+    .await;
     let out = text(&apply.stdout);
     let err = text(&apply.stderr);
     // The demo account holds one service-linked role that is still in use: the only thing
@@ -45,7 +54,11 @@ async fn empty_account_profile_empties_the_demo_account_and_a_second_diff_finds_
     assert!(after.recycle_bin.is_empty());
     assert_eq!(after.account.default_domain, None);
     let roles: Vec<_> = after.roles.iter().map(|r| r.name.as_str()).collect();
-    assert_eq!(roles.len(), 1, "only the in-use service-linked role remains: {roles:?}");
+    assert_eq!(
+        roles.len(),
+        1,
+        "only the in-use service-linked role remains: {roles:?}"
+    );
     assert!(after.roles[0].is_service_linked() && !after.roles[0].usages.is_empty());
 
     let ready = Run::new(&emu, &["readiness"]).output().await;
@@ -62,14 +75,22 @@ async fn allowlist_keeps_exactly_what_it_names_and_never_touches_it() {
     let profile = repo_path("examples/allowlist.yaml");
     let profile = profile.to_str().unwrap();
 
-    let apply = Run::new(&emu, &["apply", profile, "--auto-approve", "--account-id", &id])
-        .output()
-        .await;
+    let apply = Run::new(
+        &emu,
+        &["apply", profile, "--auto-approve", "--account-id", &id],
+    )
+    .output()
+    .await;
     let (out, err) = (text(&apply.stdout), text(&apply.stderr));
-    assert!(code(&apply) == 0 || err.contains("in use"), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        code(&apply) == 0 || err.contains("in use"),
+        "stdout:\n{out}\nstderr:\n{err}"
+    );
     assert_unblocking_precedes_deletion(&emu.log());
 
-    let again = Run::new(&emu, &["diff", profile, "--detailed-exitcode"]).output().await;
+    let again = Run::new(&emu, &["diff", profile, "--detailed-exitcode"])
+        .output()
+        .await;
     let again_out = text(&again.stdout);
     if code(&apply) == 0 {
         assert_eq!(code(&again), 0, "{again_out}");
@@ -108,7 +129,17 @@ async fn a_generated_account_of_hundreds_of_entities_is_emptied_in_one_run() {
 
     let apply = Run::new(
         &emu,
-        &["apply", profile, "--auto-approve", "--account-id", &id, "--parallelism", "16"],
+        &[
+            "apply",
+            profile,
+            "--auto-approve",
+            "--account-id",
+            &id,
+            "--parallelism",
+            "16",
+            "--qps",
+            "0",
+        ],
     )
     .output()
     .await;
@@ -121,7 +152,12 @@ async fn a_generated_account_of_hundreds_of_entities_is_emptied_in_one_run() {
     assert_unblocking_precedes_deletion(&emu.log());
     let after = emu.snapshot();
     assert!(after.users.is_empty() && after.groups.is_empty() && after.policies.is_empty());
-    assert!(after.roles.iter().all(|r| r.is_service_linked() && !r.usages.is_empty()));
+    assert!(
+        after
+            .roles
+            .iter()
+            .all(|r| r.is_service_linked() && !r.usages.is_empty())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,12 +166,22 @@ async fn apply_refuses_another_account_before_any_call_that_mutates() {
     let profile = repo_path("examples/empty-account.yaml");
     let out = Run::new(
         &emu,
-        &["apply", profile.to_str().unwrap(), "--auto-approve", "--account-id", "9999999999999999"],
+        &[
+            "apply",
+            profile.to_str().unwrap(),
+            "--auto-approve",
+            "--account-id",
+            "9999999999999999",
+        ],
     )
     .output()
     .await;
     assert_eq!(code(&out), 1);
-    assert!(text(&out.stderr).contains("9999999999999999"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("9999999999999999"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(mutations(&emu.log()).is_empty());
 }
 
@@ -145,10 +191,13 @@ async fn apply_asks_for_the_account_id_and_a_wrong_answer_changes_nothing() {
     let id = account_id(&seed);
     let emu = start(seed).await;
     let profile = repo_path("examples/empty-account.yaml");
-    let out = Run::new(&emu, &["apply", profile.to_str().unwrap(), "--account-id", &id])
-        .stdin("no\n")
-        .output()
-        .await;
+    let out = Run::new(
+        &emu,
+        &["apply", profile.to_str().unwrap(), "--account-id", &id],
+    )
+    .stdin("no\n")
+    .output()
+    .await;
     assert_eq!(code(&out), 1);
     assert!(text(&out.stderr).contains("Type the account ID"));
     assert!(mutations(&emu.log()).is_empty());
@@ -164,7 +213,12 @@ async fn a_saved_plan_is_refused_once_the_account_changed() {
     let profile = repo_path("examples/empty-account.yaml");
     let saved = Run::new(
         &emu,
-        &["diff", profile.to_str().unwrap(), "--out", plan_path.to_str().unwrap()],
+        &[
+            "diff",
+            profile.to_str().unwrap(),
+            "--out",
+            plan_path.to_str().unwrap(),
+        ],
     )
     .output()
     .await;
@@ -186,13 +240,23 @@ async fn a_saved_plan_is_refused_once_the_account_changed() {
 
     let out = Run::new(
         &emu,
-        &["apply", plan_path.to_str().unwrap(), "--auto-approve", "--account-id", &id],
+        &[
+            "apply",
+            plan_path.to_str().unwrap(),
+            "--auto-approve",
+            "--account-id",
+            &id,
+        ],
     )
     .output()
     .await;
     assert_eq!(code(&out), 1);
     assert!(text(&out.stderr).contains("stale"), "{}", text(&out.stderr));
-    assert_eq!(mutations(&emu.log()).len(), before, "nothing may run from a stale plan");
+    assert_eq!(
+        mutations(&emu.log()).len(),
+        before,
+        "nothing may run from a stale plan"
+    );
 }
 
 fn ramstate_client(emu: &emulator::Emulator) -> ramstate::api::Client {
@@ -233,14 +297,24 @@ async fn running_as_a_ram_user_never_touches_that_user_or_its_key() {
     )
     .output()
     .await;
-    assert!(text(&plan.stdout).contains("ci-bot"), "{}", text(&plan.stdout));
+    assert!(
+        text(&plan.stdout).contains("ci-bot"),
+        "{}",
+        text(&plan.stdout)
+    );
     assert!(text(&plan.stdout).to_lowercase().contains("protected"));
 
     Run::with_key(
         &emu,
         &key.id,
         key.secret.as_deref().unwrap(),
-        &["apply", profile.to_str().unwrap(), "--auto-approve", "--account-id", &id],
+        &[
+            "apply",
+            profile.to_str().unwrap(),
+            "--auto-approve",
+            "--account-id",
+            &id,
+        ],
     )
     .output()
     .await;
@@ -249,6 +323,15 @@ async fn running_as_a_ram_user_never_touches_that_user_or_its_key() {
         "a mutating call targeted the caller's own user"
     );
     let after = emu.snapshot();
-    let still = after.users.iter().find(|u| u.name == "ci-bot").expect("ci-bot survives");
-    assert!(still.access_keys.iter().any(|k| k.id == key.id && k.status == ramstate::model::KeyStatus::Active));
+    let still = after
+        .users
+        .iter()
+        .find(|u| u.name == "ci-bot")
+        .expect("ci-bot survives");
+    assert!(
+        still
+            .access_keys
+            .iter()
+            .any(|k| k.id == key.id && k.status == ramstate::model::KeyStatus::Active)
+    );
 }

@@ -13,26 +13,29 @@ pub fn touches_caller(change: &Change, caller: &Caller) -> Option<String> {
         return None;
     }
     let param = |name: &str| change.call.params.get(name).map(String::as_str);
-    if let (Some(user), Some(mine)) = (param("UserName"), caller.user_name.as_deref()) {
-        if user == mine {
+    let checks = [
+        (
+            "user ramstate is running as",
+            "UserName",
+            caller.user_name.as_deref(),
+        ),
+        (
+            "access key ramstate is signing with",
+            "UserAccessKeyId",
+            caller.access_key_id.as_deref(),
+        ),
+        (
+            "role ramstate is running as",
+            "RoleName",
+            caller.role_name.as_deref(),
+        ),
+    ];
+    for (what, name, mine) in checks {
+        if let (Some(target), Some(mine)) = (param(name), mine)
+            && target.eq_ignore_ascii_case(mine)
+        {
             return Some(format!(
-                "refused: {} would change the user ramstate is running as ({mine})",
-                change.call.action
-            ));
-        }
-    }
-    if let (Some(key), Some(mine)) = (param("UserAccessKeyId"), caller.access_key_id.as_deref()) {
-        if key == mine {
-            return Some(format!(
-                "refused: {} would change the access key ramstate is signing with ({mine})",
-                change.call.action
-            ));
-        }
-    }
-    if let (Some(role), Some(mine)) = (param("RoleName"), caller.role_name.as_deref()) {
-        if role.eq_ignore_ascii_case(mine) {
-            return Some(format!(
-                "refused: {} would change the role ramstate is running as ({mine})",
+                "refused: {} would change the {what} ({mine})",
                 change.call.action
             ));
         }
@@ -87,7 +90,11 @@ mod tests {
             "UpdateAccessKey",
             &[("UserAccessKeyId", "LTAIbot"), ("Status", "Inactive")],
         );
-        let del = change(Action::Delete, "DeleteAccessKey", &[("UserAccessKeyId", "LTAIbot")]);
+        let del = change(
+            Action::Delete,
+            "DeleteAccessKey",
+            &[("UserAccessKeyId", "LTAIbot")],
+        );
         assert!(touches_caller(&off, &bot()).is_some());
         assert!(touches_caller(&del, &bot()).is_some());
     }

@@ -67,7 +67,11 @@ pub async fn run(client: &Client, change: &Change, policy: &StepPolicy) -> StepR
                 tokio::time::sleep(wait).await;
                 wait *= 2;
             }
-            Err(e) => return StepResult::Failed { error: describe(&e) },
+            Err(e) => {
+                return StepResult::Failed {
+                    error: describe(&e),
+                };
+            }
         }
     }
 }
@@ -149,7 +153,11 @@ async fn delete_service_linked_role(
     let task: DeletionTask = match client.call_as(call).await {
         Ok(t) => t,
         Err(e) if e.kind == ErrorKind::NotFound => return StepResult::AlreadyGone { code: e.code },
-        Err(e) => return StepResult::Failed { error: describe(&e) },
+        Err(e) => {
+            return StepResult::Failed {
+                error: describe(&e),
+            };
+        }
     };
     let status_call = ApiCall::new(
         Service::ResourceManager,
@@ -215,9 +223,7 @@ mod tests {
         let polls = AtomicU32::new(0);
         let out = poll_deletion(&StepPolicy::default(), || {
             let n = polls.fetch_add(1, Ordering::SeqCst);
-            async move {
-                Ok(status(if n < 3 { "IN_PROGRESS" } else { "SUCCEEDED" }))
-            }
+            async move { Ok(status(if n < 3 { "IN_PROGRESS" } else { "SUCCEEDED" })) }
         })
         .await;
         assert_eq!(out, Ok(StepResult::Done));

@@ -57,7 +57,9 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
                     conn.caller.account_id
                 ));
             }
-            if s.plan.inventory_fingerprint.as_deref() != Some(crate::plan::fingerprint(&inventory).as_str()) {
+            if s.plan.inventory_fingerprint.as_deref()
+                != Some(crate::plan::fingerprint(&inventory).as_str())
+            {
                 return Err(miette!(
                     help = "make a new plan with `ramstate diff FILE --out PLAN` and review it",
                     "refusing to apply a stale plan: the account changed since the plan was made"
@@ -98,7 +100,9 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 cancel.store(true, Ordering::SeqCst);
-                eprintln!("\nInterrupted: letting the calls in flight finish, starting no new ones.");
+                eprintln!(
+                    "\nInterrupted: letting the calls in flight finish, starting no new ones."
+                );
             }
         })
     };
@@ -147,7 +151,10 @@ fn confirm(account_id: &str) -> Result<bool> {
     );
     std::io::stderr().flush().into_diagnostic()?;
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).into_diagnostic()?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .into_diagnostic()?;
     Ok(line.trim() == account_id)
 }
 
@@ -166,7 +173,10 @@ fn summarise(steps: &[&Change], statuses: &[StepStatus], interrupted: bool) {
                 .iter()
                 .filter(|t| matches!(t, StepStatus::Skipped { root } if *root == i))
                 .count();
-            eprintln!("  failed: {} ({})\n    {error}", steps[i].address, steps[i].call);
+            eprintln!(
+                "  failed: {} ({})\n    {error}",
+                steps[i].address, steps[i].call
+            );
             if blocked > 0 {
                 eprintln!("    {blocked} dependent step(s) were skipped");
             }

@@ -83,6 +83,6 @@ impl Connection {
         let progress = FetchProgress::new();
         let inv = crate::inventory::fetch(&self.client, kinds, &progress).await;
         progress.finish();
-        Ok(inv.wrap_err("cannot fetch the account's inventory")?)
+        inv.wrap_err("cannot fetch the account's inventory")
     }
 }

@@ -18,7 +18,9 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<Outcome> {
     let desired = crate::config::parse(&text, &args.file.display().to_string())?;
     let conn = Connection::open(global).await?;
     check_account(&desired, None, &conn.caller)?;
-    let inventory = conn.fetch(&crate::plan::fetch_kinds(&desired.kinds())).await?;
+    let inventory = conn
+        .fetch(&crate::plan::fetch_kinds(&desired.kinds()))
+        .await?;
     let plan = crate::plan::diff(&desired, &inventory, &conn.caller);
 
     let mut out = std::io::stdout().lock();
@@ -31,7 +33,11 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<Outcome> {
             path,
             &saved_plan(&plan, &inventory, &args.file.display().to_string(), text),
         )?;
-        eprintln!("Saved the plan to {}; apply it with `ramstate apply {}`.", path.display(), path.display());
+        eprintln!(
+            "Saved the plan to {}; apply it with `ramstate apply {}`.",
+            path.display(),
+            path.display()
+        );
     }
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         Outcome::Pending

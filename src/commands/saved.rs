@@ -24,13 +24,19 @@ pub struct SavedPlan {
 
 /// Read a file that is either a saved plan (JSON with `ramstate_saved_plan`) or not (`None`).
 pub fn read_if_saved(text: &str, path: &Path) -> Result<Option<SavedPlan>> {
-    let looks_saved = text.trim_start().starts_with('{') && text.contains("\"ramstate_saved_plan\"");
+    let looks_saved =
+        text.trim_start().starts_with('{') && text.contains("\"ramstate_saved_plan\"");
     if !looks_saved {
         return Ok(None);
     }
     let saved: SavedPlan = serde_json::from_str(text)
         .into_diagnostic()
-        .wrap_err_with(|| format!("{} looks like a saved plan but cannot be read", path.display()))?;
+        .wrap_err_with(|| {
+            format!(
+                "{} looks like a saved plan but cannot be read",
+                path.display()
+            )
+        })?;
     if saved.ramstate_saved_plan != SAVED_PLAN_FORMAT {
         return Err(miette!(
             "{} is a saved plan of format {}, this ramstate reads format {SAVED_PLAN_FORMAT}",

@@ -46,7 +46,10 @@ impl Run {
         let mut env = BTreeMap::new();
         env.insert("RAMSTATE_ENDPOINT".to_string(), emu.url().to_string());
         env.insert("ALIBABA_CLOUD_ACCESS_KEY_ID".to_string(), id.to_string());
-        env.insert("ALIBABA_CLOUD_ACCESS_KEY_SECRET".to_string(), secret.to_string());
+        env.insert(
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET".to_string(),
+            secret.to_string(),
+        );
         Run {
             args: args.iter().map(|s| s.to_string()).collect(),
             env,
@@ -103,8 +106,8 @@ pub fn code(out: &Output) -> i32 {
 /// Actions that change an account.
 pub fn is_mutating(action: &str) -> bool {
     const PREFIXES: [&str; 16] = [
-        "Create", "Delete", "Update", "Attach", "Detach", "Add", "Remove", "Bind", "Unbind",
-        "Set", "Clear", "Restore", "Tag", "Untag", "Change", "Reset",
+        "Create", "Delete", "Update", "Attach", "Detach", "Add", "Remove", "Bind", "Unbind", "Set",
+        "Clear", "Restore", "Tag", "Untag", "Change", "Reset",
     ];
     PREFIXES.iter().any(|p| action.starts_with(p)) && action != "AssumeRole"
 }
@@ -147,8 +150,10 @@ pub fn assert_unblocking_precedes_deletion(log: &[LogEntry]) {
                 let group = param(del, "GroupName");
                 done.iter()
                     .filter(|e| {
-                        matches!(e.action.as_str(), "DetachPolicyFromGroup" | "RemoveUserFromGroup")
-                            && param(e, "GroupName") == group
+                        matches!(
+                            e.action.as_str(),
+                            "DetachPolicyFromGroup" | "RemoveUserFromGroup"
+                        ) && param(e, "GroupName") == group
                     })
                     .collect()
             }
