@@ -153,7 +153,8 @@ async fn no_command_output_or_written_file_contains_a_secret() {
 
     // Failures: a wrong secret (the gateway echoes its string-to-sign, token included)
     // and a secret given as a flag.
-    let failures: [(&str, Vec<(&str, &str)>, Vec<&str>); 2] = [
+    type Env<'a> = Vec<(&'a str, &'a str)>;
+    let failures: [(&str, Env, Vec<&str>); 2] = [
         (
             "wrong secret with a token",
             vec![
@@ -203,7 +204,14 @@ async fn bad_configuration_gets_a_clear_specific_error() {
         ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ROOT_SECRET),
     ];
     let expired = time::OffsetDateTime::now_utc().unix_timestamp() - 3600;
-    let cases: Vec<(&str, Option<String>, Vec<(&str, &str)>, Vec<&str>, &str)> = vec![
+    type Case<'a> = (
+        &'a str,
+        Option<String>,
+        Vec<(&'a str, &'a str)>,
+        Vec<&'a str>,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
         (
             "non-loopback http endpoint",
             None,
