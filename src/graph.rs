@@ -5,7 +5,8 @@
 //! removal, login-profile deletion, MFA unbind and key deletion of alice;
 //! `DeleteGroup(dev)` for every removal from and detach of dev; `DeletePolicy(p)` for
 //! every detach of p; `DeleteVirtualMFADevice(d)` for the unbind of d; a key's deletion
-//! for its deactivation; a recycled user's purge for the purge of its keys. The order
+//! for its deactivation; a recycled user's purge for the purge of its keys and for the
+//! deletion that put it in the bin. The order
 //! Alibaba's closure checklist gives emerges from these edges alone.
 
 use std::collections::BTreeMap;
@@ -98,6 +99,15 @@ fn unblocks(c: &Change) -> Vec<Blocker> {
         "DeleteAccessKeyInRecycleBin" => {
             vec![param(c, "UserId").map(|u| Blocker::RecycledUser(u.into()))]
         }
+        // A user reaches the recycle bin only once deleted; its ID is in `before`.
+        "DeleteUser" => vec![
+            c.before
+                .as_ref()
+                .and_then(|b| b.get("id"))
+                .and_then(|s| s.as_str())
+                .filter(|s| !s.is_empty())
+                .map(|s| Blocker::RecycledUser(s.into())),
+        ],
         _ => vec![],
     };
     v.into_iter().flatten().collect()

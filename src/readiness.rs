@@ -231,3 +231,61 @@ fn blockers(inv: &Inventory, check: Check) -> Vec<Blocker> {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inv(yaml: &str) -> Inventory {
+        yaml_serde::from_str(yaml).unwrap()
+    }
+
+    #[test]
+    fn an_empty_account_is_ready_on_every_item_in_checklist_order() {
+        let r = assess(&inv("account: {id: \"1234567890123456\"}\n"));
+        assert!(r.ready());
+        assert_eq!(
+            r.items.iter().map(|i| i.check).collect::<Vec<_>>(),
+            Check::ALL.to_vec()
+        );
+        assert_eq!(r.blocker_count(), 0);
+    }
+
+    #[test]
+    fn default_domain_set_to_the_account_own_is_ready() {
+        let r = assess(&inv(
+            "account: {id: \"1234567890123456\", default_domain: 1234567890123456.onaliyun.com}\n",
+        ));
+        assert!(r.item(Check::DefaultDomain).ready());
+        let r = assess(&inv(
+            "account: {id: \"1234567890123456\", default_domain: corp.onaliyun.com}\n",
+        ));
+        let item = r.item(Check::DefaultDomain);
+        assert_eq!(item.blocking[0].name, "corp.onaliyun.com");
+        assert!(!r.ready());
+    }
+
+    #[test]
+    fn ordinary_and_service_linked_roles_are_separate_items() {
+        let r = assess(&inv(
+            "account: {id: \"1\"}\nroles: [{name: deployer}, {name: AliyunServiceRoleForECS, usages: [{region: cn-hangzhou, resources: [i-1]}]}]\n",
+        ));
+        assert_eq!(r.item(Check::Roles).blocking[0].name, "deployer");
+        let slr = &r.item(Check::ServiceLinkedRoles).blocking[0];
+        assert_eq!(slr.name, "AliyunServiceRoleForECS");
+        assert_eq!(slr.usages[0].resources, vec!["i-1".to_string()]);
+        assert_eq!(
+            slr.detail.as_deref(),
+            Some("in use by 1 resource in cn-hangzhou")
+        );
+    }
+
+    #[test]
+    fn the_recycle_bin_blocks_until_purged() {
+        let r = assess(&inv(
+            "account: {id: \"1\"}\nrecycle_bin: {users: [{id: \"9\", principal_name: gone@x.onaliyun.com}]}\n",
+        ));
+        assert!(!r.ready());
+        assert_eq!(r.item(Check::RecycleBin).blocking.len(), 1);
+    }
+}

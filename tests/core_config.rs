@@ -82,3 +82,67 @@ fn the_schema_describes_the_top_level_keys() {
     assert_eq!(s["additionalProperties"], serde_json::json!(false));
     assert!(s["required"].as_array().unwrap().contains(&"manage".into()));
 }
+
+#[test]
+fn unreadable_files_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = config::load(dir.path()).unwrap_err();
+    assert!(e.to_string().starts_with("cannot read "), "{e}");
+    let bin = dir.path().join("binary.yaml");
+    std::fs::write(&bin, [0xff, 0xfe, 0x00]).unwrap();
+    let e = config::load(&bin).unwrap_err();
+    assert!(e.to_string().ends_with(": not UTF-8 text"), "{e}");
+}
+
+#[test]
+fn load_names_the_file_in_its_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("ramstate.yaml");
+    std::fs::write(
+        &f,
+        "version: 1\nmanage: all\nkeep: {users: [{regex: \"[\"}]}\n",
+    )
+    .unwrap();
+    let e = config::load(&f).unwrap_err();
+    assert!(e.to_string().contains("ramstate.yaml: 1 problem"), "{e}");
+    assert_eq!(e.problems()[0].line, 3);
+}
+
+#[test]
+fn positions_after_non_ascii_text_stay_on_the_right_token() {
+    let text = "# café\nversion: 1\nmanage: all\nkeep: {users: [{regex: \"é(\"}]}\n";
+    let e = config::parse(text, "f.yaml").unwrap_err();
+    let p = &e.problems()[0];
+    assert_eq!(p.line, 4);
+    let start = p.span.offset();
+    assert!(text.is_char_boundary(start));
+    assert_eq!(&text[start..start + p.span.len()], "\"é(\"");
+}
+
+mod fuzz {
+    use proptest::prelude::*;
+    use ramstate::config;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Whatever the text, parsing ends in a state or in located problems.
+        #[test]
+        fn any_text_parses_or_yields_located_problems(
+            text in "(version: 1\n|manage: (all|\\[users, é\\])\n|keep:\n|  users: \\[[a-zé*\\[(,{}: \"]{0,12}\\]\n|[a-zé:#\\-\\[\\]{},\"' \n]{0,30})*"
+        ) {
+            match config::parse(&text, "fuzz.yaml") {
+                Ok(_) => {}
+                Err(e) => {
+                    prop_assert!(!e.problems().is_empty());
+                    for p in e.problems() {
+                        prop_assert!(p.line >= 1);
+                        let (start, len) = (p.span.offset(), p.span.len());
+                        prop_assert!(start + len <= text.len());
+                        prop_assert!(text.is_char_boundary(start) && text.is_char_boundary(start + len));
+                    }
+                }
+            }
+        }
+    }
+}

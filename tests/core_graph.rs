@@ -9,6 +9,7 @@ const ACCOUNT: &str = r#"
 account: {id: "1234567890123456", alias: demo, default_domain: demo.onaliyun.com}
 users:
   - name: alice
+    id: "2001"
     access_keys: [{id: LTAIalice1, status: Active}]
     login_profile: {}
     mfa_device: "acs:ram::1234567890123456:mfa/alice"
@@ -138,7 +139,14 @@ fn a_failure_skips_exactly_its_descendants() {
         .into_iter()
         .map(|i| g.step(i).address.as_str())
         .collect();
-    assert_eq!(d, vec!["user.alice", "virtual_mfa_device.alice"]);
+    assert_eq!(
+        d,
+        vec![
+            "user.alice",
+            "user.alice/recycle_bin",
+            "virtual_mfa_device.alice"
+        ]
+    );
 }
 
 #[test]
@@ -172,4 +180,21 @@ fn an_empty_plan_has_an_empty_graph() {
     let g = graph::build(&plan_for("version: 1\nmanage: [oidc_providers]\n")).unwrap();
     assert!(g.is_empty());
     assert!(g.roots().is_empty());
+}
+
+#[test]
+fn purging_a_deleted_user_from_the_recycle_bin_waits_for_its_deletion() {
+    let g = graph::build(&plan_for("version: 1\nmanage: all\n")).unwrap();
+    assert_eq!(deps(&g, "user.alice/recycle_bin"), vec!["user.alice"]);
+    let d = graph::build(&plan_for("version: 1\nmanage: [users]\n")).unwrap();
+    assert!((0..d.len()).all(|i| d.step(i).call.action != "DeleteUserInRecycleBin"));
+}
+
+#[test]
+fn allowlist_graph_outline() {
+    let g = graph::build(&plan_for(
+        "version: 1\nmanage: [users, groups, policies]\nkeep:\n  users: [bob]\n  groups: [dev]\n",
+    ))
+    .unwrap();
+    insta::assert_snapshot!(g.outline());
 }

@@ -62,7 +62,7 @@ fn caller() -> Caller {
 
 fn allowlist_plan() -> Plan {
     let d = parse(
-        "version: 1\nmanage: [users, groups, roles, policies, virtual_mfa_devices]\nkeep:\n  users: [{glob: \"svc-*\"}]\n  roles: [deployer]\n",
+        "version: 1\nmanage: [users, groups, roles, policies, virtual_mfa_devices]\nkeep:\n  users: [{glob: \"svc-*\"}, svc-biuld]\n  roles: [deployer]\n",
         "allowlist.yaml",
     )
     .unwrap();
@@ -126,6 +126,12 @@ fn plan_json_allowlist() {
     let v: serde_json::Value = serde_json::from_str(&s).unwrap();
     assert_eq!(v["format_version"], 1);
     assert_eq!(v["summary"]["destroy"], allowlist_plan().summary().destroy);
+    assert_eq!(v["inventory_fingerprint"].as_str().map(str::len), Some(64));
+    // The fingerprint follows the inventory's serialised form; the rest is the contract.
+    let s = regex::Regex::new(r#""inventory_fingerprint": "[0-9a-f]{64}""#)
+        .unwrap()
+        .replace(&s, r#""inventory_fingerprint": "<sha256>""#)
+        .into_owned();
     insta::assert_snapshot!(s);
 }
 
@@ -167,6 +173,40 @@ fn readiness_json_of_a_full_account() {
     let mut out = Vec::new();
     render::readiness_json(&r, &mut out).unwrap();
     insta::assert_snapshot!(String::from_utf8(out).unwrap());
+}
+
+#[test]
+fn unverified_account_profile_removes_each_role_through_its_own_api() {
+    let inv: Inventory = yaml_serde::from_str(
+        r#"
+account: {id: "1234567890123456"}
+roles:
+  - {name: AliyunECSInstanceForYundunSysTrustRole, policies: [System/AliyunYundunSysTrustRolePolicy]}
+  - {name: AliyunServiceRoleForECS}
+  - {name: AliyunServiceRoleForPolarDB}
+"#,
+    )
+    .unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/unverified-account.yaml"
+    );
+    let d = ramstate::config::load(std::path::Path::new(path)).unwrap();
+    let plan = plan::diff(&d, &inv, &Caller::default());
+    let calls: Vec<String> = plan
+        .changes
+        .iter()
+        .map(|c| format!("{:?} {}", c.call.service, c.call))
+        .collect();
+    assert_eq!(
+        calls,
+        vec![
+            "Ram DetachPolicyFromRole PolicyName=AliyunYundunSysTrustRolePolicy PolicyType=System RoleName=AliyunECSInstanceForYundunSysTrustRole",
+            "Ram DeleteRole RoleName=AliyunECSInstanceForYundunSysTrustRole",
+            "ResourceManager DeleteServiceLinkedRole RoleName=AliyunServiceRoleForECS",
+            "ResourceManager DeleteServiceLinkedRole RoleName=AliyunServiceRoleForPolarDB",
+        ]
+    );
 }
 
 #[test]

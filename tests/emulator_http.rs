@@ -961,11 +961,9 @@ async fn roles_refuse_service_linked_deletion_and_attached_policies() {
     ))
     .await;
     let c = Client::root(&emu);
-    let r = c
-        .ram("DeleteRole", &[("RoleName", "AliyunServiceRoleForECS")])
-        .await;
-    assert_eq!(r.status, 400);
-    assert_eq!(r.code(), "DeleteConflict.Role.ServiceLinkedRole");
+    c.ram("DeleteRole", &[("RoleName", "AliyunServiceRoleForECS")])
+        .await
+        .err(409, "DeleteConflict.Role.ServiceLinkedRole");
     c.ram(
         "CreateRole",
         &[("RoleName", "bad_name"), ("AssumeRolePolicyDocument", "{}")],
@@ -1893,7 +1891,7 @@ async fn the_request_log_records_calls_without_secrets_and_as_json_lines() {
     let log = emu.log();
     assert_eq!(log.len(), 3);
     assert_eq!(log[0].action, "CreateUser");
-    assert_eq!(log[0].service, Some(Service::Ram));
+    assert_eq!(log[0].service, Service::Ram);
     assert_eq!(
         log[0].params.get("UserName").map(String::as_str),
         Some("jo")
@@ -1964,4 +1962,635 @@ async fn the_snapshot_reflects_api_changes_in_the_seed_format() {
         .await
         .unwrap();
     assert_eq!(again.snapshot(), snap);
+}
+
+#[tokio::test]
+async fn policy_pages_span_system_and_custom_policies_without_repeats() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    for name in ["zeta", "alpha", "mid"] {
+        c.ram(
+            "CreatePolicy",
+            &[("PolicyName", name), ("PolicyDocument", DOC)],
+        )
+        .await
+        .ok();
+    }
+    let mut seen = vec![];
+    let mut marker = String::new();
+    loop {
+        let mut p = vec![("MaxItems", "4")];
+        if !marker.is_empty() {
+            p.push(("Marker", &marker));
+        }
+        let v = c.ram("ListPolicies", &p).await.ok();
+        for pol in v["Policies"]["Policy"].as_array().unwrap() {
+            seen.push(format!(
+                "{}/{}",
+                pol["PolicyType"].as_str().unwrap(),
+                pol["PolicyName"].as_str().unwrap()
+            ));
+        }
+        match v["Marker"].as_str() {
+            Some(m) => marker = m.to_string(),
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len());
+    assert!(
+        seen.contains(&"Custom/alpha".to_string())
+            && seen.contains(&"System/ReadOnlyAccess".to_string())
+    );
+    let all = c.ram("ListPolicies", &[("MaxItems", "1000")]).await.ok();
+    assert_eq!(
+        all["Policies"]["Policy"].as_array().unwrap().len(),
+        seen.len()
+    );
+}
+
+#[tokio::test]
+async fn assume_role_with_oidc_needs_no_signature_but_a_matching_token() {
+    use base64::Engine;
+    let emu = start(&format!(
+        "{BASE}oidc_providers:\n  - {{name: gh, issuer_url: 'https://token.example.com', client_ids: [sts.aliyuncs.com]}}\nroles:\n  - name: ci-deploy\n    assume_role_policy_document: '{{\"Statement\":[{{\"Action\":\"sts:AssumeRole\",\"Effect\":\"Allow\",\"Principal\":{{\"Federated\":[\"acs:ram::1234567890123456:oidc-provider/gh\"]}}}}],\"Version\":\"1\"}}'\n"
+    ))
+    .await;
+    let exp = time::OffsetDateTime::now_utc().unix_timestamp() + 600;
+    let token = |iss: &str, aud: &str| {
+        let claims = format!(
+            r#"{{"iss":"{iss}","aud":"{aud}","sub":"repo:acme/app","iat":{},"exp":{exp}}}"#,
+            exp - 600
+        );
+        format!(
+            "eyJhbGciOiJSUzI1NiJ9.{}.c2ln",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims)
+        )
+    };
+    let send = |tok: String| {
+        let url = emu.url().to_string();
+        async move {
+            let mut all = BTreeMap::new();
+            for (k, v) in [
+                ("Action", "AssumeRoleWithOIDC".to_string()),
+                ("Version", STS.to_string()),
+                ("Format", "JSON".to_string()),
+                ("Timestamp", now_stamp()),
+                ("SignatureNonce", uuid::Uuid::new_v4().to_string()),
+                (
+                    "OIDCProviderArn",
+                    "acs:ram::1234567890123456:oidc-provider/gh".to_string(),
+                ),
+                (
+                    "RoleArn",
+                    "acs:ram::1234567890123456:role/ci-deploy".to_string(),
+                ),
+                ("RoleSessionName", "gh-run-1".to_string()),
+                ("OIDCToken", tok),
+            ] {
+                all.insert(k.to_string(), v);
+            }
+            reply(
+                reqwest::Client::new()
+                    .post(format!("{url}?{}", query_string(&all)))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    send(token("https://evil.example.com", "sts.aliyuncs.com"))
+        .await
+        .err(401, "AuthenticationFail.OIDCToken.IssuerNotMatch");
+    send(token("https://token.example.com", "other"))
+        .await
+        .err(401, "AuthenticationFail.OIDCToken.AudienceNotMatch");
+    send("not-a-jwt".into())
+        .await
+        .err(401, "AuthenticationFail.OIDCToken.Invalid");
+    let v = send(token("https://token.example.com", "sts.aliyuncs.com"))
+        .await
+        .ok();
+    assert_eq!(v["OIDCTokenInfo"]["Subject"], "repo:acme/app");
+    let mut s = Client::new(
+        emu.url(),
+        v["Credentials"]["AccessKeyId"].as_str().unwrap(),
+        v["Credentials"]["AccessKeySecret"].as_str().unwrap(),
+    );
+    s.token = Some(
+        v["Credentials"]["SecurityToken"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+    let who = s.call(STS, "GetCallerIdentity", &[]).await.ok();
+    assert_eq!(
+        who["Arn"],
+        "acs:ram::1234567890123456:assumed-role/ci-deploy/gh-run-1"
+    );
+    let log = emu.log();
+    assert!(log.iter().all(|e| !e.params.contains_key("OIDCToken")));
+}
+
+#[tokio::test]
+async fn ims_shares_user_operations_by_logon_name() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    let upn = "lena@1234567890123456.onaliyun.com";
+    c.ims(
+        "CreateUser",
+        &[("UserPrincipalName", upn), ("DisplayName", "Lena")],
+    )
+    .await
+    .ok();
+    c.ims(
+        "CreateUser",
+        &[
+            ("UserPrincipalName", "x@other.onaliyun.com"),
+            ("DisplayName", "X"),
+        ],
+    )
+    .await
+    .err(400, "InvalidParameter.UserPrincipalName.Domain");
+    let k = c
+        .ims("CreateAccessKey", &[("UserPrincipalName", upn)])
+        .await
+        .ok();
+    let id = k["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string();
+    let keys = c
+        .ims("ListAccessKeys", &[("UserPrincipalName", upn)])
+        .await
+        .ok();
+    assert_eq!(
+        keys["AccessKeys"]["AccessKey"][0]["AccessKeyId"],
+        id.as_str()
+    );
+    let by_key = c.ims("GetUser", &[("UserAccessKeyId", &id)]).await.ok();
+    assert_eq!(by_key["User"]["UserPrincipalName"], upn);
+    c.ims(
+        "GetUser",
+        &[("UserPrincipalName", "ghost@1234567890123456.onaliyun.com")],
+    )
+    .await
+    .err(404, "EntityNotExist.User");
+    c.ims("DeleteUser", &[("UserPrincipalName", upn)])
+        .await
+        .err(409, "DeleteConflict.User.AccessKey");
+    let infos = c.ims("ListUserBasicInfos", &[]).await.ok();
+    assert_eq!(
+        infos["UserBasicInfos"]["UserBasicInfo"][0]["DisplayName"],
+        "Lena"
+    );
+}
+
+#[tokio::test]
+async fn updates_and_the_remaining_lists_answer_over_http() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    c.ram("CreateUser", &[("UserName", "mia")]).await.ok();
+    c.ram(
+        "UpdateUser",
+        &[("UserName", "mia"), ("NewEmail", "not-an-email")],
+    )
+    .await
+    .err(400, "InvalidParameter.NewEmail.Format");
+    c.ram(
+        "UpdateUser",
+        &[("UserName", "mia"), ("NewMobilePhone", "12345")],
+    )
+    .await
+    .err(400, "InvalidParameter.NewMobilePhone.Format");
+    let u = c
+        .ram(
+            "UpdateUser",
+            &[
+                ("UserName", "mia"),
+                ("NewUserName", "mia.w"),
+                ("NewDisplayName", "Mia W"),
+                ("NewMobilePhone", "86-1380000****"),
+            ],
+        )
+        .await
+        .ok();
+    assert_eq!(u["User"]["UserName"], "mia.w");
+    c.ram("GetUser", &[("UserName", "mia")])
+        .await
+        .err(404, "EntityNotExist.User");
+    c.ram(
+        "UpdateLoginProfile",
+        &[("UserName", "mia.w"), ("PasswordResetRequired", "true")],
+    )
+    .await
+    .err(404, "EntityNotExist.User.LoginProfile");
+    c.ram(
+        "CreateLoginProfile",
+        &[("UserName", "mia.w"), ("Password", "short")],
+    )
+    .await
+    .err(400, "InvalidParameter.Password.TooWeak");
+    c.ram(
+        "CreateLoginProfile",
+        &[("UserName", "mia.w"), ("Password", "Longer-Passw0rd")],
+    )
+    .await
+    .ok();
+    c.ram(
+        "UpdateLoginProfile",
+        &[("UserName", "mia.w"), ("MFABindRequired", "True")],
+    )
+    .await
+    .ok();
+    let lp = c
+        .ram("GetLoginProfile", &[("UserName", "mia.w")])
+        .await
+        .ok();
+    assert_eq!(lp["LoginProfile"]["MFABindRequired"], true);
+    c.ram("GetUserMFAInfo", &[("UserName", "mia.w")])
+        .await
+        .err(404, "EntityNotExist.User.MFADevice");
+
+    c.ram(
+        "CreatePolicy",
+        &[
+            ("PolicyName", "audit"),
+            ("PolicyDocument", DOC),
+            ("Description", "old"),
+        ],
+    )
+    .await
+    .ok();
+    let p = c
+        .ram(
+            "UpdatePolicyDescription",
+            &[("PolicyName", "audit"), ("NewDescription", "new")],
+        )
+        .await
+        .ok();
+    assert_eq!(p["Policy"]["Description"], "new");
+    c.ram(
+        "CreatePolicyVersion",
+        &[("PolicyName", "audit"), ("PolicyDocument", DOC)],
+    )
+    .await
+    .ok();
+    c.ram(
+        "SetDefaultPolicyVersion",
+        &[("PolicyName", "audit"), ("VersionId", "v7")],
+    )
+    .await
+    .err(404, "EntityNotExist.Policy.Version");
+    c.ram(
+        "SetDefaultPolicyVersion",
+        &[("PolicyName", "audit"), ("VersionId", "v2")],
+    )
+    .await
+    .ok();
+    let v1 = c
+        .ram(
+            "GetPolicyVersion",
+            &[
+                ("PolicyName", "audit"),
+                ("PolicyType", "Custom"),
+                ("VersionId", "v1"),
+            ],
+        )
+        .await
+        .ok();
+    assert_eq!(v1["PolicyVersion"]["IsDefaultVersion"], false);
+    c.ram(
+        "DeletePolicyVersion",
+        &[("PolicyName", "audit"), ("VersionId", "v1")],
+    )
+    .await
+    .ok();
+    let sys = c
+        .ram(
+            "GetPolicyVersion",
+            &[
+                ("PolicyName", "AdministratorAccess"),
+                ("PolicyType", "System"),
+                ("VersionId", "v1"),
+            ],
+        )
+        .await
+        .ok();
+    assert!(
+        sys["PolicyVersion"]["PolicyDocument"]
+            .as_str()
+            .unwrap()
+            .contains("\"*\"")
+    );
+
+    c.ram("CreateGroup", &[("GroupName", "qa")]).await.ok();
+    c.ram(
+        "AttachPolicyToGroup",
+        &[
+            ("GroupName", "qa"),
+            ("PolicyName", "audit"),
+            ("PolicyType", "Custom"),
+        ],
+    )
+    .await
+    .ok();
+    c.ram(
+        "AttachPolicyToUser",
+        &[
+            ("UserName", "mia.w"),
+            ("PolicyName", "nope"),
+            ("PolicyType", "Custom"),
+        ],
+    )
+    .await
+    .err(404, "EntityNotExist.Policy");
+    c.ram(
+        "AttachPolicyToUser",
+        &[
+            ("UserName", "mia.w"),
+            ("PolicyName", "audit"),
+            ("PolicyType", "Custom"),
+        ],
+    )
+    .await
+    .ok();
+    let fu = c
+        .ram("ListPoliciesForUser", &[("UserName", "mia.w")])
+        .await
+        .ok();
+    assert_eq!(fu["Policies"]["Policy"][0]["DefaultVersion"], "v2");
+    let fg = c
+        .ram("ListPoliciesForGroup", &[("GroupName", "qa")])
+        .await
+        .ok();
+    assert!(fg["Policies"]["Policy"][0]["AttachDate"].is_string());
+    c.ram("ListPoliciesForGroup", &[("GroupName", "none")])
+        .await
+        .err(404, "EntityNotExist.Group");
+
+    let trust = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"RAM":["acs:ram::1234567890123456:root"]}}],"Version":"1"}"#;
+    c.ram(
+        "CreateRole",
+        &[
+            ("RoleName", "tagged"),
+            ("AssumeRolePolicyDocument", trust),
+            ("Tag", r#"[{"Key":"env","Value":"prod"}]"#),
+        ],
+    )
+    .await
+    .ok();
+    c.ram(
+        "CreateRole",
+        &[("RoleName", "plain"), ("AssumeRolePolicyDocument", trust)],
+    )
+    .await
+    .ok();
+    c.ram(
+        "CreateRole",
+        &[("RoleName", "plain"), ("AssumeRolePolicyDocument", trust)],
+    )
+    .await
+    .err(409, "EntityAlreadyExists.Role");
+    let roles = c.ram("ListRoles", &[]).await.ok();
+    assert_eq!(roles["Roles"]["Role"].as_array().unwrap().len(), 2);
+    let prod = c
+        .ram("ListRoles", &[("Tag", r#"[{"Key":"env","Value":"prod"}]"#)])
+        .await
+        .ok();
+    let prod = prod["Roles"]["Role"].as_array().unwrap();
+    assert_eq!(prod.len(), 1);
+    assert_eq!(prod[0]["Tags"]["Tag"][0]["TagKey"], "env");
+    assert_eq!(
+        c.ims("GetAccountMFAInfo", &[]).await.ok()["IsMFAEnable"],
+        false
+    );
+}
+
+#[tokio::test]
+async fn concurrent_calls_are_served_together_and_the_log_shows_the_peak() {
+    let emu = start(BASE).await;
+    emu.set_faults(Faults {
+        latency: Duration::from_millis(150),
+        ..Faults::default()
+    });
+    let c = Client::root(&emu);
+    let calls = (0..6).map(|i| {
+        let c = c.clone();
+        async move {
+            c.ram("CreateUser", &[("UserName", &format!("par-{i}"))])
+                .await
+                .ok();
+        }
+    });
+    let t = std::time::Instant::now();
+    futures::future::join_all(calls).await;
+    assert!(
+        t.elapsed() < Duration::from_millis(800),
+        "calls were serialised: {:?}",
+        t.elapsed()
+    );
+    let log = emu.log();
+    assert_eq!(log.len(), 6);
+    assert_eq!(emulator::peak_concurrency(&log), 6);
+    assert_eq!(emu.snapshot().users.len(), 6);
+}
+
+#[tokio::test]
+async fn tags_on_roles_policies_and_users_round_trip_over_http() {
+    let emu = start(&format!(
+        "{BASE}users: [{{name: nora, id: '200000000000042'}}]\nroles: [{{name: app}}]\npolicies: [{{name: pol, versions: [{{id: v1, is_default: true, document: '{{}}'}}]}}]\n"
+    ))
+    .await;
+    let c = Client::root(&emu);
+    for kind in ["role", "policy"] {
+        let name = if kind == "role" { "app" } else { "pol" };
+        c.ram(
+            "TagResources",
+            &[
+                ("ResourceType", kind),
+                ("ResourceNames", &format!(r#"["{name}"]"#)),
+                ("Tag", r#"[{"Key":"owner","Value":"team-a"}]"#),
+            ],
+        )
+        .await
+        .ok();
+        let list = c
+            .ram("ListTagResources", &[("ResourceType", kind)])
+            .await
+            .ok();
+        assert_eq!(list["TagResources"][0]["TagValue"], "team-a");
+    }
+    c.ram(
+        "TagResources",
+        &[("ResourceType", "group"), ("ResourceNames", r#"["x"]"#)],
+    )
+    .await
+    .err(400, "InvalidParameter.ResourceType");
+    c.ims(
+        "TagResources",
+        &[
+            ("ResourceType", "user"),
+            (
+                "ResourcePrincipalName.1",
+                "nora@1234567890123456.onaliyun.com",
+            ),
+            ("Tag.1.Key", "cost-center"),
+            ("Tag.1.Value", "42"),
+        ],
+    )
+    .await
+    .ok();
+    let users = c.ims("ListUsers", &[]).await.ok();
+    assert_eq!(
+        users["Users"]["User"][0]["Tags"]["Tag"][0]["TagKey"],
+        "cost-center"
+    );
+    let listed = c
+        .ims(
+            "ListTagResources",
+            &[("ResourceType", "user"), ("Tag.1.Key", "cost-center")],
+        )
+        .await
+        .ok();
+    assert_eq!(
+        listed["TagResources"]["TagResource"][0]["ResourceId"],
+        "200000000000042"
+    );
+    c.ims(
+        "UntagResources",
+        &[
+            ("ResourceType", "user"),
+            ("ResourceId.1", "200000000000042"),
+            ("TagKey.1", "cost-center"),
+        ],
+    )
+    .await
+    .ok();
+    let snap = emu.snapshot();
+    assert!(snap.users[0].tags.is_empty());
+    assert_eq!(snap.roles[0].tags["owner"], "team-a");
+    assert_eq!(snap.policies[0].tags["owner"], "team-a");
+}
+
+#[tokio::test]
+async fn malformed_values_are_invalid_parameters() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    c.ram(
+        "CreatePolicy",
+        &[("PolicyName", "p"), ("PolicyDocument", DOC)],
+    )
+    .await
+    .ok();
+    c.ram(
+        "DeletePolicy",
+        &[("PolicyName", "p"), ("CascadingDelete", "yes")],
+    )
+    .await
+    .err(400, "InvalidParameter.CascadingDelete");
+    c.ram("ListUsers", &[("MaxItems", "ten")])
+        .await
+        .err(400, "InvalidParameter.MaxItems");
+    c.ram("CreateUser", &[("UserName", "u"), ("Email", "nope")])
+        .await
+        .err(400, "InvalidParameter.Email.Format");
+    c.ram(
+        "CreateUser",
+        &[("UserName", "u"), ("Comments", &"c".repeat(129))],
+    )
+    .await
+    .err(400, "InvalidParameter.Comments.Length");
+    c.ram("CreateAccessKey", &[("UserName", "nobody")])
+        .await
+        .err(404, "EntityNotExist.User");
+    c.ram("CreateUser", &[("UserName", "u")]).await.ok();
+    c.ram(
+        "UpdateAccessKey",
+        &[
+            ("UserName", "u"),
+            ("UserAccessKeyId", "LTAIx"),
+            ("Status", "Paused"),
+        ],
+    )
+    .await
+    .err(400, "InvalidParameter.Status");
+    c.ram(
+        "CreatePolicyVersion",
+        &[
+            ("PolicyName", "p"),
+            ("PolicyDocument", DOC),
+            ("RotateStrategy", "Sometimes"),
+        ],
+    )
+    .await
+    .err(400, "InvalidParameter.RotateStrategy");
+    let all = c.signed("POST", RAM, "ListUsers", &[], |m| {
+        m.insert("Format".into(), "YAML".into());
+    });
+    c.send_query("POST", &all)
+        .await
+        .err(400, "InvalidParameter.Format");
+}
+
+#[tokio::test]
+async fn assume_role_with_saml_trades_an_assertion_for_credentials() {
+    use base64::Engine;
+    let emu = start(&format!(
+        "{BASE}saml_providers: [{{name: corp}}]\nroles:\n  - name: sso\n    assume_role_policy_document: '{{\"Statement\":[{{\"Action\":\"sts:AssumeRole\",\"Effect\":\"Allow\",\"Principal\":{{\"Federated\":[\"acs:ram::1234567890123456:saml-provider/corp\"]}}}}],\"Version\":\"1\"}}'\n"
+    ))
+    .await;
+    let assertion = |session: &str| {
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            r#"<samlp:Response><saml:Issuer>https://idp.example.com</saml:Issuer><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">pat</saml:NameID></saml:Subject><saml:Attribute Name="https://www.aliyun.com/SAML-Role/Attributes/RoleSessionName"><saml:AttributeValue>{session}</saml:AttributeValue></saml:Attribute></samlp:Response>"#
+        ))
+    };
+    let send = |provider: &'static str, a: String| {
+        let url = emu.url().to_string();
+        async move {
+            let mut all = BTreeMap::new();
+            for (k, v) in [
+                ("Action", "AssumeRoleWithSAML".to_string()),
+                ("Version", STS.to_string()),
+                ("Format", "JSON".to_string()),
+                ("Timestamp", now_stamp()),
+                ("SignatureNonce", uuid::Uuid::new_v4().to_string()),
+                (
+                    "SAMLProviderArn",
+                    format!("acs:ram::1234567890123456:saml-provider/{provider}"),
+                ),
+                ("RoleArn", "acs:ram::1234567890123456:role/sso".to_string()),
+                ("SAMLAssertion", a),
+            ] {
+                all.insert(k.to_string(), v);
+            }
+            reply(
+                reqwest::Client::new()
+                    .post(&url)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(query_string(&all))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    send("other", assertion("pat"))
+        .await
+        .err(404, "EntityNotExist.SAMLProvider");
+    send("corp", "bm90IHhtbA==".into())
+        .await
+        .err(400, "InvalidParameter.SAMLAssertion");
+    send("corp", assertion("x"))
+        .await
+        .err(400, "InvalidParameter.RoleSessionName");
+    let v = send("corp", assertion("pat")).await.ok();
+    assert_eq!(v["SAMLAssertionInfo"]["SubjectType"], "persistent");
+    assert!(
+        v["Credentials"]["AccessKeyId"]
+            .as_str()
+            .unwrap()
+            .starts_with("STS.")
+    );
 }

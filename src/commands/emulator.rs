@@ -36,9 +36,15 @@ pub async fn serve(args: &ServeArgs) -> miette::Result<()> {
         writeln!(out, "{}", emu.url()).into_diagnostic()?;
         out.flush().into_diagnostic()?;
     }
-    eprintln!("root access key id: {}", emu.root_key().id);
     if !secret_known {
+        // Generated here: scripts need both halves, once.
+        eprintln!("root access key id: {}", emu.root_key().id);
         eprintln!("root access key secret: {}", emu.root_key().secret);
+    } else if key_from_env {
+        eprintln!(
+            "root access key id: {} (from {KEY_ID_ENV})",
+            emu.root_key().id
+        );
     }
     tokio::signal::ctrl_c()
         .await

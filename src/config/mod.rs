@@ -256,9 +256,9 @@ pub fn parse(text: &str, source_name: &str) -> Result<DesiredState, ConfigError>
     let state = match yaml_serde::from_str::<Value>(text) {
         Ok(doc) => check.document(&doc),
         Err(e) => {
-            let (offset, line, column) = e
-                .location()
-                .map(|l| (l.index(), l.line(), l.column()))
+            // A duplicate key is reported at its mapping; point at the key instead.
+            let (offset, line, column) = duplicate_key_position(text, &e.to_string())
+                .or_else(|| e.location().map(|l| (l.index(), l.line(), l.column())))
                 .unwrap_or((0, 1, 1));
             check.found.push(Found {
                 at: At::Pos(offset, line, column),
@@ -273,6 +273,24 @@ pub fn parse(text: &str, source_name: &str) -> Result<DesiredState, ConfigError>
         Some(s) if check.found.is_empty() => Ok(s),
         _ => Err(check.into_error(source_name)),
     }
+}
+
+/// yaml_serde reports a duplicate key without a position: find the key's second
+/// occurrence as a mapping key in the text.
+fn duplicate_key_position(text: &str, msg: &str) -> Option<(usize, usize, usize)> {
+    let key = msg
+        .strip_prefix("duplicate entry with key \"")?
+        .split('"')
+        .next()?;
+    let pattern = format!(
+        r#"(?m)^[ \t]*(?:-[ \t]+)?["']?({})["']?[ \t]*:"#,
+        regex::escape(key)
+    );
+    let re = Regex::new(&pattern).ok()?;
+    let m = re.captures_iter(text).nth(1)?.get(1)?;
+    let line_start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[..m.start()].matches('\n').count() + 1;
+    Some((m.start(), line, m.start() - line_start + 1))
 }
 
 fn strip_location(msg: &str) -> String {
@@ -730,7 +748,9 @@ impl Checker<'_> {
 
     fn rule(&mut self, kind: Kind, v: &Value, path: &[Seg]) -> Option<KeepRule> {
         if let Value::String(s) = v {
-            return Some(KeepRule::name(s.clone()));
+            let mut rule = KeepRule::name(s.clone());
+            rule.line = locate(self.text, path).map(|p| p.line).unwrap_or(0);
+            return Some(rule);
         }
         const RULE_KEYS: [&str; 5] = ["name", "glob", "regex", "tag", "created_before"];
         let Value::Mapping(m) = v else {
@@ -792,7 +812,8 @@ impl Checker<'_> {
                     Ok(r) => r,
                     Err(e) => {
                         let detail = e.to_string();
-                        let last = detail.lines().last().unwrap_or("").trim().to_string();
+                        let last = detail.lines().last().unwrap_or("").trim();
+                        let last = last.strip_prefix("error: ").unwrap_or(last).to_string();
                         self.problem(vp, format!("bad regex: {last}"), "bad regex", None);
                         return None;
                     }

@@ -224,3 +224,21 @@ fn load_reports_a_missing_file_clearly() {
         "cannot read /nonexistent/ramstate.yaml: no such file"
     );
 }
+
+#[test]
+fn a_duplicate_key_points_at_its_second_occurrence() {
+    let p = problems("version: 1\nmanage: all\nkeep: {}\naccount_alias: keep\nkeep: {}\n");
+    assert_eq!(p.len(), 1);
+    assert!(
+        p[0].message.contains("duplicate entry with key \"keep\""),
+        "{}",
+        p[0].message
+    );
+    assert_eq!((p[0].line, p[0].column), (5, 1));
+}
+
+#[test]
+fn a_bad_regex_says_what_is_wrong_with_it() {
+    let p = problems("version: 1\nmanage: all\nkeep: {users: [{regex: \"([a-z\"}]}\n");
+    assert_eq!(p[0].message, "bad regex: unclosed character class");
+}

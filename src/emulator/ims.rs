@@ -122,7 +122,7 @@ pub fn handle(
             }
             out
         }
-        _ => return None,
+        _ => return super::tags::handle_ims(st, action, p),
     })
 }
 
@@ -216,13 +216,17 @@ fn list_users(st: &State, p: &Params) -> R {
         .users
         .iter()
         .filter(|(_, u)| filter.iter().all(|(k, v)| u.user.tags.get(k) == Some(v)))
-        .map(|(k, u)| {
-            let mut v = ims_user_json(st, u);
-            v.as_object_mut().map(|o| o.remove("UserName"));
-            (k.clone(), v)
-        })
+        .map(|(k, u)| (k.clone(), u))
         .collect();
     let (page, marker) = paginate(items, p, 1000, 1000)?;
+    let page = page
+        .into_iter()
+        .map(|u| {
+            let mut v = ims_user_json(st, u);
+            v.as_object_mut().map(|o| o.remove("UserName"));
+            v
+        })
+        .collect();
     Ok(page_json("Users", "User", page, marker))
 }
 

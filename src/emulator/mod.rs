@@ -19,6 +19,7 @@ pub mod sign;
 mod state;
 mod sts;
 mod system_policies;
+mod tags;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,7 +39,7 @@ use crate::cli::FaultArgs;
 use crate::model::{Inventory, RootKey, Service};
 
 /// How to start an emulator.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct EmulatorConfig {
     pub seed: Inventory,
     pub faults: Faults,
@@ -46,6 +47,19 @@ pub struct EmulatorConfig {
     pub log_file: Option<PathBuf>,
     /// Port on 127.0.0.1; 0 lets the OS choose.
     pub port: u16,
+}
+
+impl std::fmt::Debug for EmulatorConfig {
+    /// The seed holds secrets; only its account and size are shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("account", &self.seed.account.id)
+            .field("users", &self.seed.users.len())
+            .field("faults", &self.faults)
+            .field("log_file", &self.log_file)
+            .field("port", &self.port)
+            .finish()
+    }
 }
 
 impl EmulatorConfig {
@@ -101,7 +115,9 @@ pub struct LogEntry {
     /// RFC 3339 with milliseconds.
     pub time: String,
     pub seq: u64,
-    pub service: Option<Service>,
+    /// The service the call's Version names (RAM, the endpoint's default, when it
+    /// names none).
+    pub service: Service,
     pub action: String,
     /// Operation parameters only; secrets removed.
     pub params: BTreeMap<String, String>,
@@ -115,6 +131,22 @@ pub struct LogEntry {
     pub finished_ms: u64,
 }
 
+/// The largest number of calls in flight at once, from their start and finish times.
+pub fn peak_concurrency(log: &[LogEntry]) -> usize {
+    let mut edges: Vec<(u64, i32)> = log
+        .iter()
+        .flat_map(|e| [(e.started_ms, 1), (e.finished_ms, -1)])
+        .collect();
+    // A call finishing at the same millisecond another starts does not overlap it.
+    edges.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    let (mut now, mut peak) = (0i32, 0i32);
+    for (_, d) in edges {
+        now += d;
+        peak = peak.max(now);
+    }
+    peak as usize
+}
+
 /// Why an emulator could not start or a seed could not be read.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum EmulatorError {
@@ -124,19 +156,19 @@ pub enum EmulatorError {
         help("fix the seed file; every group, policy and MFA device a user names must exist")
     )]
     Seed(String),
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     #[diagnostic(code(ramstate::emulator::read))]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    #[error("cannot listen on 127.0.0.1:{port}")]
     #[diagnostic(
         code(ramstate::emulator::bind),
         help("choose another --port, or 0 to let the system pick one")
     )]
     Bind { port: u16, source: std::io::Error },
-    #[error("cannot open the request log {path}: {source}")]
+    #[error("cannot open the request log {path}")]
     #[diagnostic(code(ramstate::emulator::log))]
     Log {
         path: PathBuf,
@@ -283,6 +315,290 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every action the emulator answers, by service.
+    const ACTIONS: &[(Service, &[&str])] = &[
+        (
+            Service::Ram,
+            &[
+                "CreateUser",
+                "GetUser",
+                "UpdateUser",
+                "DeleteUser",
+                "ListUsers",
+                "CreateAccessKey",
+                "ListAccessKeys",
+                "UpdateAccessKey",
+                "DeleteAccessKey",
+                "GetAccessKeyLastUsed",
+                "CreateLoginProfile",
+                "GetLoginProfile",
+                "UpdateLoginProfile",
+                "DeleteLoginProfile",
+                "CreateVirtualMFADevice",
+                "ListVirtualMFADevices",
+                "DeleteVirtualMFADevice",
+                "BindMFADevice",
+                "UnbindMFADevice",
+                "GetUserMFAInfo",
+                "CreateGroup",
+                "GetGroup",
+                "UpdateGroup",
+                "DeleteGroup",
+                "ListGroups",
+                "ListUsersForGroup",
+                "ListGroupsForUser",
+                "AddUserToGroup",
+                "RemoveUserFromGroup",
+                "CreateRole",
+                "GetRole",
+                "UpdateRole",
+                "DeleteRole",
+                "ListRoles",
+                "CreatePolicy",
+                "GetPolicy",
+                "UpdatePolicyDescription",
+                "DeletePolicy",
+                "ListPolicies",
+                "CreatePolicyVersion",
+                "GetPolicyVersion",
+                "ListPolicyVersions",
+                "DeletePolicyVersion",
+                "SetDefaultPolicyVersion",
+                "ListEntitiesForPolicy",
+                "ListPoliciesForUser",
+                "ListPoliciesForGroup",
+                "ListPoliciesForRole",
+                "AttachPolicyToUser",
+                "AttachPolicyToGroup",
+                "AttachPolicyToRole",
+                "DetachPolicyFromUser",
+                "DetachPolicyFromGroup",
+                "DetachPolicyFromRole",
+                "GetAccountAlias",
+                "SetAccountAlias",
+                "ClearAccountAlias",
+            ],
+        ),
+        (
+            Service::Ims,
+            &[
+                "CreateUser",
+                "GetUser",
+                "ListUsers",
+                "ListUserBasicInfos",
+                "DeleteUser",
+                "CreateSAMLProvider",
+                "GetSAMLProvider",
+                "UpdateSAMLProvider",
+                "DeleteSAMLProvider",
+                "ListSAMLProviders",
+                "CreateOIDCProvider",
+                "GetOIDCProvider",
+                "UpdateOIDCProvider",
+                "DeleteOIDCProvider",
+                "ListOIDCProviders",
+                "CreateVirtualMFADevice",
+                "ListVirtualMFADevices",
+                "DeleteVirtualMFADevice",
+                "BindMFADevice",
+                "UnbindMFADevice",
+                "GetUserMFAInfo",
+                "GetAccountMFAInfo",
+                "CreateApplication",
+                "GetApplication",
+                "UpdateApplication",
+                "DeleteApplication",
+                "ListApplications",
+                "GetDefaultDomain",
+                "SetDefaultDomain",
+                "GetAccountSummary",
+                "ListUsersInRecycleBin",
+                "GetUserInRecycleBin",
+                "RestoreUserFromRecycleBin",
+                "DeleteUserInRecycleBin",
+                "ListAccessKeysInRecycleBin",
+                "GetAccessKeyInfoInRecycleBin",
+                "RestoreAccessKeyFromRecycleBin",
+                "DeleteAccessKeyInRecycleBin",
+                "CreateAccessKey",
+                "ListAccessKeys",
+                "ListGroups",
+                "AddUserToGroup",
+            ],
+        ),
+        (
+            Service::Sts,
+            &[
+                "GetCallerIdentity",
+                "AssumeRole",
+                "AssumeRoleWithOIDC",
+                "AssumeRoleWithSAML",
+            ],
+        ),
+        (
+            Service::ResourceManager,
+            &[
+                "DeleteServiceLinkedRole",
+                "GetServiceLinkedRoleDeletionStatus",
+            ],
+        ),
+    ];
+
+    const NAMES: &[&str] = &[
+        "UserName",
+        "GroupName",
+        "RoleName",
+        "PolicyName",
+        "PolicyType",
+        "PolicyDocument",
+        "VersionId",
+        "UserAccessKeyId",
+        "Status",
+        "MaxItems",
+        "Marker",
+        "SerialNumber",
+        "UserPrincipalName",
+        "UserId",
+        "RoleArn",
+        "RoleSessionName",
+        "DurationSeconds",
+        "DeletionTaskId",
+        "AppId",
+        "AppType",
+        "AppName",
+        "DisplayName",
+        "Tag",
+        "Filter",
+        "NewUserName",
+        "CascadingDelete",
+        "SetAsDefault",
+        "AssumeRolePolicyDocument",
+        "DefaultDomainName",
+        "AccountAlias",
+        "OIDCToken",
+        "OIDCProviderArn",
+        "IssuerUrl",
+        "AuthenticationCode1",
+        "AuthenticationCode2",
+        "Password",
+        "RotateStrategy",
+    ];
+
+    fn entry(started_ms: u64, finished_ms: u64) -> LogEntry {
+        LogEntry {
+            time: String::new(),
+            seq: 0,
+            service: Service::Ram,
+            action: "ListUsers".into(),
+            params: BTreeMap::new(),
+            caller: String::new(),
+            status: 200,
+            code: None,
+            started_ms,
+            finished_ms,
+        }
+    }
+
+    #[test]
+    fn fault_flags_become_faults() {
+        let args = FaultArgs {
+            latency_ms: 5,
+            jitter_ms: 7,
+            qps_limit: 20.0,
+            qps_per_action: true,
+            error_rate: 1.5,
+            drop_rate: 0.25,
+            consistency_delay_ms: 900,
+            fault_seed: 4,
+        };
+        let f = Faults::from(&args);
+        assert_eq!(f.latency, Duration::from_millis(5));
+        assert_eq!(f.jitter, Duration::from_millis(7));
+        assert_eq!(f.error_rate, 1.0);
+        assert_eq!(f.consistency_delay, Duration::from_millis(900));
+        assert!(f.qps_per_action && f.seed == 4 && f.drop_rate == 0.25);
+        assert_eq!(Faults::from(&FaultArgs::default()), Faults::default());
+    }
+
+    #[test]
+    fn peak_concurrency_counts_overlapping_calls_only() {
+        assert_eq!(peak_concurrency(&[]), 0);
+        assert_eq!(
+            peak_concurrency(&[entry(0, 5), entry(5, 9), entry(9, 12)]),
+            1
+        );
+        assert_eq!(
+            peak_concurrency(&[entry(0, 10), entry(2, 4), entry(3, 12), entry(11, 13)]),
+            3
+        );
+    }
+
+    fn seeded() -> State {
+        let inv = parse_seed(
+            "account: {id: '1234567890123456'}\nusers: [{name: alice, access_keys: [{id: LTAIa, status: Active}], groups: [dev]}]\ngroups: [{name: dev}]\nroles: [{name: AliyunServiceRoleForECS}, {name: r}]\npolicies: [{name: p, versions: [{id: v1, is_default: true, document: '{}'}]}]",
+        )
+        .unwrap();
+        State::from_seed(&inv, 1, OffsetDateTime::now_utc()).unwrap()
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            Just("alice".to_string()),
+            Just("dev".to_string()),
+            Just("p".to_string()),
+            Just("Custom".to_string()),
+            Just("System".to_string()),
+            Just("v1".to_string()),
+            Just("LTAIa".to_string()),
+            Just("AliyunServiceRoleForECS".to_string()),
+            Just("acs:ram::1234567890123456:role/r".to_string()),
+            Just("{\"Statement\":[]}".to_string()),
+            Just("[{\"Key\":1}]".to_string()),
+            "[ -~]{0,40}",
+            "\\PC{0,20}",
+            "[0-9]{1,22}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn no_input_makes_the_emulator_panic(
+            calls in prop::collection::vec(
+                (0usize..4, 0usize..60, prop::collection::btree_map(prop::sample::select(NAMES), value(), 0..6)),
+                1..8,
+            ),
+            caller in 0usize..3,
+        ) {
+            let mut st = seeded();
+            let who = match caller {
+                0 => Identity::Account,
+                1 => Identity::User { name: "alice".into(), key_id: "LTAIa".into() },
+                _ => Identity::Anonymous,
+            };
+            for (svc, action, params) in calls {
+                let (service, actions) = ACTIONS[svc];
+                let action = actions[action % actions.len()];
+                let map = params.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                let out = dispatch(&mut st, &who, service, action, &Params::new(service, map), OffsetDateTime::now_utc());
+                if let Err(e) = out {
+                    prop_assert!((400..=503).contains(&e.status), "{e:?}");
+                    prop_assert!(!e.code.is_empty());
+                }
+            }
+            // Whatever happened, the state still prints as a valid seed.
+            let snap = st.snapshot();
+            prop_assert!(State::from_seed(&snap, 2, OffsetDateTime::now_utc()).is_ok());
         }
     }
 }

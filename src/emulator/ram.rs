@@ -103,7 +103,7 @@ pub fn handle(
             st.account.alias = None;
             Ok(json!({}))
         }
-        _ => return None,
+        _ => return super::tags::handle_ram(st, action, p),
     })
 }
 
@@ -148,7 +148,7 @@ fn check_phone(param: &str, v: Option<&str>) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub fn user_json(st: &State, u: &UserRec, detail: bool) -> Value {
+fn user_json(u: &UserRec, detail: bool) -> Value {
     let x = &u.user;
     let mut v = json!({
         "UserId": x.id,
@@ -166,7 +166,6 @@ pub fn user_json(st: &State, u: &UserRec, detail: bool) -> Value {
         }
         v["Tags"] = tags_json(&x.tags);
     }
-    let _ = st;
     v
 }
 
@@ -225,7 +224,7 @@ fn create_user(st: &mut State, p: &Params, t: &str) -> R {
     check_email("Email", p.get("Email"))?;
     check_phone("MobilePhone", p.get("MobilePhone"))?;
     new_user(st, user_proto(name, p, Tags::new()), t)?;
-    let mut v = user_json(st, &st.users[name], false);
+    let mut v = user_json(&st.users[name], false);
     v.as_object_mut().map(|o| o.remove("UpdateDate"));
     Ok(json!({ "User": v }))
 }
@@ -233,7 +232,7 @@ fn create_user(st: &mut State, p: &Params, t: &str) -> R {
 fn get_user(st: &State, p: &Params) -> R {
     let name = p.required("UserName")?;
     let u = st.user(name)?;
-    let mut v = user_json(st, u, true);
+    let mut v = user_json(u, true);
     v.as_object_mut().map(|o| o.remove("Tags"));
     Ok(json!({ "User": v }))
 }
@@ -278,12 +277,16 @@ fn update_user(st: &mut State, p: &Params, t: &str) -> R {
         rec.user.comments = Some(v.into());
     }
     rec.update_date = t.to_string();
-    let v = user_json(st, &st.users[&current], false);
+    let v = user_json(&st.users[&current], false);
     Ok(json!({ "User": v }))
 }
 
 /// Deletes a user: 409 while anything hangs off it (`conflict` mode), or moves it
 /// and its keys to the recycle bin (`recycle_bin` mode).
+///
+/// The documentation does not say which conflict wins when several apply; the
+/// emulator reports them in this order: attached policies, group memberships,
+/// access keys, login profile, MFA device.
 pub fn remove_user(st: &mut State, name: &str, now: OffsetDateTime) -> Result<(), ApiError> {
     let rec = st.user(name)?.clone();
     if st.delete_user == DeleteUserMode::Conflict {
@@ -398,12 +401,9 @@ fn delete_user(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
 }
 
 fn list_users(st: &State, p: &Params) -> R {
-    let items: Vec<(String, Value)> = st
-        .users
-        .iter()
-        .map(|(k, u)| (k.clone(), user_json(st, u, false)))
-        .collect();
+    let items = st.users.iter().map(|(k, u)| (k.clone(), u)).collect();
     let (page, marker) = paginate(items, p, 1000, 100)?;
+    let page = page.into_iter().map(|u| user_json(u, false)).collect();
     Ok(page_json("Users", "User", page, marker))
 }
 
@@ -1283,7 +1283,7 @@ fn delete_role(st: &mut State, p: &Params) -> R {
     let name = p.required("RoleName")?;
     let rec = st.role(name)?;
     if rec.role.is_service_linked() {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::conflict(
             "DeleteConflict.Role.ServiceLinkedRole",
             format!(
                 "The role {name} is a service-linked role; delete it with ResourceManager DeleteServiceLinkedRole."
@@ -1306,9 +1306,10 @@ fn list_roles(st: &State, p: &Params) -> R {
         .roles
         .iter()
         .filter(|(_, r)| filter.iter().all(|(k, v)| r.role.tags.get(k) == Some(v)))
-        .map(|(k, r)| (k.clone(), role_json(st, r, false)))
+        .map(|(k, r)| (k.clone(), r))
         .collect();
     let (page, marker) = paginate(items, p, 1000, 100)?;
+    let page = page.into_iter().map(|r| role_json(st, r, false)).collect();
     Ok(page_json("Roles", "Role", page, marker))
 }
 
@@ -1410,7 +1411,7 @@ fn create_policy(st: &mut State, p: &Params, t: &str) -> R {
 
 fn get_policy(st: &State, p: &Params) -> R {
     let r = policy_ref(st, p)?;
-    let mut policy = st.policy_json(&r);
+    let mut policy = st.policy_json(&r, st.attachment_count(&r));
     policy["PolicyDocument"] = json!("N/A");
     policy.as_object_mut().map(|o| o.remove("Tags"));
     let default = match r.policy_type {
@@ -1434,7 +1435,7 @@ fn update_policy_description(st: &mut State, p: &Params, t: &str) -> R {
     let rec = st.policies.get_mut(name).expect("checked");
     rec.policy.description = p.get("NewDescription").map(str::to_string);
     rec.update_date = t.to_string();
-    let mut v = st.policy_json(&PolicyRef::custom(name));
+    let mut v = st.policy_json(&PolicyRef::custom(name), 0);
     if let Some(o) = v.as_object_mut() {
         o.remove("AttachmentCount");
         o.remove("Tags");
@@ -1482,22 +1483,25 @@ fn list_policies(st: &State, p: &Params) -> R {
         Some(_) => Some(policy_type(p)?),
     };
     let tags = read_tags(p)?;
-    let mut items: Vec<(String, Value)> = vec![];
+    let mut items: Vec<(String, PolicyRef)> = vec![];
     if filter != Some(PolicyType::Custom) && tags.is_empty() {
         for name in st.system.keys() {
-            let r = PolicyRef::system(name.clone());
-            items.push((format!("System/{name}"), st.policy_json(&r)));
+            items.push((format!("System/{name}"), PolicyRef::system(name.clone())));
         }
     }
     if filter != Some(PolicyType::System) {
         for (name, rec) in &st.policies {
             if tags.iter().all(|(k, v)| rec.policy.tags.get(k) == Some(v)) {
-                let r = PolicyRef::custom(name.clone());
-                items.push((format!("Custom/{name}"), st.policy_json(&r)));
+                items.push((format!("Custom/{name}"), PolicyRef::custom(name.clone())));
             }
         }
     }
     let (page, marker) = paginate(items, p, 1000, 100)?;
+    let counts = st.attachment_counts();
+    let page = page
+        .iter()
+        .map(|r| st.policy_json(r, counts.get(r).copied().unwrap_or(0)))
+        .collect();
     Ok(page_json("Policies", "Policy", page, marker))
 }
 
@@ -1693,7 +1697,7 @@ fn list_policies_for(st: &State, kind: Principal, p: &Params) -> R {
         .attached(kind, name)
         .into_iter()
         .map(|(r, date)| {
-            let full = st.policy_json(&r);
+            let full = st.policy_json(&r, 0);
             json!({
                 "PolicyName": r.name,
                 "PolicyType": r.policy_type.to_string(),
@@ -1989,6 +1993,113 @@ mod tests {
         assert_eq!(st.groups_of("alicia"), ["dev"]);
         assert_eq!(st.policies_of(Principal::User, "alicia").len(), 1);
         assert!(st.groups_of("alice").is_empty());
+    }
+
+    #[test]
+    fn account_quotas_are_enforced() {
+        let mut st = state();
+        for i in 0..quota::GROUPS {
+            call(&mut st, "CreateGroup", &[("GroupName", &format!("g{i}"))]).unwrap();
+        }
+        let e = call(&mut st, "CreateGroup", &[("GroupName", "one-more")]).unwrap_err();
+        assert_eq!((e.status, e.code.as_str()), (409, "LimitExceeded.Group"));
+        for i in 0..quota::POLICIES {
+            call(
+                &mut st,
+                "CreatePolicy",
+                &[("PolicyName", &format!("p{i}")), ("PolicyDocument", DOC)],
+            )
+            .unwrap();
+        }
+        let e = call(
+            &mut st,
+            "CreatePolicy",
+            &[("PolicyName", "one-more"), ("PolicyDocument", DOC)],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "LimitExceeded.Policy");
+        let trust = r#"{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":"1"}}]}"#;
+        for i in 0..quota::ROLES {
+            call(
+                &mut st,
+                "CreateRole",
+                &[
+                    ("RoleName", &format!("r{i}")),
+                    ("AssumeRolePolicyDocument", trust),
+                ],
+            )
+            .unwrap();
+        }
+        let e = call(
+            &mut st,
+            "CreateRole",
+            &[
+                ("RoleName", "one-more"),
+                ("AssumeRolePolicyDocument", trust),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "LimitExceeded.Role");
+        for i in 0..quota::USERS {
+            call(&mut st, "CreateUser", &[("UserName", &format!("u{i}"))]).unwrap();
+        }
+        let e = call(&mut st, "CreateUser", &[("UserName", "one-more")]).unwrap_err();
+        assert_eq!(e.code, "LimitExceeded.User");
+        for i in 0..quota::SYSTEM_POLICIES_PER_ENTITY {
+            let name = st.system.keys().nth(i).unwrap().clone();
+            call(
+                &mut st,
+                "AttachPolicyToRole",
+                &[
+                    ("RoleName", "r0"),
+                    ("PolicyName", &name),
+                    ("PolicyType", "System"),
+                ],
+            )
+            .unwrap();
+        }
+        let name = st
+            .system
+            .keys()
+            .nth(quota::SYSTEM_POLICIES_PER_ENTITY)
+            .unwrap()
+            .clone();
+        let e = call(
+            &mut st,
+            "AttachPolicyToRole",
+            &[
+                ("RoleName", "r0"),
+                ("PolicyName", &name),
+                ("PolicyType", "System"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "LimitExceeded.Role.Policy");
+    }
+
+    #[test]
+    fn mfa_device_names_are_unique_and_checked() {
+        let mut st = state();
+        call(
+            &mut st,
+            "CreateVirtualMFADevice",
+            &[("VirtualMFADeviceName", "dev1")],
+        )
+        .unwrap();
+        let e = call(
+            &mut st,
+            "CreateVirtualMFADevice",
+            &[("VirtualMFADeviceName", "dev1")],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "EntityAlreadyExists.VirtualMFADevice");
+        let e = call(
+            &mut st,
+            "CreateVirtualMFADevice",
+            &[("VirtualMFADeviceName", "dev 1")],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "InvalidParameter.VirtualMFADeviceName.InvalidChars");
     }
 
     #[test]

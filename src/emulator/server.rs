@@ -30,6 +30,8 @@ use crate::model::{Inventory, KeyStatus, Service};
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 10 << 20;
+/// How long a request body may take to arrive.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Allowed clock skew and nonce memory.
 const SKEW: time::Duration = time::Duration::minutes(15);
 
@@ -262,13 +264,14 @@ impl Shared {
     async fn handle(&self, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
         let started = self.elapsed_ms();
         let (parts, body) = req.into_parts();
-        let body = match Limited::new(body, MAX_BODY).collect().await {
-            Ok(b) => b.to_bytes(),
-            Err(_) => {
+        let read = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY).collect());
+        let body = match read.await {
+            Ok(Ok(b)) => b.to_bytes(),
+            _ => {
                 let call = Call::parse(&parts, Bytes::new());
                 let e = ApiError::bad_request(
                     "InvalidParameter",
-                    "The request body is unreadable or larger than 10 MB.",
+                    "The request body is unreadable, larger than 10 MB or too slow to arrive.",
                 );
                 return Ok(self.answer(&call, Err(e), None, started));
             }
@@ -333,6 +336,7 @@ impl Shared {
             ));
         }
         let now = OffsetDateTime::now_utc();
+        let delay = lock(&self.faults).faults.consistency_delay;
         let mut core = lock(&self.core);
         let who = authenticate(&mut core, call, service, now)?;
         if let Identity::User { name, key_id } = &who
@@ -342,7 +346,6 @@ impl Shared {
             k.last_used_date = Some(timestamp(now));
         }
         let params = Params::new(service, call.op_params());
-        let delay = lock(&self.faults).faults.consistency_delay;
         if delay.is_zero() {
             return dispatch(&mut core.state, &who, service, &call.action, &params, now);
         }
@@ -386,7 +389,7 @@ impl Shared {
                 now.millisecond()
             ),
             seq: self.seq.fetch_add(1, Ordering::SeqCst),
-            service: call.service(),
+            service: call.service().unwrap_or(Service::Ram),
             action: call.action.clone(),
             params,
             caller: call.key_id.clone(),
@@ -586,7 +589,10 @@ fn authenticate(
         return authenticate_v3(core, call, header, now);
     }
     let anonymous = service == Service::Sts
-        && call.action == "AssumeRoleWithOIDC"
+        && matches!(
+            call.action.as_str(),
+            "AssumeRoleWithOIDC" | "AssumeRoleWithSAML"
+        )
         && !call.all.contains_key("AccessKeyId")
         && !call.all.contains_key("Signature");
     if anonymous {

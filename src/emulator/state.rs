@@ -177,7 +177,7 @@ pub enum Identity {
 }
 
 /// The whole emulated account.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct State {
     pub account: Account,
     pub root: RootKey,
@@ -223,6 +223,21 @@ impl Prng {
     /// A number below `n` (`n` > 0).
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n
+    }
+}
+
+impl std::fmt::Debug for State {
+    /// Counts only: the state holds secrets (root key, access keys, sessions).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("account", &self.account)
+            .field("root_key_id", &self.root.id)
+            .field("users", &self.users.len())
+            .field("groups", &self.groups.len())
+            .field("roles", &self.roles.len())
+            .field("policies", &self.policies.len())
+            .field("sessions", &self.sessions.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -697,11 +712,21 @@ impl State {
     }
 
     pub fn attached(&self, kind: Principal, name: &str) -> Vec<(PolicyRef, String)> {
+        let first = (kind, name.to_string(), PolicyRef::system(String::new()));
         self.attachments
-            .iter()
-            .filter(|((k, n, _), _)| *k == kind && n == name)
+            .range(first..)
+            .take_while(|((k, n, _), _)| *k == kind && n == name)
             .map(|((_, _, p), d)| (p.clone(), d.clone()))
             .collect()
+    }
+
+    /// How many principals each policy is attached to, in one pass.
+    pub fn attachment_counts(&self) -> BTreeMap<PolicyRef, usize> {
+        let mut counts = BTreeMap::new();
+        for (_, _, p) in self.attachments.keys() {
+            *counts.entry(p.clone()).or_insert(0) += 1;
+        }
+        counts
     }
 
     pub fn policies_of(&self, kind: Principal, name: &str) -> Vec<PolicyRef> {
@@ -800,8 +825,9 @@ impl State {
         }
     }
 
-    /// The summary policy fields of `p` (ListPolicies item shape).
-    pub fn policy_json(&self, p: &PolicyRef) -> Value {
+    /// The summary policy fields of `p` (ListPolicies item shape), given how many
+    /// principals it is attached to.
+    pub fn policy_json(&self, p: &PolicyRef, count: usize) -> Value {
         match p.policy_type {
             PolicyType::System => {
                 let s = &self.system[&p.name];
@@ -810,7 +836,7 @@ impl State {
                     "PolicyType": "System",
                     "Description": s.description,
                     "DefaultVersion": "v1",
-                    "AttachmentCount": self.attachment_count(p),
+                    "AttachmentCount": count,
                     "CreateDate": s.create_date,
                     "UpdateDate": s.create_date,
                 })
@@ -822,7 +848,7 @@ impl State {
                     "PolicyType": "Custom",
                     "Description": r.policy.description.clone().unwrap_or_default(),
                     "DefaultVersion": r.policy.default_version().map(|v| v.id.clone()).unwrap_or_default(),
-                    "AttachmentCount": self.attachment_count(p),
+                    "AttachmentCount": count,
                     "CreateDate": r.policy.create_date.clone().unwrap_or_default(),
                     "UpdateDate": r.update_date,
                     "Tags": tags_json(&r.policy.tags),
@@ -855,7 +881,7 @@ pub fn tags_json(tags: &crate::model::Tags) -> Value {
 
 /// One page of a sorted list: the items and, when more remain, the marker of the next page.
 pub fn paginate<T>(
-    items: Vec<(String, T)>,
+    mut items: Vec<(String, T)>,
     params: &Params,
     max_items: i64,
     default: i64,
@@ -873,6 +899,7 @@ pub fn paginate<T>(
                 })?,
         ),
     };
+    items.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = Vec::new();
     let mut next = None;
     for (key, item) in items {

@@ -21,6 +21,7 @@ pub fn handle(
         "GetCallerIdentity" => caller_identity(st, who),
         "AssumeRole" => assume_role(st, who, p, now),
         "AssumeRoleWithOIDC" => assume_role_with_oidc(st, p, now),
+        "AssumeRoleWithSAML" => assume_role_with_saml(st, p, now),
         _ => return None,
     })
 }
@@ -342,6 +343,114 @@ fn assume_role_with_oidc(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
     Ok(v)
 }
 
+/// The parts of a SAML response STS reads.
+#[derive(Debug, Default, PartialEq)]
+struct SamlAssertion {
+    issuer: String,
+    subject: String,
+    subject_type: String,
+    recipient: String,
+    session_name: Option<String>,
+    not_on_or_after: Option<String>,
+}
+
+/// The first capture of `pattern` in `xml`.
+fn capture(xml: &str, pattern: &str) -> Option<String> {
+    regex::Regex::new(pattern)
+        .ok()?
+        .captures(xml)?
+        .get(1)
+        .map(|m| m.as_str().trim().to_string())
+}
+
+/// Reads a Base64 SAML response (the signature is not checked: the emulator holds no
+/// IdP certificates it could trust).
+fn saml_assertion(encoded: &str) -> Option<SamlAssertion> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let xml = String::from_utf8(bytes).ok()?;
+    let issuer = capture(&xml, r"<(?:\w+:)?Issuer[^>]*>([^<]+)</")?;
+    let subject = capture(&xml, r"<(?:\w+:)?NameID[^>]*>([^<]+)</").unwrap_or_default();
+    let format = capture(&xml, r#"<(?:\w+:)?NameID[^>]*Format="([^"]+)""#).unwrap_or_default();
+    Some(SamlAssertion {
+        issuer,
+        subject,
+        subject_type: format.rsplit(':').next().unwrap_or_default().to_string(),
+        recipient: capture(&xml, r#"Recipient="([^"]+)""#).unwrap_or_default(),
+        session_name: capture(
+            &xml,
+            r#"Name="https://www\.aliyun\.com/SAML-Role/Attributes/RoleSessionName"[^>]*>\s*<(?:\w+:)?AttributeValue[^>]*>([^<]+)</"#,
+        ),
+        not_on_or_after: capture(&xml, r#"NotOnOrAfter="([^"]+)""#),
+    })
+}
+
+fn assume_role_with_saml(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
+    let provider_arn = p.required("SAMLProviderArn")?;
+    let arn = p.required("RoleArn")?;
+    let encoded = p.required("SAMLAssertion")?;
+    session_policy(p)?;
+    let name = provider_arn
+        .strip_prefix(&format!("acs:ram::{}:saml-provider/", st.account.id))
+        .unwrap_or_default();
+    if !st.saml.contains_key(name) {
+        return Err(ApiError::not_found(
+            "EntityNotExist.SAMLProvider",
+            format!("The SAML provider does not exist: {provider_arn}."),
+        ));
+    }
+    let a = saml_assertion(encoded).ok_or_else(|| {
+        ApiError::invalid(
+            "SAMLAssertion",
+            None,
+            "The SAMLAssertion is not a Base64 SAML response with an Issuer.",
+        )
+    })?;
+    if let Some(limit) = &a.not_on_or_after
+        && OffsetDateTime::parse(limit, &time::format_description::well_known::Rfc3339)
+            .is_ok_and(|t| t <= now)
+    {
+        return Err(ApiError::bad_request(
+            "AuthenticationFail.SAMLAssertion.Expired",
+            "The SAML assertion has expired.",
+        ));
+    }
+    let session = a.session_name.clone().ok_or_else(|| {
+        ApiError::invalid(
+            "RoleSessionName",
+            None,
+            "The assertion carries no RoleSessionName attribute.",
+        )
+    })?;
+    let mut as_params = p.clone();
+    as_params
+        .map
+        .insert("RoleSessionName".into(), session.clone());
+    let session = session_name(&as_params, None)?;
+    let role = role_from_arn(st, arn)?.clone();
+    if !trusts(
+        role.role.assume_role_policy_document.as_deref(),
+        "Federated",
+        "sts:AssumeRole",
+        &[provider_arn.to_string()],
+    ) {
+        return Err(ApiError::forbidden(
+            "NoPermission",
+            "You are not authorized to do this action. The role does not trust this SAML provider.",
+        ));
+    }
+    let secs = duration(p, role.role.max_session_duration)?;
+    let mut v = issue(st, &role, session, secs, now);
+    v["SAMLAssertionInfo"] = json!({
+        "Issuer": a.issuer,
+        "Subject": a.subject,
+        "SubjectType": a.subject_type,
+        "Recipient": a.recipient,
+    });
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,6 +477,18 @@ mod tests {
             "sts:AssumeRole",
             &["acs:ram::123:root".into()]
         ));
+    }
+
+    #[test]
+    fn saml_responses_are_read_for_issuer_subject_and_session() {
+        let xml = r#"<samlp:Response><saml:Issuer>http://idp.example.com/adfs</saml:Issuer><saml:Assertion><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">alice@example.com</saml:NameID><saml:SubjectConfirmationData Recipient="https://signin.aliyun.com/saml-role/sso" NotOnOrAfter="2099-01-01T00:00:00Z"/></saml:Subject><saml:AttributeStatement><saml:Attribute Name="https://www.aliyun.com/SAML-Role/Attributes/RoleSessionName"><saml:AttributeValue>alice</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion></samlp:Response>"#;
+        let a = saml_assertion(&base64::engine::general_purpose::STANDARD.encode(xml)).unwrap();
+        assert_eq!(a.issuer, "http://idp.example.com/adfs");
+        assert_eq!(a.subject, "alice@example.com");
+        assert_eq!(a.subject_type, "persistent");
+        assert_eq!(a.recipient, "https://signin.aliyun.com/saml-role/sso");
+        assert_eq!(a.session_name.as_deref(), Some("alice"));
+        assert!(saml_assertion("%%%").is_none());
     }
 
     #[test]

@@ -132,6 +132,16 @@ pub fn all() -> Vec<SystemPolicy> {
             &["cms:*"],
         ),
         p(
+            "AliyunCDNFullAccess",
+            "Provides full access to Alibaba Cloud CDN via Management Console.",
+            &["cdn:*"],
+        ),
+        p(
+            "AliyunDNSFullAccess",
+            "Provides full access to Alibaba Cloud DNS via Management Console.",
+            &["alidns:*", "pvtz:*"],
+        ),
+        p(
             "AliyunResourceManagerFullAccess",
             "Provides full access to Resource Manager.",
             &["resourcemanager:*"],

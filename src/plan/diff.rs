@@ -50,6 +50,7 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
         kept: Vec::new(),
         guarded: guard(inventory, caller),
         fates: Fates::default(),
+        candidates: Vec::new(),
     };
     d.decide_all();
     d.users();
@@ -61,6 +62,7 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
     d.settings(&account_id);
     d.recycle_bin();
 
+    let unmatched_rules = d.unmatched();
     let mut changes = d.changes;
     changes.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
     let mut protected = d.protected;
@@ -75,13 +77,15 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
         changes,
         protected,
         kept,
+        unmatched_rules,
         inventory_fingerprint: Some(fingerprint(inventory)),
     }
 }
 
 /// Plan order: resources in checklist order, then by name; within a resource the
-/// sub-steps (deactivations before deletions), then the resource's own step.
-fn order_key(c: &Change) -> (usize, &str, bool, u8, &str) {
+/// sub-steps (deactivations before deletions), then the resource's own step, then its
+/// purge from the recycle bin.
+fn order_key(c: &Change) -> (usize, &str, u8, u8, &str) {
     let prefix = c.resource.split('.').next().unwrap_or("");
     let rank = [
         "user",
@@ -100,17 +104,18 @@ fn order_key(c: &Change) -> (usize, &str, bool, u8, &str) {
     .iter()
     .position(|p| *p == prefix)
     .unwrap_or(usize::MAX);
+    let tier = if c.address == c.resource {
+        1
+    } else if c.address.starts_with(&c.resource) && c.address.ends_with("/recycle_bin") {
+        2
+    } else {
+        0
+    };
     let step = match c.action {
         Action::Deactivate => 0,
         _ => 1,
     };
-    (
-        rank,
-        c.resource.as_str(),
-        c.address == c.resource,
-        step,
-        c.address.as_str(),
-    )
+    (rank, c.resource.as_str(), tier, step, c.address.as_str())
 }
 
 /// Addresses that belong to the caller's identity (or what it depends on), with why.
@@ -118,7 +123,11 @@ fn guard(inv: &Inventory, caller: &Caller) -> BTreeMap<String, String> {
     let mut g = BTreeMap::new();
     let mut caller_users: Vec<&User> = Vec::new();
     for u in &inv.users {
-        if caller.user_name.as_deref() == Some(u.name.as_str()) {
+        if caller
+            .user_name
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case(&u.name))
+        {
             g.insert(
                 user_addr(&u.name),
                 "the caller's own user: ramstate runs as it".to_string(),
@@ -160,9 +169,15 @@ fn guard(inv: &Inventory, caller: &Caller) -> BTreeMap<String, String> {
                 .or_insert(format!("attached to the caller's user {}", u.name));
         }
     }
+    // Role ARNs carry the name in lower case, so the caller's role is matched without case.
     if let Some(rname) = caller.role_name.as_deref() {
+        let role = inv
+            .roles
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(rname));
+        let rname = role.map_or(rname, |r| r.name.as_str());
         g.insert(role_addr(rname), "the role ramstate runs as".to_string());
-        if let Some(role) = inv.roles.iter().find(|r| r.name == rname) {
+        if let Some(role) = role {
             for p in custom(&role.policies) {
                 caller_policies
                     .entry(p.to_string())
@@ -201,6 +216,15 @@ fn device_addr(d: &VirtualMfaDevice) -> String {
     format!("virtual_mfa_device.{}", d.name())
 }
 
+/// ` (line 12)`, or nothing for a rule built in code.
+fn line_suffix(line: usize) -> String {
+    if line > 0 {
+        format!(" (line {line})")
+    } else {
+        String::new()
+    }
+}
+
 fn ram(action: &str, params: &[(&str, &str)]) -> ApiCall {
     ApiCall::new(Service::Ram, action, params.iter().copied())
 }
@@ -212,10 +236,16 @@ fn opt(v: &Option<String>) -> Value {
     v.as_ref().map_or(Value::Null, |s| json!(s))
 }
 
-/// Drops nulls so `before` shows only what is known.
+/// Drops nulls and empty values so `before` shows only what is known.
 fn compact(v: Value) -> Value {
+    let known = |v: &Value| match v {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        _ => true,
+    };
     match v {
-        Value::Object(m) => Value::Object(m.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+        Value::Object(m) => Value::Object(m.into_iter().filter(|(_, v)| known(v)).collect()),
         other => other,
     }
 }
@@ -240,6 +270,8 @@ struct Differ<'a> {
     kept: Vec<Kept>,
     guarded: BTreeMap<String, String>,
     fates: Fates,
+    /// Every entity of a managed kind that keep rules were tried on.
+    candidates: Vec<(Kind, Candidate<'a>)>,
 }
 
 /// The user a device is bound to, from the device or from the user's side.
@@ -252,21 +284,17 @@ fn bound_user<'i>(inv: &'i Inventory, d: &'i VirtualMfaDevice) -> Option<&'i str
     })
 }
 
-impl Differ<'_> {
+impl<'a> Differ<'a> {
     /// Whether the entity at `address` of `kind` is removed; records why it is kept.
-    fn removes(&mut self, kind: Kind, address: &str, c: Candidate<'_>) -> bool {
+    fn removes(&mut self, kind: Kind, address: &str, c: Candidate<'a>) -> bool {
         if !self.desired.manages(kind) {
             return false;
         }
+        self.candidates.push((kind, c));
         if let Some(rule) = self.desired.keeper(kind, &c) {
-            let line = if rule.line > 0 {
-                format!(" (line {})", rule.line)
-            } else {
-                String::new()
-            };
             self.kept.push(Kept {
                 address: address.to_string(),
-                rule: format!("keep.{kind}: {rule}{line}"),
+                rule: format!("keep.{kind}: {rule}{}", line_suffix(rule.line)),
             });
             return false;
         }
@@ -278,6 +306,27 @@ impl Differ<'_> {
             return false;
         }
         true
+    }
+
+    /// Keep rules of managed kinds that match nothing: often a typo, and then whatever
+    /// the rule meant to keep is removed.
+    fn unmatched(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (kind, rules) in &self.desired.keep {
+            if !self.desired.manages(*kind) {
+                continue;
+            }
+            for rule in rules {
+                let used = self
+                    .candidates
+                    .iter()
+                    .any(|(k, c)| k == kind && rule.matches(c));
+                if !used {
+                    out.push(format!("keep.{kind}: {rule}{}", line_suffix(rule.line)));
+                }
+            }
+        }
+        out
     }
 
     fn decide_all(&mut self) {
@@ -331,18 +380,15 @@ impl Differ<'_> {
         }
         for d in &inv.virtual_mfa_devices {
             let addr = device_addr(d);
+            self.candidates
+                .push((Kind::VirtualMfaDevices, Candidate::named(d.name())));
             if let Some(rule) = self
                 .desired
                 .keeper(Kind::VirtualMfaDevices, &Candidate::named(d.name()))
             {
-                let line = if rule.line > 0 {
-                    format!(" (line {})", rule.line)
-                } else {
-                    String::new()
-                };
                 self.kept.push(Kept {
                     address: addr,
-                    rule: format!("keep.virtual_mfa_devices: {rule}{line}"),
+                    rule: format!("keep.virtual_mfa_devices: {rule}{}", line_suffix(rule.line)),
                 });
                 continue;
             }
@@ -411,7 +457,14 @@ impl Differ<'_> {
                     after: None,
                 });
             }
-            if let Some(serial) = &u.mfa_device {
+            // The binding is known from either side; trust whichever says so.
+            let serial = u.mfa_device.as_ref().or_else(|| {
+                inv.virtual_mfa_devices
+                    .iter()
+                    .find(|d| d.user.as_deref() == Some(name))
+                    .map(|d| &d.serial_number)
+            });
+            if let Some(serial) = serial {
                 self.changes.push(Change {
                     address: format!("{res}/mfa_device"),
                     resource: res.clone(),
@@ -473,6 +526,20 @@ impl Differ<'_> {
                 }))),
                 after: None,
             });
+            // The service may recycle a deleted user (and the keys deleted before it)
+            // instead of erasing it; purging asks for it to be gone for good. A user that
+            // was not recycled is simply not found there.
+            if self.desired.manages(Kind::RecycleBin) && !u.id.is_empty() {
+                self.changes.push(Change {
+                    address: format!("{res}/recycle_bin"),
+                    resource: res.clone(),
+                    action: Action::Purge,
+                    reason: "recycle_bin: purge; if the deleted user and its keys were recycled, they are deleted for good".into(),
+                    call: ims("DeleteUserInRecycleBin", &[("UserId", u.id.as_str())]),
+                    before: None,
+                    after: None,
+                });
+            }
         }
     }
 
@@ -577,10 +644,7 @@ impl Differ<'_> {
                     address: res.clone(),
                     resource: res.clone(),
                     action: Action::Delete,
-                    reason: format!(
-                        "{}; a service-linked role is deleted through ResourceManager",
-                        self.not_kept(Kind::ServiceLinkedRoles)
-                    ),
+                    reason: slr_reason(self.not_kept(Kind::ServiceLinkedRoles), r),
                     call: ApiCall::new(
                         Service::ResourceManager,
                         "DeleteServiceLinkedRole",
@@ -872,6 +936,19 @@ impl Differ<'_> {
             });
         }
     }
+}
+
+fn slr_reason(not_kept: String, r: &Role) -> String {
+    let mut reason =
+        format!("{not_kept}; a service-linked role is deleted through ResourceManager");
+    if !r.usages.is_empty() {
+        let regions: Vec<&str> = r.usages.iter().map(|u| u.region.as_str()).collect();
+        reason.push_str(&format!(
+            "; it is in use in {}, so its deletion fails until those resources are released",
+            regions.join(", ")
+        ));
+    }
+    reason
 }
 
 fn role_before(r: &Role) -> Value {

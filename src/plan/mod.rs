@@ -32,6 +32,9 @@ pub struct Plan {
     /// What a managed kind keeps, and by which rule.
     #[serde(default)]
     pub kept: Vec<Kept>,
+    /// Keep rules that matched nothing (a typo in a rule removes what it meant to keep).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmatched_rules: Vec<String>,
     /// SHA-256 of the inventory the plan was built from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inventory_fingerprint: Option<String>,

@@ -491,6 +491,62 @@ users:
 }
 
 #[test]
+fn caller_role_named_in_lower_case_is_still_protected() {
+    let caller = Caller {
+        role_name: Some("deployer".into()),
+        ..nobody()
+    };
+    let inv = inventory(
+        "account: {id: \"1234567890123456\"}\nroles: [{name: Deployer}, {name: other}]\n",
+    );
+    let p = diff(&desired("version: 1\nmanage: [roles]\n"), &inv, &caller);
+    assert_eq!(addresses(&p), vec!["role.other"]);
+    assert_eq!(p.protected[0].address, "role.Deployer");
+}
+
+#[test]
+fn keep_rules_that_match_nothing_are_reported() {
+    let p = diff(
+        &desired(
+            "version: 1\nmanage: [users, groups]\nkeep:\n  users: [ci-bto, {glob: \"ci-*\"}]\n  groups: [{regex: \"^ops\"}]\n",
+        ),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    assert_eq!(
+        p.unmatched_rules,
+        vec![
+            "keep.users: name ci-bto (line 4)".to_string(),
+            "keep.groups: regex ^ops (line 5)".to_string(),
+        ]
+    );
+    assert!(
+        p.change("user.ci-bot").is_none(),
+        "the glob still keeps ci-bot"
+    );
+}
+
+#[test]
+fn a_binding_known_only_from_the_device_is_still_unbound() {
+    let inv = inventory(
+        "account: {id: \"1234567890123456\"}\nusers: [{name: bob}]\nvirtual_mfa_devices: [{serial_number: \"acs:ram::1234567890123456:mfa/bob\", user: bob}]\n",
+    );
+    let p = diff(
+        &desired("version: 1\nmanage: [users, virtual_mfa_devices]\n"),
+        &inv,
+        &nobody(),
+    );
+    assert_eq!(
+        calls(&p),
+        vec![
+            "UnbindMFADevice UserName=bob",
+            "DeleteUser UserName=bob",
+            "DeleteVirtualMFADevice SerialNumber=acs:ram::1234567890123456:mfa/bob",
+        ]
+    );
+}
+
+#[test]
 fn diff_is_deterministic_and_records_the_inventory_fingerprint() {
     let inv = inventory(ACCOUNT);
     let d = desired("version: 1\nmanage: all\n");

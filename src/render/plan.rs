@@ -163,6 +163,17 @@ pub fn plan_text(plan: &Plan, w: &mut dyn Write, color: bool) -> io::Result<()> 
             writeln!(w, "  = {}: {}", k.address, k.rule)?;
         }
     }
+    if !plan.unmatched_rules.is_empty() {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{}",
+            p.yellow("Warning: these keep rules match nothing (a typo here removes what the rule meant to keep):")
+        )?;
+        for r in &plan.unmatched_rules {
+            writeln!(w, "  ? {r}")?;
+        }
+    }
     writeln!(w)?;
     writeln!(w, "{}", p.bold(&summary_line(plan)))?;
     Ok(())
@@ -228,6 +239,13 @@ pub fn plan_markdown(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w)?;
         for x in &plan.protected {
             writeln!(w, "- `{}`: {}", md(&x.address), md(&x.reason))?;
+        }
+    }
+    if !plan.unmatched_rules.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "> **Warning:** these keep rules match nothing:")?;
+        for r in &plan.unmatched_rules {
+            writeln!(w, "> - `{}`", md(r))?;
         }
     }
     if !plan.kept.is_empty() {
