@@ -285,7 +285,8 @@ async fn user_details(client: &Client, mut user: User) -> Result<User, ApiError>
                     field::<wire::MfaDevice>(&body, "MFADevice", &c.action)?.serial_number,
                 )
                 .filter(|s| !s.is_empty())),
-                Err(e) if e.code == "EntityNotExist.User.MFADevice" => Ok(None),
+                // `EntityNotExist.User.MFADevice` (or a bare not-found): no device bound.
+                Err(e) if e.is_not_found() && e.code != "EntityNotExist.User" => Ok(None),
                 Err(e) => Err(e),
             }
         },
