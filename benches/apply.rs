@@ -47,7 +47,7 @@ fn main() {
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut seed = emulator::generate(&params);
-    seed.account.id = "1888777766665555".into();
+    seed.account.id = "5123456789012345".into(); // the examples pin this account
     let id = seed.account.id.clone();
     let emu = runtime
         .block_on(emulator::start(EmulatorConfig {

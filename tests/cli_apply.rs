@@ -100,7 +100,7 @@ async fn a_generated_account_of_hundreds_of_entities_is_emptied_in_one_run() {
         policies: 80,
         seed: 11,
     });
-    seed.account.id = "1999888877776666".into();
+    seed.account.id = demo_seed().account.id;
     let id = account_id(&seed);
     let emu = start(seed).await;
     let profile = repo_path("examples/empty-account.yaml");

@@ -48,7 +48,7 @@ fn the_empty_account_profile_manages_every_kind() {
     let d = config::load(&path).unwrap();
     assert_eq!(d.kinds(), Kind::ALL.into_iter().collect());
     assert!(d.keep.is_empty());
-    assert_eq!(d.account_id.as_deref(), Some("1234567890123456"));
+    assert_eq!(d.account_id.as_deref(), Some("5123456789012345"));
 }
 
 #[test]

@@ -330,3 +330,22 @@ async fn a_large_account_answers_full_list_pages_quickly() {
         t.elapsed()
     );
 }
+
+#[test]
+fn json_seeds_load_like_yaml_seeds() {
+    let inv = emulator::generate(&GenerateParams {
+        users: 20,
+        groups: 5,
+        roles: 10,
+        policies: 10,
+        seed: 3,
+    });
+    let json = serde_json::to_string_pretty(&inv).unwrap();
+    assert_eq!(emulator::parse_seed(&json).unwrap(), inv);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seed.json");
+    std::fs::write(&path, json).unwrap();
+    assert_eq!(emulator::load_seed(&path).unwrap(), inv);
+    let missing = emulator::load_seed(&dir.path().join("absent.yaml")).unwrap_err();
+    assert!(missing.to_string().contains("absent.yaml"));
+}

@@ -69,20 +69,22 @@ pub fn read_desired(path: &std::path::Path) -> Result<String> {
     })
 }
 
-/// The account the file (or `--account-id`) names must be the caller's.
-pub fn check_account(
-    desired: &DesiredState,
-    flag: Option<&str>,
-    caller: &Caller,
-) -> Result<()> {
-    let wanted = flag.or(desired.account_id.as_deref());
-    match wanted {
-        Some(id) if id != caller.account_id => Err(miette!(
-            help = "check the credentials or profile in use, and `account.id` in the file",
-            "refusing to run: the file is for account {id}, but the credentials belong to account {} ({})",
-            caller.account_id,
-            caller.arn
-        )),
-        _ => Ok(()),
+/// Every account the run is pinned to (the file's `account.id`, `--account-id`) must be
+/// the caller's.
+pub fn check_account(desired: &DesiredState, flag: Option<&str>, caller: &Caller) -> Result<()> {
+    let pins = [
+        ("the file is for account", desired.account_id.as_deref()),
+        ("--account-id names account", flag),
+    ];
+    for (what, id) in pins {
+        if let Some(id) = id.filter(|id| *id != caller.account_id) {
+            return Err(miette!(
+                help = "check the credentials or profile in use, `account.id` in the file and --account-id",
+                "refusing to run: {what} {id}, but the credentials belong to account {} ({})",
+                caller.account_id,
+                caller.arn
+            ));
+        }
     }
+    Ok(())
 }

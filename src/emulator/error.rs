@@ -1,5 +1,5 @@
 //! API errors as the service answers them: an HTTP status, a `Code` and a `Message`,
-//! plus the request parameters and the helpers that read them.
+//! plus the request parameters and the functions that read them.
 
 use std::collections::BTreeMap;
 

@@ -2103,6 +2103,67 @@ mod tests {
     }
 
     #[test]
+    fn a_user_binds_one_device_and_a_device_binds_one_user() {
+        let mut st = state();
+        for u in ["a", "b"] {
+            call(&mut st, "CreateUser", &[("UserName", u)]).unwrap();
+        }
+        let mut serials = vec![];
+        for d in ["d1", "d2"] {
+            let v = call(
+                &mut st,
+                "CreateVirtualMFADevice",
+                &[("VirtualMFADeviceName", d)],
+            )
+            .unwrap();
+            let serial = v["VirtualMFADevice"]["SerialNumber"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let seed =
+                base32_decode(v["VirtualMFADevice"]["Base32StringSeed"].as_str().unwrap()).unwrap();
+            serials.push((serial, seed));
+        }
+        let step = (now().unix_timestamp() / 30) as u64;
+        let bind = |st: &mut State, user: &str, (serial, seed): &(String, Vec<u8>)| {
+            let (c1, c2) = (totp(seed, step), totp(seed, step + 1));
+            call(
+                st,
+                "BindMFADevice",
+                &[
+                    ("UserName", user),
+                    ("SerialNumber", serial),
+                    ("AuthenticationCode1", &c1),
+                    ("AuthenticationCode2", &c2),
+                ],
+            )
+        };
+        bind(&mut st, "a", &serials[0]).unwrap();
+        assert_eq!(
+            bind(&mut st, "b", &serials[0]).unwrap_err().code,
+            "EntityAlreadyExists.VirtualMFADevice.User"
+        );
+        assert_eq!(
+            bind(&mut st, "a", &serials[1]).unwrap_err().code,
+            "EntityAlreadyExists.User.MFADevice"
+        );
+        let e = call(
+            &mut st,
+            "BindMFADevice",
+            &[
+                ("UserName", "b"),
+                ("SerialNumber", &serials[1].0),
+                ("AuthenticationCode1", "12ab56"),
+                ("AuthenticationCode2", "123456"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "InvalidParameter.AuthenticationCode.Format");
+        let info = call(&mut st, "GetUserMFAInfo", &[("UserName", "a")]).unwrap();
+        assert_eq!(info["MFADevice"]["SerialNumber"], serials[0].0.as_str());
+    }
+
+    #[test]
     fn totp_matches_the_rfc_vector() {
         // RFC 6238 appendix B, SHA-1, T = 59 s → step 1, 8 digits 94287082.
         assert_eq!(totp(b"12345678901234567890", 1), "287082");
