@@ -89,6 +89,18 @@ async fn no_command_output_or_written_file_contains_a_secret() {
     let home = tempfile::tempdir().unwrap();
     let out_dir = tempfile::tempdir().unwrap();
     let plan = out_dir.path().join("plan.json");
+    // The repository's empty-account profile, pinned to this test's account.
+    let profile = out_dir.path().join("empty-account.yaml");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/empty-account.yaml"),
+    )
+    .unwrap();
+    let pinned = regex::Regex::new(r#"account:\s*\{\s*id:\s*"\d+"\s*\}"#)
+        .unwrap()
+        .replace(&text, r#"account: { id: "1234567890123456" }"#)
+        .to_string();
+    assert_ne!(pinned, text, "the profile pins an account");
+    std::fs::write(&profile, pinned).unwrap();
     let root_env = [
         ("ALIBABA_CLOUD_ACCESS_KEY_ID", ROOT_ID),
         ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ROOT_SECRET),
@@ -102,7 +114,7 @@ async fn no_command_output_or_written_file_contains_a_secret() {
         vec!["inventory"],
         vec![
             "diff",
-            "examples/empty-account.yaml",
+            profile.to_str().unwrap(),
             "-o",
             "json",
             "--out",
