@@ -187,7 +187,8 @@ pub async fn fetch(
 /// tags and the last console login.
 async fn list_users(client: &Client, details: bool) -> Result<Vec<User>, ApiError> {
     let ram_call = no_params(Service::Ram, "ListUsers");
-    let ims_call = no_params(Service::Ims, "ListUsers");
+    // IMS lists only active users unless asked for frozen ones too.
+    let ims_call = call(Service::Ims, "ListUsers", &[("Status", "active,freeze")]);
     let ram = client.paginate::<wire::User>(&ram_call, "Users.User");
     let (ram, ims) = if details {
         let ims = client.paginate::<wire::User>(&ims_call, "Users.User");
@@ -285,7 +286,8 @@ async fn user_details(client: &Client, mut user: User) -> Result<User, ApiError>
                     field::<wire::MfaDevice>(&body, "MFADevice", &c.action)?.serial_number,
                 )
                 .filter(|s| !s.is_empty())),
-                Err(e) if e.code == "EntityNotExist.User.MFADevice" => Ok(None),
+                // `EntityNotExist.User.MFADevice` (or a bare not-found): no device bound.
+                Err(e) if e.is_not_found() && e.code != "EntityNotExist.User" => Ok(None),
                 Err(e) => Err(e),
             }
         },

@@ -773,3 +773,39 @@ async fn oidc_against_the_emulator_yields_a_working_role_session() {
     assert_eq!(e.kind, ErrorKind::Auth);
     assert_eq!(e.code, "AuthenticationFail.OIDCToken.AudienceNotMatch");
 }
+
+#[tokio::test]
+async fn an_unavailable_sts_is_retried_once_per_policy_not_once_per_call_attempt() {
+    let mock = serve(|_, _| Reply::error(503, "ServiceUnavailable", "try later")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let s = write_config(
+        dir.path(),
+        json!({"current": "default", "profiles": [{
+            "name": "default", "mode": "RamRoleArn", "access_key_id": "source-id",
+            "access_key_secret": "source-secret", "ram_role_arn": "acs:ram::1:role/deployer"
+        }]}),
+    );
+    let c = Client::new(
+        ClientConfig {
+            endpoint: Some(mock.url.clone()),
+            region: None,
+            qps: 0.0,
+            max_in_flight: 4,
+            timeout: Duration::from_secs(10),
+            retry: RetryPolicy {
+                max_attempts: 3,
+                base_delay: Duration::from_millis(1),
+                max_delay: Duration::from_millis(5),
+                deadline: Duration::from_secs(10),
+            },
+            proxy: ProxyConfig::default(),
+        },
+        resolve(&s).await.unwrap(),
+    )
+    .unwrap();
+    let e = c.call(&get_user()).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Transient);
+    let seen = mock.seen();
+    assert_eq!(seen.len(), 3);
+    assert!(seen.iter().all(|s| s.action() == "AssumeRole"));
+}

@@ -89,13 +89,18 @@ async fn no_command_output_or_written_file_contains_a_secret() {
     let home = tempfile::tempdir().unwrap();
     let out_dir = tempfile::tempdir().unwrap();
     let plan = out_dir.path().join("plan.json");
-    let desired = out_dir.path().join("empty.yaml");
-    // Removes real things, but leaves the users and roles the role session below needs.
-    std::fs::write(
-        &desired,
-        "version: 1\nmanage: [groups, policies, saml_providers, oidc_providers]\n",
+    // The repository's empty-account profile, pinned to this test's account.
+    let profile = out_dir.path().join("empty-account.yaml");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/empty-account.yaml"),
     )
     .unwrap();
+    let pinned = regex::Regex::new(r#"account:\s*\{\s*id:\s*"\d+"\s*\}"#)
+        .unwrap()
+        .replace(&text, r#"account: { id: "1234567890123456" }"#)
+        .to_string();
+    assert_ne!(pinned, text, "the profile pins an account");
+    std::fs::write(&profile, pinned).unwrap();
     let root_env = [
         ("ALIBABA_CLOUD_ACCESS_KEY_ID", ROOT_ID),
         ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ROOT_SECRET),
@@ -109,18 +114,11 @@ async fn no_command_output_or_written_file_contains_a_secret() {
         vec!["inventory"],
         vec![
             "diff",
-            desired.to_str().unwrap(),
+            profile.to_str().unwrap(),
             "-o",
             "json",
             "--out",
             plan.to_str().unwrap(),
-        ],
-        vec![
-            "apply",
-            plan.to_str().unwrap(),
-            "--auto-approve",
-            "--account-id",
-            "1234567890123456",
         ],
         vec!["readiness"],
     ] {
@@ -167,7 +165,8 @@ async fn no_command_output_or_written_file_contains_a_secret() {
 
     // Failures: a wrong secret (the gateway echoes its string-to-sign, token included)
     // and a secret given as a flag.
-    let failures: [(&str, Vec<(&str, &str)>, Vec<&str>); 2] = [
+    type Env<'a> = Vec<(&'a str, &'a str)>;
+    let failures: [(&str, Env, Vec<&str>); 2] = [
         (
             "wrong secret with a token",
             vec![
@@ -217,7 +216,14 @@ async fn bad_configuration_gets_a_clear_specific_error() {
         ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ROOT_SECRET),
     ];
     let expired = time::OffsetDateTime::now_utc().unix_timestamp() - 3600;
-    let cases: Vec<(&str, Option<String>, Vec<(&str, &str)>, Vec<&str>, &str)> = vec![
+    type Case<'a> = (
+        &'a str,
+        Option<String>,
+        Vec<(&'a str, &'a str)>,
+        Vec<&'a str>,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
         (
             "non-loopback http endpoint",
             None,

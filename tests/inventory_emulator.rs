@@ -342,3 +342,56 @@ async fn a_ram_user_is_identified_with_its_key() {
     assert_eq!(e.kind, ErrorKind::Auth);
     assert_eq!(e.code, "SignatureDoesNotMatch");
 }
+
+fn repo_seed(name: &str) -> Inventory {
+    emulator::load_seed(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(name)).unwrap()
+}
+
+#[tokio::test]
+async fn the_demo_account_comes_back_as_its_seed() {
+    let seed = repo_seed("examples/demo-account.yaml");
+    let emu = emulator::start(EmulatorConfig::new(seed.clone()))
+        .await
+        .unwrap();
+    let client = root_client(&emu, config(emu.url()));
+    let got = inventory::fetch(&client, &all_kinds(), &NoProgress)
+        .await
+        .unwrap();
+    let got = without_generated_dates(got);
+    let want = without_generated_dates(as_fetched(seed));
+    assert_eq!(got.account, want.account);
+    assert_eq!(got.users, want.users);
+    assert_eq!(got.groups, want.groups);
+    assert_eq!(got.roles, want.roles);
+    assert_eq!(got.policies, want.policies);
+    assert_eq!(got.saml_providers, want.saml_providers);
+    assert_eq!(got.oidc_providers, want.oidc_providers);
+    assert_eq!(got.virtual_mfa_devices, want.virtual_mfa_devices);
+    assert_eq!(got.applications, want.applications);
+    assert_eq!(got.recycle_bin, want.recycle_bin);
+    assert_eq!(got, want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_account_comes_back_whole() {
+    let seed = emulator::generate(&GenerateParams {
+        users: 120,
+        groups: 30,
+        roles: 40,
+        policies: 40,
+        seed: 3,
+    });
+    let emu = emulator::start(EmulatorConfig::new(seed.clone()))
+        .await
+        .unwrap();
+    let mut cfg = config(emu.url());
+    cfg.max_in_flight = 16;
+    let client = root_client(&emu, cfg);
+    let got = inventory::fetch(&client, &all_kinds(), &NoProgress)
+        .await
+        .unwrap();
+    let got = without_generated_dates(got);
+    let want = without_generated_dates(as_fetched(seed));
+    assert_eq!(got.users.len(), 120);
+    assert_eq!(got, want);
+}

@@ -159,6 +159,8 @@ struct Failure {
     retry_after: Option<Duration>,
     /// The request certainly never reached the server (connection refused, throttled).
     not_executed: bool,
+    /// Never retry this failure (it already went through its own retries).
+    terminal: bool,
 }
 
 impl From<ApiError> for Failure {
@@ -167,6 +169,7 @@ impl From<ApiError> for Failure {
             error,
             retry_after: None,
             not_executed: false,
+            terminal: false,
         }
     }
 }
@@ -231,6 +234,7 @@ fn network_error(e: reqwest::Error) -> Failure {
         error: ApiError::local(kind, code, message),
         retry_after: None,
         not_executed,
+        terminal: false,
     }
 }
 
@@ -429,10 +433,11 @@ impl Client {
                 Ok(v) => return Ok(v),
                 Err(f) => f,
             };
-            let may_retry = match retry {
-                Retry::Retryable => failure.error.kind.is_retryable(),
-                Retry::NotExecuted => failure.not_executed,
-            };
+            let may_retry = !failure.terminal
+                && match retry {
+                    Retry::Retryable => failure.error.kind.is_retryable(),
+                    Retry::NotExecuted => failure.not_executed,
+                };
             if !may_retry {
                 return Err(failure.error);
             }
@@ -450,7 +455,15 @@ impl Client {
 
     async fn attempt(&self, call: &ApiCall, source: &KeySource<'_>) -> Result<Value, Failure> {
         let key = match source {
-            KeySource::Credentials => Some(self.inner.credentials.key(self).await?),
+            // Obtaining a session already retried on its own: never again per call.
+            KeySource::Credentials => Some(self.inner.credentials.key(self).await.map_err(
+                |error| Failure {
+                    error,
+                    retry_after: None,
+                    not_executed: false,
+                    terminal: true,
+                },
+            )?),
             KeySource::Fixed(k) => Some((*k).clone()),
             KeySource::Anonymous => None,
         };
@@ -562,6 +575,7 @@ impl Client {
         }
         Err(Failure {
             not_executed: error.kind == ErrorKind::Throttling,
+            terminal: false,
             error,
             retry_after,
         })

@@ -196,6 +196,9 @@ impl miette::Diagnostic for ApiError {
             }
             "InvalidAccessKeyId.Inactive" => Some("the access key is disabled"),
             "InvalidTimeStamp.Expired" => Some("the local clock is more than 15 minutes off"),
+            "InvalidSecurityToken.Expired" => {
+                Some("the STS token has expired; get a fresh one or use long-lived credentials")
+            }
             _ => None,
         };
         Some(Box::new(specific.unwrap_or_else(|| self.kind.help())))
@@ -251,6 +254,30 @@ mod tests {
             "EntityNotExist.User: The user does not exist. (HTTP 404, request REQ-1)"
         );
         assert!(e.is_not_found());
+    }
+
+    #[test]
+    fn help_is_specific_where_the_code_says_more_than_the_kind() {
+        use miette::Diagnostic;
+        let help = |e: ApiError| e.help().unwrap().to_string();
+        assert!(
+            help(ApiError::local(
+                ErrorKind::InvalidInput,
+                "InvalidEndpoint",
+                "x"
+            ))
+            .contains("https://")
+        );
+        assert!(help(ApiError::new("InvalidSecurityToken.Expired", "x")).contains("expired"));
+        assert_eq!(
+            help(ApiError::new("DeleteConflict.User.Group", "x")),
+            ErrorKind::Conflict.help()
+        );
+        let code = ApiError::new("EntityNotExist.Role", "x")
+            .code()
+            .unwrap()
+            .to_string();
+        assert_eq!(code, "ramstate::api::NotFound");
     }
 
     #[test]
