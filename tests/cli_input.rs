@@ -93,6 +93,53 @@ async fn bad_files_get_a_located_diagnostic_and_no_api_call() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applying_a_saved_plan_never_shows_the_secret() {
+    let seed = demo_seed();
+    let id = seed.account.id.clone();
+    let emu = start(seed).await;
+    let secret = emu.root_key().secret.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let plan_path = dir.path().join("plan.json");
+    let profile = repo_path("examples/empty-account.yaml");
+    let runs = [
+        vec!["whoami"],
+        vec!["inventory", "-o", "yaml"],
+        vec![
+            "diff",
+            profile.to_str().unwrap(),
+            "--out",
+            plan_path.to_str().unwrap(),
+            "-o",
+            "json",
+        ],
+        vec![
+            "apply",
+            plan_path.to_str().unwrap(),
+            "--auto-approve",
+            "--account-id",
+            &id,
+        ],
+        vec!["readiness"],
+    ];
+    for args in runs {
+        let out = Run::new(&emu, &args).output().await;
+        for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            assert!(
+                !text(bytes).contains(&secret),
+                "the secret leaked on {stream} of {args:?}"
+            );
+        }
+    }
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let body = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(
+            !body.contains(&secret),
+            "the secret leaked into a written file"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schema_command_prints_the_committed_schema() {
     let out = Run::offline(&["schema"]).output().await;
     assert_eq!(code(&out), 0);
