@@ -1,0 +1,943 @@
+#!/usr/bin/env python3
+"""Alibaba Cloud's own Python SDKs, unchanged, against the ramstate emulator.
+
+Starts `ramstate emulator serve --seed <seed>` (first stdout line = its URL), points
+the official clients at it and runs a realistic sequence across RAM, IMS, STS and
+ResourceManager with every signing style the SDKs offer:
+
+  v3       tea-openapi's default, ACS3-HMAC-SHA256 in the Authorization header
+  v2       tea-openapi with signature_algorithm='v2' (RPC style, HMAC-SHA1 query signature)
+  core-v1  the older aliyun-python-sdk-core + aliyun-python-sdk-ram (HMAC-SHA1, V1)
+
+Every response body is checked against the SDK's own model: each field the emulator
+sends must be one the model knows, with the type the model declares (a bool is a
+JSON bool, a list is double-wrapped as `{"Users": {"User": [...]}}`).
+
+Prints `N passed, M failed` last and exits non-zero when anything failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import traceback
+import typing
+from typing import Any, Callable, Dict, List
+
+import yaml
+from alibabacloud_ims20190815 import models as ims_models
+from alibabacloud_ims20190815.client import Client as ImsClient
+from alibabacloud_ram20150501 import models as ram_models
+from alibabacloud_ram20150501.client import Client as RamClient
+from alibabacloud_resourcemanager20200331 import models as rm_models
+from alibabacloud_resourcemanager20200331.client import Client as RmClient
+from alibabacloud_sts20150401 import models as sts_models
+from alibabacloud_sts20150401.client import Client as StsClient
+from alibabacloud_tea_openapi import models as open_api_models
+from darabonba.model import DaraModel
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+# ---------------------------------------------------------------- bookkeeping
+
+
+class Failure(Exception):
+    """A conformance check that did not hold."""
+
+
+class Report:
+    def __init__(self) -> None:
+        self.passed: List[str] = []
+        self.failed: List[str] = []
+
+    def check(self, name: str, fn: Callable[[], Any]) -> Any:
+        """Runs one named check; records and prints its outcome."""
+        try:
+            out = fn()
+        except Exception as e:  # noqa: BLE001 - every failure is reported, none stops the run
+            self.failed.append(name)
+            detail = str(e) if isinstance(e, Failure) else traceback.format_exc(limit=3)
+            print(f"FAIL {name}: {detail.strip()}", flush=True)
+            return None
+        self.passed.append(name)
+        print(f"ok   {name}", flush=True)
+        return out
+
+
+def expect(cond: bool, what: str) -> None:
+    if not cond:
+        raise Failure(what)
+
+
+def equal(actual: Any, expected: Any, what: str) -> None:
+    if actual != expected:
+        raise Failure(f"{what}: expected {expected!r}, got {actual!r}")
+
+
+def error_of(fn: Callable[[], Any]) -> Exception:
+    """Runs `fn`, which must raise; returns what it raised."""
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001
+        return e
+    raise Failure("the call succeeded but an error was expected")
+
+
+def expect_error(fn: Callable[[], Any], code: str, status: int) -> Exception:
+    """The SDK raises with Alibaba's error code and HTTP status."""
+    e = error_of(fn)
+    got_code = getattr(e, "code", None)
+    got_status = getattr(e, "status_code", None) or getattr(e, "http_status", None)
+    if got_code is None and hasattr(e, "get_error_code"):
+        got_code = e.get_error_code()
+        got_status = e.get_http_status()
+    equal(got_code, code, f"error code ({e})")
+    equal(got_status, status, f"HTTP status of {code}")
+    return e
+
+
+# ------------------------------------------------------ model conformance
+
+
+def _hints(cls: type) -> Dict[str, Any]:
+    module = sys.modules[cls.__module__]
+    return typing.get_type_hints(cls.__init__, globalns=vars(module))
+
+
+def _check_value(hint: Any, value: Any, path: str, problems: List[str]) -> None:
+    origin = typing.get_origin(hint)
+    if origin in (list, List):
+        if not isinstance(value, list):
+            problems.append(f"{path}: expected a list, got {type(value).__name__}")
+            return
+        (inner,) = typing.get_args(hint) or (Any,)
+        for i, item in enumerate(value):
+            _check_value(inner, item, f"{path}[{i}]", problems)
+        return
+    if origin in (dict, Dict):
+        if not isinstance(value, dict):
+            problems.append(f"{path}: expected an object, got {type(value).__name__}")
+        return
+    if isinstance(hint, type) and issubclass(hint, DaraModel):
+        if not isinstance(value, hint):
+            problems.append(f"{path}: expected {hint.__name__}, got {type(value).__name__}")
+            return
+        _check_model(value, path, problems)
+        return
+    if hint is bool:
+        ok = isinstance(value, bool)
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif hint is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif hint is str:
+        ok = isinstance(value, str)
+    else:
+        ok = True
+    if not ok:
+        problems.append(f"{path}: expected {getattr(hint, '__name__', hint)}, got {value!r}")
+
+
+def _check_model(model: DaraModel, path: str, problems: List[str]) -> None:
+    for field, hint in _hints(type(model)).items():
+        value = getattr(model, field, None)
+        if value is not None:
+            _check_value(hint, value, f"{path}.{field}", problems)
+
+
+def _unknown_keys(raw: Any, typed: Any, path: str, out: List[str]) -> None:
+    if isinstance(raw, dict):
+        known = typed if isinstance(typed, dict) else {}
+        for k, v in raw.items():
+            if k not in known:
+                out.append(f"{path}.{k}")
+            else:
+                _unknown_keys(v, known[k], f"{path}.{k}", out)
+    elif isinstance(raw, list) and isinstance(typed, list):
+        for i, (r, t) in enumerate(zip(raw, typed)):
+            _unknown_keys(r, t, f"{path}[{i}]", out)
+
+
+class Wire:
+    """Keeps the raw body of each client's last answer, as the SDK received it."""
+
+    def __init__(self) -> None:
+        self.last_body: Any = None
+
+    def wrap(self, client: Any) -> Any:
+        call_api = client.call_api
+
+        def recording(params: Any, request: Any, runtime: Any) -> dict:
+            self.last_body = None
+            out = call_api(params, request, runtime)
+            self.last_body = out.get("body")
+            return out
+
+        client.call_api = recording
+        return client
+
+
+def conforms(wire: Wire, response: Any) -> Any:
+    """The response body parsed into the SDK model loses nothing and has the declared types."""
+    body = response.body
+    problems: List[str] = []
+    _check_model(body, type(body).__name__, problems)
+    unknown: List[str] = []
+    _unknown_keys(wire.last_body, body.to_map(), "body", unknown)
+    if unknown:
+        problems.append("fields the SDK model does not know: " + ", ".join(unknown))
+    if not isinstance(body.request_id, str) or not body.request_id:
+        problems.append("RequestId missing")
+    if problems:
+        raise Failure("; ".join(problems))
+    return body
+
+
+# ---------------------------------------------------------------- emulator
+
+
+class Emulator:
+    def __init__(self, binary: str, seed: str) -> None:
+        self.proc = subprocess.Popen(
+            [binary, "emulator", "serve", "--seed", seed],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        line = self.proc.stdout.readline().strip() if self.proc.stdout else ""
+        if not line.startswith("http://"):
+            self.stop()
+            raise SystemExit(f"the emulator did not print its URL (got {line!r})")
+        self.url = line
+        # The SDKs take a host[:port]; they add the scheme from `protocol`.
+        self.host = line.split("://", 1)[1].rstrip("/")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+# ---------------------------------------------------------------- clients
+
+
+class Clients:
+    """The four official clients for one credential and one signing style."""
+
+    def __init__(self, host: str, style: str, key_id: str, secret: str, token: str | None = None):
+        self.wire = Wire()
+        config = dict(
+            access_key_id=key_id,
+            access_key_secret=secret,
+            security_token=token,
+            endpoint=host,
+            protocol="http",
+            read_timeout=10000,
+            connect_timeout=5000,
+        )
+        if style == "v2":
+            config["signature_algorithm"] = "v2"
+
+        def make(cls: type) -> Any:
+            return self.wire.wrap(cls(open_api_models.Config(**config)))
+
+        self.ram = make(RamClient)
+        self.ims = make(ImsClient)
+        self.sts = make(StsClient)
+        self.rm = make(RmClient)
+
+    def ok(self, response: Any) -> Any:
+        return conforms(self.wire, response)
+
+
+# ---------------------------------------------------------------- scenario
+
+
+def long_policy_document(tag: str) -> str:
+    """A valid custom policy near the 6,144-character limit."""
+    statements = []
+    for i in range(40):
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": ["oss:GetObject", "oss:ListObjects"],
+                "Resource": [f"acs:oss:*:*:{tag}-bucket-{i:03d}/*"],
+            }
+        )
+        if len(json.dumps({"Version": "1", "Statement": statements})) > 5000:
+            break
+    return json.dumps({"Version": "1", "Statement": statements}, separators=(",", ":"))
+
+
+class Scenario:
+    def __init__(self, report: Report, emu: Emulator, seed: dict, style: str) -> None:
+        self.r = report
+        self.emu = emu
+        self.seed = seed
+        self.style = style
+        self.account = str(seed["account"]["id"])
+        root = seed["emulator"]["root_access_key"]
+        self.root_id, self.root_secret = root["id"], root["secret"]
+        self.root = Clients(emu.host, style, self.root_id, self.root_secret)
+        self.ci = self._seed_user_clients("ci-bot")
+        self.tag = f"sdk-{style}"
+
+    def _seed_user_clients(self, name: str) -> Clients:
+        user = next(u for u in self.seed["users"] if u["name"] == name)
+        key = next(k for k in user["access_keys"] if k["status"] == "Active")
+        return Clients(self.emu.host, self.style, key["id"], key["secret"])
+
+    def check(self, name: str, fn: Callable[[], Any]) -> Any:
+        return self.r.check(f"[{self.style}] {name}", fn)
+
+    def run(self) -> None:
+        self.caller_identity()
+        self.users_and_keys()
+        self.groups()
+        self.policies()
+        self.roles_and_sts()
+        self.service_linked_role()
+        self.ims()
+        self.failures()
+
+    # -- STS GetCallerIdentity
+
+    def caller_identity(self) -> None:
+        c = self.root
+
+        def as_root() -> None:
+            b = c.ok(c.sts.get_caller_identity())
+            equal(b.account_id, self.account, "AccountId")
+            equal(b.identity_type, "Account", "IdentityType")
+            equal(b.arn, f"acs:ram::{self.account}:root", "Arn")
+
+        def as_user() -> None:
+            b = self.ci.ok(self.ci.sts.get_caller_identity())
+            equal(b.identity_type, "RAMUser", "IdentityType")
+            equal(b.user_id, "250000000000001", "UserId")
+            equal(b.arn, f"acs:ram::{self.account}:user/ci-bot", "Arn")
+            equal(b.principal_id, "250000000000001", "PrincipalId")
+            equal(b.role_id, None, "RoleId of a user")
+
+        self.check("sts GetCallerIdentity as the account", as_root)
+        self.check("sts GetCallerIdentity as a RAM user", as_user)
+
+    # -- users and access keys
+
+    def users_and_keys(self) -> None:
+        c = self.root
+        name = f"{self.tag}-user"
+
+        def create() -> None:
+            b = c.ok(
+                c.ram.create_user(
+                    ram_models.CreateUserRequest(
+                        user_name=name,
+                        display_name="SDK Conformance",
+                        email="sdk@example.com",
+                        comments="made by the official SDK",
+                    )
+                )
+            )
+            equal(b.user.user_name, name, "User.UserName")
+            equal(b.user.display_name, "SDK Conformance", "User.DisplayName")
+            expect(b.user.user_id.isdigit(), f"User.UserId is numeric: {b.user.user_id!r}")
+            expect(b.user.create_date.endswith("Z"), f"User.CreateDate is UTC: {b.user.create_date!r}")
+
+        def get() -> None:
+            b = c.ok(c.ram.get_user(ram_models.GetUserRequest(user_name=name)))
+            equal(b.user.user_name, name, "User.UserName")
+            equal(b.user.email, "sdk@example.com", "User.Email")
+            equal(b.user.comments, "made by the official SDK", "User.Comments")
+
+        def get_seeded() -> None:
+            b = c.ok(c.ram.get_user(ram_models.GetUserRequest(user_name="alice")))
+            equal(b.user.user_id, "250000000000002", "User.UserId")
+            equal(b.user.last_login_date, "2025-07-01T01:12:44Z", "User.LastLoginDate")
+
+        def list_paginated() -> None:
+            names: List[str] = []
+            marker = None
+            pages = 0
+            while True:
+                b = c.ok(c.ram.list_users(ram_models.ListUsersRequest(max_items=2, marker=marker)))
+                pages += 1
+                expect(isinstance(b.is_truncated, bool), "IsTruncated is a bool")
+                expect(len(b.users.user) <= 2, f"at most MaxItems users per page, got {len(b.users.user)}")
+                names += [u.user_name for u in b.users.user]
+                if not b.is_truncated:
+                    break
+                expect(bool(b.marker), "a truncated page carries a Marker")
+                marker = b.marker
+                expect(pages < 50, "pagination ends")
+            expect(len(names) == len(set(names)), f"no user listed twice: {names}")
+            expected = {u["name"] for u in self.seed["users"]} | {name}
+            expect(expected <= set(names), f"every user listed: missing {expected - set(names)}")
+            expect(pages >= 2, "more than one page at MaxItems=2")
+
+        self.check("ram CreateUser", create)
+        self.check("ram GetUser of the new user", get)
+        self.check("ram GetUser of a seeded user", get_seeded)
+        self.check("ram ListUsers, paginated by Marker", list_paginated)
+
+        state: Dict[str, str] = {}
+
+        def create_key() -> None:
+            b = c.ok(c.ram.create_access_key(ram_models.CreateAccessKeyRequest(user_name=name)))
+            equal(b.access_key.status, "Active", "AccessKey.Status")
+            expect(b.access_key.access_key_id.startswith("LTAI"), "AccessKeyId looks like one")
+            expect(len(b.access_key.access_key_secret) >= 30, "AccessKeySecret is long")
+            state["id"] = b.access_key.access_key_id
+            state["secret"] = b.access_key.access_key_secret
+
+        def use_key() -> None:
+            u = Clients(self.emu.host, self.style, state["id"], state["secret"])
+            b = u.ok(u.sts.get_caller_identity())
+            equal(b.arn, f"acs:ram::{self.account}:user/{name}", "Arn of the new key's caller")
+
+        def disable_key() -> None:
+            c.ok(
+                c.ram.update_access_key(
+                    ram_models.UpdateAccessKeyRequest(
+                        user_name=name, user_access_key_id=state["id"], status="Inactive"
+                    )
+                )
+            )
+            b = c.ok(c.ram.list_access_keys(ram_models.ListAccessKeysRequest(user_name=name)))
+            keys = {k.access_key_id: k.status for k in b.access_keys.access_key}
+            equal(keys, {state["id"]: "Inactive"}, "ListAccessKeys")
+            u = Clients(self.emu.host, self.style, state["id"], state["secret"])
+            expect_error(lambda: u.sts.get_caller_identity(), "InvalidAccessKeyId.Inactive", 400)
+
+        def user_with_key_is_a_conflict() -> None:
+            expect_error(
+                lambda: c.ram.delete_user(ram_models.DeleteUserRequest(user_name=name)),
+                "DeleteConflict.User.AccessKey",
+                409,
+            )
+
+        def delete_key() -> None:
+            c.ok(
+                c.ram.delete_access_key(
+                    ram_models.DeleteAccessKeyRequest(user_name=name, user_access_key_id=state["id"])
+                )
+            )
+            b = c.ok(c.ram.list_access_keys(ram_models.ListAccessKeysRequest(user_name=name)))
+            equal(b.access_keys.access_key, [], "ListAccessKeys after the deletion")
+
+        self.check("ram CreateAccessKey", create_key)
+        if state:
+            self.check("the new key signs SDK calls", use_key)
+            self.check("ram UpdateAccessKey to Inactive refuses the key", disable_key)
+            self.check("ram DeleteUser with a key is DeleteConflict.User.AccessKey", user_with_key_is_a_conflict)
+            self.check("ram DeleteAccessKey", delete_key)
+
+    # -- groups
+
+    def groups(self) -> None:
+        c = self.root
+        user, group = f"{self.tag}-user", f"{self.tag}-group"
+
+        def create() -> None:
+            b = c.ok(c.ram.create_group(ram_models.CreateGroupRequest(group_name=group, comments="sdk")))
+            equal(b.group.group_name, group, "Group.GroupName")
+            equal(b.group.comments, "sdk", "Group.Comments")
+
+        def add() -> None:
+            c.ok(c.ram.add_user_to_group(ram_models.AddUserToGroupRequest(user_name=user, group_name=group)))
+            b = c.ok(c.ram.list_groups_for_user(ram_models.ListGroupsForUserRequest(user_name=user)))
+            equal([g.group_name for g in b.groups.group], [group], "ListGroupsForUser")
+            expect(b.groups.group[0].join_date.endswith("Z"), "Group.JoinDate")
+            b = c.ok(c.ram.list_users_for_group(ram_models.ListUsersForGroupRequest(group_name=group)))
+            equal([u.user_name for u in b.users.user], [user], "ListUsersForGroup")
+
+        def conflicts() -> None:
+            expect_error(
+                lambda: c.ram.delete_user(ram_models.DeleteUserRequest(user_name=user)),
+                "DeleteConflict.User.Group",
+                409,
+            )
+            expect_error(
+                lambda: c.ram.delete_group(ram_models.DeleteGroupRequest(group_name=group)),
+                "DeleteConflict.Group.User",
+                409,
+            )
+
+        def list_groups() -> None:
+            b = c.ok(c.ram.list_groups(ram_models.ListGroupsRequest(max_items=100)))
+            names = {g.group_name for g in b.groups.group}
+            expect({group, "platform", "automation"} <= names, f"ListGroups: {sorted(names)}")
+
+        self.check("ram CreateGroup", create)
+        self.check("ram AddUserToGroup, ListGroupsForUser, ListUsersForGroup", add)
+        self.check("ram ListGroups", list_groups)
+        self.check("deleting a user or group with members is a DeleteConflict", conflicts)
+
+    # -- policies
+
+    def policies(self) -> None:
+        c = self.root
+        user, policy = f"{self.tag}-user", f"{self.tag}-policy"
+        doc = long_policy_document(self.tag)
+        doc2 = json.dumps(
+            {"Version": "1", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]},
+            separators=(",", ":"),
+        )
+
+        def create() -> None:
+            expect(len(doc) > 4000, f"the document is long ({len(doc)} characters)")
+            b = c.ok(
+                c.ram.create_policy(
+                    ram_models.CreatePolicyRequest(policy_name=policy, policy_document=doc, description="long")
+                )
+            )
+            equal(b.policy.policy_name, policy, "Policy.PolicyName")
+            equal(b.policy.policy_type, "Custom", "Policy.PolicyType")
+            equal(b.policy.default_version, "v1", "Policy.DefaultVersion")
+
+        def get() -> None:
+            b = c.ok(c.ram.get_policy(ram_models.GetPolicyRequest(policy_name=policy, policy_type="Custom")))
+            equal(json.loads(b.default_policy_version.policy_document), json.loads(doc), "the stored document")
+            equal(b.default_policy_version.version_id, "v1", "DefaultPolicyVersion.VersionId")
+            equal(b.default_policy_version.is_default_version, True, "IsDefaultVersion")
+            equal(b.policy.attachment_count, 0, "Policy.AttachmentCount")
+
+        def version() -> None:
+            b = c.ok(
+                c.ram.create_policy_version(
+                    ram_models.CreatePolicyVersionRequest(policy_name=policy, policy_document=doc2, set_as_default=True)
+                )
+            )
+            equal(b.policy_version.version_id, "v2", "PolicyVersion.VersionId")
+            equal(b.policy_version.is_default_version, True, "PolicyVersion.IsDefaultVersion")
+            b = c.ok(
+                c.ram.list_policy_versions(ram_models.ListPolicyVersionsRequest(policy_name=policy, policy_type="Custom"))
+            )
+            got = {v.version_id: v.is_default_version for v in b.policy_versions.policy_version}
+            equal(got, {"v1": False, "v2": True}, "ListPolicyVersions")
+
+        def attach() -> None:
+            c.ok(
+                c.ram.attach_policy_to_user(
+                    ram_models.AttachPolicyToUserRequest(policy_name=policy, policy_type="Custom", user_name=user)
+                )
+            )
+            b = c.ok(
+                c.ram.list_entities_for_policy(
+                    ram_models.ListEntitiesForPolicyRequest(policy_name=policy, policy_type="Custom")
+                )
+            )
+            equal([u.user_name for u in b.users.user], [user], "ListEntitiesForPolicy users")
+            equal(b.groups.group, [], "ListEntitiesForPolicy groups")
+            equal(b.roles.role, [], "ListEntitiesForPolicy roles")
+            b = c.ok(c.ram.list_policies_for_user(ram_models.ListPoliciesForUserRequest(user_name=user)))
+            equal([(p.policy_name, p.policy_type) for p in b.policies.policy], [(policy, "Custom")], "ListPoliciesForUser")
+            b = c.ok(c.ram.get_policy(ram_models.GetPolicyRequest(policy_name=policy, policy_type="Custom")))
+            equal(b.policy.attachment_count, 1, "Policy.AttachmentCount")
+
+        def attached_conflict() -> None:
+            expect_error(
+                lambda: c.ram.delete_policy(ram_models.DeletePolicyRequest(policy_name=policy)),
+                "DeleteConflict.Policy.User",
+                409,
+            )
+
+        def detach() -> None:
+            c.ok(
+                c.ram.detach_policy_from_user(
+                    ram_models.DetachPolicyFromUserRequest(policy_name=policy, policy_type="Custom", user_name=user)
+                )
+            )
+            b = c.ok(c.ram.list_policies_for_user(ram_models.ListPoliciesForUserRequest(user_name=user)))
+            equal(b.policies.policy, [], "ListPoliciesForUser after the detach")
+
+        def versions_conflict() -> None:
+            expect_error(
+                lambda: c.ram.delete_policy(ram_models.DeletePolicyRequest(policy_name=policy)),
+                "DeleteConflict.Policy.Version",
+                409,
+            )
+
+        def delete() -> None:
+            c.ok(c.ram.delete_policy_version(ram_models.DeletePolicyVersionRequest(policy_name=policy, version_id="v1")))
+            c.ok(c.ram.delete_policy(ram_models.DeletePolicyRequest(policy_name=policy)))
+            expect_error(
+                lambda: c.ram.get_policy(ram_models.GetPolicyRequest(policy_name=policy, policy_type="Custom")),
+                "EntityNotExist.Policy",
+                404,
+            )
+
+        def system_policy() -> None:
+            b = c.ok(
+                c.ram.get_policy(ram_models.GetPolicyRequest(policy_name="ReadOnlyAccess", policy_type="System"))
+            )
+            equal(b.policy.policy_type, "System", "Policy.PolicyType")
+            expect(b.default_policy_version.policy_document.startswith("{"), "a system policy has a document")
+
+        self.check("ram CreatePolicy with a long document (POST)", create)
+        self.check("ram GetPolicy returns the document", get)
+        self.check("ram CreatePolicyVersion and ListPolicyVersions", version)
+        self.check("ram AttachPolicyToUser and ListEntitiesForPolicy", attach)
+        self.check("ram DeletePolicy while attached is DeleteConflict.Policy.User", attached_conflict)
+        self.check("ram DetachPolicyFromUser", detach)
+        self.check("ram DeletePolicy with versions is DeleteConflict.Policy.Version", versions_conflict)
+        self.check("ram DeletePolicyVersion then DeletePolicy", delete)
+        self.check("ram GetPolicy of a system policy", system_policy)
+
+    # -- roles and STS
+
+    def roles_and_sts(self) -> None:
+        c = self.root
+        role = f"{self.tag}-role"
+        arn = f"acs:ram::{self.account}:role/{role}"
+        trust = json.dumps(
+            {
+                "Version": "1",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Principal": {"RAM": [f"acs:ram::{self.account}:root"]},
+                    }
+                ],
+            }
+        )
+        creds: Dict[str, str] = {}
+
+        def create() -> None:
+            b = c.ok(
+                c.ram.create_role(
+                    ram_models.CreateRoleRequest(
+                        role_name=role, assume_role_policy_document=trust, max_session_duration=3600
+                    )
+                )
+            )
+            equal(b.role.role_name, role, "Role.RoleName")
+            equal(b.role.arn, arn, "Role.Arn")
+            equal(b.role.max_session_duration, 3600, "Role.MaxSessionDuration")
+            b = c.ok(c.ram.get_role(ram_models.GetRoleRequest(role_name=role)))
+            equal(json.loads(b.role.assume_role_policy_document), json.loads(trust), "the trust policy")
+
+        def list_roles() -> None:
+            b = c.ok(c.ram.list_roles(ram_models.ListRolesRequest(max_items=100)))
+            names = {r.role_name for r in b.roles.role}
+            expect({role, "deployer"} <= names, f"ListRoles: {sorted(names)}")
+
+        def assume() -> None:
+            b = self.ci.ok(
+                self.ci.sts.assume_role(
+                    sts_models.AssumeRoleRequest(role_arn=arn, role_session_name="sdk-session", duration_seconds=900)
+                )
+            )
+            # As documented for AssumeRole: the role ARN (lowercase) plus the session name.
+            equal(b.assumed_role_user.arn, f"{arn.lower()}/sdk-session", "AssumedRoleUser.Arn")
+            expect(b.assumed_role_user.assumed_role_id.endswith(":sdk-session"), "AssumedRoleUser.AssumedRoleId")
+            expect(b.credentials.access_key_id.startswith("STS."), "temporary key IDs start with STS.")
+            expect(b.credentials.expiration.endswith("Z"), "Credentials.Expiration")
+            creds.update(
+                id=b.credentials.access_key_id,
+                secret=b.credentials.access_key_secret,
+                token=b.credentials.security_token,
+            )
+
+        def use_sts() -> None:
+            s = Clients(self.emu.host, self.style, creds["id"], creds["secret"], creds["token"])
+            b = s.ok(s.sts.get_caller_identity())
+            equal(b.identity_type, "AssumedRoleUser", "IdentityType")
+            equal(b.arn, f"acs:ram::{self.account}:assumed-role/{role}/sdk-session", "Arn")
+            bad = Clients(self.emu.host, self.style, creds["id"], creds["secret"], creds["token"][:-4] + "AAAA")
+            e = error_of(lambda: bad.sts.get_caller_identity())
+            expect(getattr(e, "code", "").startswith("InvalidSecurityToken"), f"a wrong token is refused: {e}")
+
+        def delete() -> None:
+            c.ok(c.ram.delete_role(ram_models.DeleteRoleRequest(role_name=role)))
+            expect_error(lambda: c.ram.get_role(ram_models.GetRoleRequest(role_name=role)), "EntityNotExist.Role", 404)
+
+        self.check("ram CreateRole and GetRole", create)
+        self.check("ram ListRoles", list_roles)
+        self.check("sts AssumeRole", assume)
+        if creds:
+            self.check("the STS credentials sign SDK calls", use_sts)
+        self.check("ram DeleteRole", delete)
+
+    # -- ResourceManager
+
+    def service_linked_role(self) -> None:
+        c = self.root
+        # Each style deletes a different seeded role: one that can go, one still in use.
+        role, outcome = {
+            "v3": ("AliyunServiceRoleForECS", "SUCCEEDED"),
+            "v2": ("AliyunServiceRoleForLog", "FAILED"),
+        }[self.style]
+
+        def run() -> None:
+            b = c.ok(c.rm.delete_service_linked_role(rm_models.DeleteServiceLinkedRoleRequest(role_name=role)))
+            task = b.deletion_task_id
+            expect(task.startswith("task/acs-service-role/"), f"DeletionTaskId: {task!r}")
+            statuses = []
+            for _ in range(10):
+                s = c.ok(
+                    c.rm.get_service_linked_role_deletion_status(
+                        rm_models.GetServiceLinkedRoleDeletionStatusRequest(deletion_task_id=task)
+                    )
+                )
+                statuses.append(s.status)
+                if s.status != "IN_PROGRESS":
+                    break
+            equal(statuses[-1], outcome, f"final status after {statuses}")
+            expect(statuses[0] == "IN_PROGRESS", "the task starts in progress")
+            if outcome == "SUCCEEDED":
+                expect_error(lambda: c.ram.get_role(ram_models.GetRoleRequest(role_name=role)), "EntityNotExist.Role", 404)
+            else:
+                usages = {u.region: u.resources.resource for u in s.reason.role_usages.role_usage}
+                equal(
+                    usages,
+                    {"cn-hangzhou": ["acme-prod-logs"], "ap-southeast-1": ["acme-sg-logs", "acme-sg-audit"]},
+                    "Reason.RoleUsages",
+                )
+                expect(bool(s.reason.message), "Reason.Message")
+
+        def unknown_task() -> None:
+            expect_error(
+                lambda: c.rm.get_service_linked_role_deletion_status(
+                    rm_models.GetServiceLinkedRoleDeletionStatusRequest(deletion_task_id="task/none")
+                ),
+                "EntityNotExist.DeletionTask",
+                404,
+            )
+
+        def not_service_linked() -> None:
+            e = error_of(
+                lambda: c.rm.delete_service_linked_role(rm_models.DeleteServiceLinkedRoleRequest(role_name="deployer"))
+            )
+            equal(getattr(e, "status_code", None), 400, f"status of {e}")
+
+        self.check(f"rm DeleteServiceLinkedRole {role} and poll its status to {outcome}", run)
+        self.check("rm GetServiceLinkedRoleDeletionStatus of an unknown task", unknown_task)
+        self.check("rm DeleteServiceLinkedRole of an ordinary role is refused", not_service_linked)
+
+    # -- IMS
+
+    def ims(self) -> None:
+        c = self.root
+
+        def saml() -> None:
+            b = c.ok(c.ims.list_samlproviders(ims_models.ListSAMLProvidersRequest()))
+            providers = b.samlproviders.samlprovider
+            equal([p.samlprovider_name for p in providers], ["corp-idp"], "ListSAMLProviders")
+            equal(providers[0].arn, f"acs:ram::{self.account}:saml-provider/corp-idp", "SAMLProvider.Arn")
+
+        def default_domain() -> None:
+            b = c.ok(c.ims.get_default_domain())
+            equal(b.default_domain_name, "acme-demo.onaliyun.com", "DefaultDomainName")
+            new = f"{self.tag}.onaliyun.com"
+            c.ok(c.ims.set_default_domain(ims_models.SetDefaultDomainRequest(default_domain_name=new)))
+            equal(c.ok(c.ims.get_default_domain()).default_domain_name, new, "DefaultDomainName after the change")
+            c.ok(c.ims.set_default_domain(ims_models.SetDefaultDomainRequest(default_domain_name="acme-demo.onaliyun.com")))
+
+        def mfa() -> None:
+            b = c.ok(c.ims.list_virtual_mfadevices(ims_models.ListVirtualMFADevicesRequest()))
+            devices = {d.serial_number: d for d in b.virtual_mfadevices.virtual_mfadevice}
+            expect(
+                {f"acs:ram::{self.account}:mfa/alice", f"acs:ram::{self.account}:mfa/spare-token"} <= set(devices),
+                f"ListVirtualMFADevices: {sorted(devices)}",
+            )
+            alice = devices[f"acs:ram::{self.account}:mfa/alice"]
+            equal(alice.user.user_principal_name, "alice@acme-demo.onaliyun.com", "VirtualMFADevice.User.UserPrincipalName")
+            equal(alice.activate_date, "2022-11-14T02:50:00Z", "VirtualMFADevice.ActivateDate")
+            spare = devices[f"acs:ram::{self.account}:mfa/spare-token"]
+            equal(spare.user, None, "an unbound device has no User")
+
+        def recycle_bin() -> None:
+            b = c.ok(c.ims.list_users_in_recycle_bin(ims_models.ListUsersInRecycleBinRequest()))
+            equal(
+                [u.user_principal_name for u in b.users.user],
+                ["former-intern@acme-demo.onaliyun.com"],
+                "ListUsersInRecycleBin",
+            )
+            equal(b.users.user[0].user_id, "250000000000009", "User.UserId")
+
+        def ims_user() -> None:
+            b = c.ok(c.ims.get_user(ims_models.GetUserRequest(user_principal_name="alice@acme-demo.onaliyun.com")))
+            equal(b.user.user_principal_name, "alice@acme-demo.onaliyun.com", "User.UserPrincipalName")
+            equal(b.user.user_id, "250000000000002", "User.UserId")
+
+        self.check("ims ListSAMLProviders", saml)
+        self.check("ims GetDefaultDomain and SetDefaultDomain", default_domain)
+        self.check("ims ListVirtualMFADevices", mfa)
+        self.check("ims ListUsersInRecycleBin", recycle_bin)
+        self.check("ims GetUser by principal name", ims_user)
+
+    # -- expected failures and cleanup
+
+    def failures(self) -> None:
+        c = self.root
+        user, group = f"{self.tag}-user", f"{self.tag}-group"
+
+        def missing() -> None:
+            expect_error(
+                lambda: c.ram.get_user(ram_models.GetUserRequest(user_name="nobody-here")), "EntityNotExist.User", 404
+            )
+            expect_error(
+                lambda: c.ram.get_group(ram_models.GetGroupRequest(group_name="no-such-group")),
+                "EntityNotExist.Group",
+                404,
+            )
+            expect_error(
+                lambda: c.ims.get_samlprovider(ims_models.GetSAMLProviderRequest(samlprovider_name="nope")),
+                "EntityNotExist.SAMLProvider",
+                404,
+            )
+
+        def duplicate() -> None:
+            expect_error(
+                lambda: c.ram.create_user(ram_models.CreateUserRequest(user_name="alice")),
+                "EntityAlreadyExists.User",
+                409,
+            )
+
+        def wrong_secret() -> None:
+            bad = Clients(self.emu.host, self.style, self.root_id, self.root_secret + "x")
+            e = expect_error(lambda: bad.ram.list_users(ram_models.ListUsersRequest()), "SignatureDoesNotMatch", 400)
+            expect(bool(getattr(e, "request_id", "")), "the error carries a RequestId")
+
+        def unknown_key() -> None:
+            bad = Clients(self.emu.host, self.style, "LTAI5tNoSuchKey0000000", "whatever")
+            expect_error(lambda: bad.sts.get_caller_identity(), "InvalidAccessKeyId.NotFound", 404)
+
+        def cleanup() -> None:
+            c.ok(c.ram.remove_user_from_group(ram_models.RemoveUserFromGroupRequest(user_name=user, group_name=group)))
+            c.ok(c.ram.delete_group(ram_models.DeleteGroupRequest(group_name=group)))
+            c.ok(c.ram.delete_user(ram_models.DeleteUserRequest(user_name=user)))
+            expect_error(lambda: c.ram.get_user(ram_models.GetUserRequest(user_name=user)), "EntityNotExist.User", 404)
+
+        self.check("missing entities raise EntityNotExist.*", missing)
+        self.check("creating an existing user raises EntityAlreadyExists.User", duplicate)
+        self.check("a wrong secret raises SignatureDoesNotMatch", wrong_secret)
+        self.check("an unknown key raises InvalidAccessKeyId.NotFound", unknown_key)
+        self.check("RemoveUserFromGroup, DeleteGroup, DeleteUser", cleanup)
+
+
+# ------------------------------------------------- aliyun-python-sdk-core (V1)
+
+
+def core_v1(report: Report, emu: Emulator, seed: dict) -> None:
+    from aliyunsdkcore.acs_exception.exceptions import ServerException
+    from aliyunsdkcore.client import AcsClient
+    from aliyunsdkram.request.v20150501 import (
+        CreatePolicyRequest,
+        CreateUserRequest,
+        DeletePolicyRequest,
+        DeleteUserRequest,
+        GetPolicyRequest,
+        GetUserRequest,
+        ListUsersRequest,
+    )
+
+    root = seed["emulator"]["root_access_key"]
+    host, port = emu.host.rsplit(":", 1)
+
+    def client(secret: str) -> AcsClient:
+        return AcsClient(root["id"], secret, "cn-hangzhou", auto_retry=False, port=int(port), timeout=10)
+
+    good = client(root["secret"])
+
+    def call(c: AcsClient, request: Any) -> dict:
+        request.set_endpoint(host)
+        request.set_protocol_type("http")
+        return json.loads(c.do_action_with_exception(request))
+
+    def server_error(fn: Callable[[], Any], code: str, status: int) -> None:
+        e = error_of(fn)
+        expect(isinstance(e, ServerException), f"a ServerException, got {e!r}")
+        equal(e.get_error_code(), code, "error code")
+        equal(e.get_http_status(), status, "HTTP status")
+        expect(bool(e.get_request_id()), "the error carries a RequestId")
+
+    name, policy = "sdk-core-v1-user", "sdk-core-v1-policy"
+    doc = long_policy_document("core")
+
+    def user_cycle() -> None:
+        req = CreateUserRequest.CreateUserRequest()
+        req.set_UserName(name)
+        req.set_DisplayName("Core SDK")
+        out = call(good, req)
+        equal(out["User"]["UserName"], name, "User.UserName")
+        req = GetUserRequest.GetUserRequest()
+        req.set_UserName(name)
+        equal(call(good, req)["User"]["DisplayName"], "Core SDK", "User.DisplayName")
+        req = ListUsersRequest.ListUsersRequest()
+        req.set_MaxItems(100)
+        out = call(good, req)
+        expect(name in [u["UserName"] for u in out["Users"]["User"]], "ListUsers lists the new user")
+        equal(out["IsTruncated"], False, "IsTruncated")
+        req = DeleteUserRequest.DeleteUserRequest()
+        req.set_UserName(name)
+        call(good, req)
+
+    def policy_cycle() -> None:
+        req = CreatePolicyRequest.CreatePolicyRequest()
+        req.set_PolicyName(policy)
+        req.set_PolicyDocument(doc)
+        equal(call(good, req)["Policy"]["PolicyName"], policy, "Policy.PolicyName")
+        req = GetPolicyRequest.GetPolicyRequest()
+        req.set_PolicyName(policy)
+        req.set_PolicyType("Custom")
+        got = call(good, req)["DefaultPolicyVersion"]["PolicyDocument"]
+        equal(json.loads(got), json.loads(doc), "the stored document")
+        req = DeletePolicyRequest.DeletePolicyRequest()
+        req.set_PolicyName(policy)
+        call(good, req)
+
+    def missing_user() -> None:
+        req = GetUserRequest.GetUserRequest()
+        req.set_UserName("nobody-here")
+        server_error(lambda: call(good, req), "EntityNotExist.User", 404)
+
+    def wrong_secret() -> None:
+        # This SDK compares the string to sign the server reports in its
+        # SignatureDoesNotMatch message with its own; when they are equal it knows
+        # only the secret can be wrong and says InvalidAccessKeySecret.
+        req = ListUsersRequest.ListUsersRequest()
+        server_error(lambda: call(client(root["secret"] + "x"), req), "InvalidAccessKeySecret", 400)
+
+    report.check("[core-v1] ram CreateUser, GetUser, ListUsers, DeleteUser", user_cycle)
+    report.check("[core-v1] ram CreatePolicy with a long document, GetPolicy, DeletePolicy", policy_cycle)
+    report.check("[core-v1] GetUser of a missing user raises EntityNotExist.User", missing_user)
+    report.check("[core-v1] a wrong secret is recognised as InvalidAccessKeySecret", wrong_secret)
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ramstate", default=os.path.join(REPO, "target", "debug", "ramstate"))
+    parser.add_argument("--seed", default=os.path.join(REPO, "examples", "demo-account.yaml"))
+    args = parser.parse_args()
+
+    with open(args.seed, encoding="utf-8") as f:
+        seed = yaml.safe_load(f)
+    report = Report()
+    emu = Emulator(args.ramstate, args.seed)
+    try:
+        print(f"emulator at {emu.url}", flush=True)
+        for style in ("v3", "v2"):
+            Scenario(report, emu, seed, style).run()
+        core_v1(report, emu, seed)
+    finally:
+        emu.stop()
+    print(f"{len(report.passed)} passed, {len(report.failed)} failed")
+    return 1 if report.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
