@@ -62,6 +62,6 @@ fn official_python_sdks_work_against_the_emulator() {
         .unwrap_or_else(|| panic!("the script ended without its summary:\n{transcript}"));
     assert_eq!(failed, 0, "SDK conformance failures:\n{transcript}");
     assert!(out.status.success(), "{transcript}");
-    // Three signing styles, each a full sequence: a short count means checks went missing.
-    assert!(passed >= 80, "only {passed} checks ran:\n{transcript}");
+    // Every signing style runs its whole sequence: a short count means checks went missing.
+    assert!(passed >= 140, "only {passed} checks ran:\n{transcript}");
 }

@@ -19,10 +19,15 @@ Prints `N passed, M failed` last and exits non-zero when anything failed.
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import hmac
 import json
 import os
+import struct
 import subprocess
 import sys
+import time
 import traceback
 import typing
 from typing import Any, Callable, Dict, List
@@ -202,9 +207,9 @@ def conforms(wire: Wire, response: Any) -> Any:
 
 
 class Emulator:
-    def __init__(self, binary: str, seed: str) -> None:
+    def __init__(self, binary: str, seed: str, *faults: str) -> None:
         self.proc = subprocess.Popen(
-            [binary, "emulator", "serve", "--seed", seed],
+            [binary, "emulator", "serve", "--seed", seed, *faults],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -826,6 +831,467 @@ class Scenario:
         self.check("RemoveUserFromGroup, DeleteGroup, DeleteUser", cleanup)
 
 
+# ------------------------------------------------ every other operation
+
+
+def totp(seed_b32: str, step: int) -> str:
+    """RFC 6238 code (HMAC-SHA1, 6 digits) of a Base32 seed at a 30-second step."""
+    key = base64.b32decode(seed_b32 + "=" * (-len(seed_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    o = mac[-1] & 0xF
+    return f"{(struct.unpack('>I', mac[o:o + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+MODELS = {"ram": ram_models, "ims": ims_models, "sts": sts_models, "rm": rm_models}
+
+
+class Sweep:
+    """Every other operation the emulator answers, called through the SDK's typed
+    method with parameters given by their wire names; each answer must fit the model."""
+
+    def __init__(self, report: Report, emu: Emulator, seed: dict, style: str, once: bool) -> None:
+        self.r = report
+        self.style = style
+        # Steps that change the seed for good (the recycle bin) run in one sweep only.
+        self.once = once
+        self.account = str(seed["account"]["id"])
+        self.domain = seed["account"]["default_domain"]
+        root = seed["emulator"]["root_access_key"]
+        self.c = Clients(emu.host, style, root["id"], root["secret"])
+        self.tag = f"sweep-{style}"
+
+    def api(self, service: str, action: str, **params: Any) -> Any:
+        client = getattr(self.c, service)
+        wanted = action.lower()
+        names = [
+            n
+            for n in dir(client)
+            if n.replace("_", "") == wanted and not n.endswith(("_async", "_with_options"))
+        ]
+        if len(names) != 1:
+            raise Failure(f"the {service} SDK has no single method for {action}: {names}")
+        method = getattr(client, names[0])
+        request_cls = getattr(MODELS[service], f"{action}Request", None)
+        if request_cls is None:
+            if params:
+                raise Failure(f"{action} takes no request, yet parameters were given")
+            return self.c.ok(method())
+        return self.c.ok(method(request_cls().from_map(params)))
+
+    def check(self, name: str, fn: Callable[[], Any]) -> Any:
+        return self.r.check(f"[{self.style}] {name}", fn)
+
+    def run(self) -> None:
+        self.ram_reads()
+        self.ram_writes()
+        self.mfa()
+        self.ims_reads()
+        self.ims_writes()
+        self.tags()
+
+    def ram_reads(self) -> None:
+        a = self.api
+
+        def keys() -> None:
+            b = a("ram", "ListAccessKeys", UserName="alice")
+            got = {k.access_key_id: k.status for k in b.access_keys.access_key}
+            equal(got, {"LTAI5tAlice000000000001": "Inactive", "LTAI5tAlice000000000002": "Active"}, "ListAccessKeys")
+            b = a("ram", "GetAccessKeyLastUsed", UserName="alice", UserAccessKeyId="LTAI5tAlice000000000001")
+            equal(b.access_key_last_used.last_used_date, "2024-12-30T09:00:00Z", "LastUsedDate")
+
+        def login_profile() -> None:
+            b = a("ram", "GetLoginProfile", UserName="bob")
+            equal(b.login_profile.password_reset_required, True, "PasswordResetRequired")
+            equal(b.login_profile.mfabind_required, False, "MFABindRequired")
+            equal(b.login_profile.user_name, "bob", "LoginProfile.UserName")
+
+        def user_mfa() -> None:
+            b = a("ram", "GetUserMFAInfo", UserName="alice")
+            equal(b.mfadevice.serial_number, f"acs:ram::{self.account}:mfa/alice", "MFADevice.SerialNumber")
+            b = a("ram", "ListVirtualMFADevices")
+            serials = {d.serial_number for d in b.virtual_mfadevices.virtual_mfadevice}
+            expect(f"acs:ram::{self.account}:mfa/spare-token" in serials, f"ListVirtualMFADevices: {serials}")
+
+        def group() -> None:
+            b = a("ram", "GetGroup", GroupName="platform")
+            equal(b.group.comments, "Platform engineers", "Group.Comments")
+            b = a("ram", "ListPoliciesForGroup", GroupName="platform")
+            got = sorted((p.policy_type, p.policy_name) for p in b.policies.policy)
+            equal(
+                got,
+                [("Custom", "oss-logs-write"), ("System", "AliyunECSFullAccess"), ("System", "AliyunVPCFullAccess")],
+                "ListPoliciesForGroup",
+            )
+            b = a("ram", "ListGroupsForUser", UserName="alice")
+            equal(sorted(g.group_name for g in b.groups.group), ["automation", "platform"], "ListGroupsForUser")
+
+        def role() -> None:
+            b = a("ram", "GetRole", RoleName="deployer")
+            equal(b.role.max_session_duration, 7200, "Role.MaxSessionDuration")
+            equal(b.role.arn, f"acs:ram::{self.account}:role/deployer", "Role.Arn")
+            b = a("ram", "ListPoliciesForRole", RoleName="deployer")
+            got = sorted((p.policy_type, p.policy_name) for p in b.policies.policy)
+            equal(got, [("Custom", "oss-logs-write"), ("System", "AliyunECSFullAccess")], "ListPoliciesForRole")
+
+        def policies() -> None:
+            b = a("ram", "ListPolicies", PolicyType="Custom", MaxItems=100)
+            got = {p.policy_name: p.default_version for p in b.policies.policy}
+            expect(
+                {"ecs-read-hangzhou": "v2", "oss-logs-write": "v1", "legacy-billing-read": "v1"}.items() <= got.items(),
+                f"ListPolicies Custom: {got}",
+            )
+            b = a("ram", "GetPolicyVersion", PolicyName="ecs-read-hangzhou", PolicyType="Custom", VersionId="v3")
+            equal(b.policy_version.is_default_version, False, "IsDefaultVersion")
+            expect("ecs:List*" in b.policy_version.policy_document, "the v3 document")
+            b = a("ram", "ListEntitiesForPolicy", PolicyName="oss-logs-write", PolicyType="Custom")
+            equal([g.group_name for g in b.groups.group], ["platform"], "groups of oss-logs-write")
+            equal([r.role_name for r in b.roles.role], ["deployer"], "roles of oss-logs-write")
+            b = a("ram", "ListPoliciesForUser", UserName="ci-bot")
+            equal(
+                sorted(p.policy_name for p in b.policies.policy),
+                ["AliyunRAMFullAccess", "AliyunSTSAssumeRoleAccess"],
+                "ListPoliciesForUser",
+            )
+
+        def system_policies_paginate() -> None:
+            seen: List[str] = []
+            marker = None
+            for _ in range(200):
+                b = a("ram", "ListPolicies", PolicyType="System", MaxItems=50, Marker=marker)
+                seen += [p.policy_name for p in b.policies.policy]
+                if not b.is_truncated:
+                    break
+                marker = b.marker
+            expect(len(seen) == len(set(seen)), "no system policy twice")
+            expect({"ReadOnlyAccess", "AdministratorAccess"} <= set(seen), "well-known system policies listed")
+
+        def alias() -> None:
+            equal(a("ram", "GetAccountAlias").account_alias, "acme-demo", "AccountAlias")
+
+        self.check("ram ListAccessKeys and GetAccessKeyLastUsed", keys)
+        self.check("ram GetLoginProfile", login_profile)
+        self.check("ram GetUserMFAInfo and ListVirtualMFADevices", user_mfa)
+        self.check("ram GetGroup, ListPoliciesForGroup, ListGroupsForUser", group)
+        self.check("ram GetRole and ListPoliciesForRole", role)
+        self.check("ram ListPolicies, GetPolicyVersion, ListEntitiesForPolicy, ListPoliciesForUser", policies)
+        self.check("ram ListPolicies of every system policy, paginated", system_policies_paginate)
+        self.check("ram GetAccountAlias", alias)
+
+    def ram_writes(self) -> None:
+        a = self.api
+        user, group, role, policy = (f"{self.tag}-{k}" for k in ("user", "group", "role", "policy"))
+        doc = '{"Version":"1","Statement":[{"Effect":"Allow","Action":"ecs:Describe*","Resource":"*"}]}'
+        trust = (
+            '{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",'
+            '"Principal":{"Service":["ecs.aliyuncs.com"]}}]}'
+        )
+
+        def user_update() -> None:
+            a("ram", "CreateUser", UserName=user)
+            b = a("ram", "UpdateUser", UserName=user, NewDisplayName="Renamed", NewComments="after")
+            equal(b.user.display_name, "Renamed", "User.DisplayName")
+            equal(b.user.comments, "after", "User.Comments")
+
+        def login_profile() -> None:
+            b = a("ram", "CreateLoginProfile", UserName=user, Password="Sdk-Passw0rd!x", PasswordResetRequired=True)
+            equal(b.login_profile.password_reset_required, True, "PasswordResetRequired")
+            b = a("ram", "UpdateLoginProfile", UserName=user, PasswordResetRequired=False, MFABindRequired=True)
+            b = a("ram", "GetLoginProfile", UserName=user)
+            equal(b.login_profile.password_reset_required, False, "PasswordResetRequired after the update")
+            equal(b.login_profile.mfabind_required, True, "MFABindRequired after the update")
+            a("ram", "DeleteLoginProfile", UserName=user)
+
+        def group_update() -> None:
+            a("ram", "CreateGroup", GroupName=group)
+            b = a("ram", "UpdateGroup", GroupName=group, NewComments="updated")
+            equal(b.group.comments, "updated", "Group.Comments")
+            a("ram", "AttachPolicyToGroup", GroupName=group, PolicyType="System", PolicyName="ReadOnlyAccess")
+            expect_error(lambda: a("ram", "DeleteGroup", GroupName=group), "DeleteConflict.Group.Policy", 409)
+            a("ram", "DetachPolicyFromGroup", GroupName=group, PolicyType="System", PolicyName="ReadOnlyAccess")
+            a("ram", "DeleteGroup", GroupName=group)
+
+        def role_update() -> None:
+            a("ram", "CreateRole", RoleName=role, AssumeRolePolicyDocument=trust, Description="first")
+            b = a("ram", "UpdateRole", RoleName=role, NewDescription="second", NewMaxSessionDuration=7200)
+            equal(b.role.description, "second", "Role.Description")
+            equal(b.role.max_session_duration, 7200, "Role.MaxSessionDuration")
+            a("ram", "AttachPolicyToRole", RoleName=role, PolicyType="System", PolicyName="ReadOnlyAccess")
+            expect_error(lambda: a("ram", "DeleteRole", RoleName=role), "DeleteConflict.Role.Policy", 409)
+            a("ram", "DetachPolicyFromRole", RoleName=role, PolicyType="System", PolicyName="ReadOnlyAccess")
+            a("ram", "DeleteRole", RoleName=role)
+
+        def policy_update() -> None:
+            a("ram", "CreatePolicy", PolicyName=policy, PolicyDocument=doc, Description="one")
+            b = a("ram", "UpdatePolicyDescription", PolicyName=policy, NewDescription="two")
+            equal(b.policy.description, "two", "Policy.Description")
+            a("ram", "CreatePolicyVersion", PolicyName=policy, PolicyDocument=doc.replace("ecs:", "vpc:"))
+            a("ram", "SetDefaultPolicyVersion", PolicyName=policy, VersionId="v2")
+            b = a("ram", "GetPolicy", PolicyName=policy, PolicyType="Custom")
+            equal(b.policy.default_version, "v2", "Policy.DefaultVersion")
+            expect_error(
+                lambda: a("ram", "DeletePolicyVersion", PolicyName=policy, VersionId="v2"),
+                "DeleteConflict.Policy.Version.Default",
+                409,
+            )
+            a("ram", "DeletePolicyVersion", PolicyName=policy, VersionId="v1")
+            a("ram", "DeletePolicy", PolicyName=policy)
+
+        def alias() -> None:
+            a("ram", "SetAccountAlias", AccountAlias=f"{self.tag}-alias")
+            equal(a("ram", "GetAccountAlias").account_alias, f"{self.tag}-alias", "AccountAlias")
+            a("ram", "ClearAccountAlias")
+            a("ram", "SetAccountAlias", AccountAlias="acme-demo")
+
+        self.check("ram UpdateUser", user_update)
+        self.check("ram Create/Update/Get/DeleteLoginProfile", login_profile)
+        self.check("ram UpdateGroup, Attach/DetachPolicyToGroup, DeleteGroup", group_update)
+        self.check("ram UpdateRole, Attach/DetachPolicyToRole, DeleteRole", role_update)
+        self.check("ram UpdatePolicyDescription, SetDefaultPolicyVersion, DeletePolicyVersion", policy_update)
+        self.check("ram SetAccountAlias and ClearAccountAlias", alias)
+
+    def mfa(self) -> None:
+        a = self.api
+        user = f"{self.tag}-user"
+        name = f"{self.tag}-token"
+
+        def bind() -> None:
+            b = a("ram", "CreateVirtualMFADevice", VirtualMFADeviceName=name)
+            serial = b.virtual_mfadevice.serial_number
+            equal(serial, f"acs:ram::{self.account}:mfa/{name}", "VirtualMFADevice.SerialNumber")
+            seed = b.virtual_mfadevice.base_32string_seed
+            expect(bool(seed) and bool(b.virtual_mfadevice.qrcode_png), "Base32StringSeed and QRCodePNG")
+            step = int(time.time()) // 30
+            wrong = f"{(int(totp(seed, step)) + 1) % 1_000_000:06d}"
+            expect_error(
+                lambda: a(
+                    "ram", "BindMFADevice", UserName=user, SerialNumber=serial,
+                    AuthenticationCode1=wrong, AuthenticationCode2=wrong,
+                ),
+                "CheckAuthenticationCodeFail",
+                403,
+            )
+            a(
+                "ram", "BindMFADevice", UserName=user, SerialNumber=serial,
+                AuthenticationCode1=totp(seed, step - 1), AuthenticationCode2=totp(seed, step),
+            )
+            b = a("ram", "GetUserMFAInfo", UserName=user)
+            equal(b.mfadevice.serial_number, serial, "GetUserMFAInfo")
+            expect_error(lambda: a("ram", "DeleteUser", UserName=user), "DeleteConflict.User.MFADevice", 409)
+            b = a("ram", "UnbindMFADevice", UserName=user)
+            equal(b.mfadevice.serial_number, serial, "UnbindMFADevice.MFADevice.SerialNumber")
+            a("ram", "DeleteVirtualMFADevice", SerialNumber=serial)
+            a("ram", "DeleteUser", UserName=user)
+
+        self.check("ram Create/Bind/Unbind/DeleteVirtualMFADevice with real TOTP codes", bind)
+
+    def ims_reads(self) -> None:
+        a = self.api
+
+        def users() -> None:
+            b = a("ims", "ListUsers", MaxItems=2)
+            expect(b.is_truncated is True and bool(b.marker), "ListUsers truncates at MaxItems")
+            expect(all(u.user_principal_name.endswith("@" + self.domain) for u in b.users.user), "principal names")
+            b = a("ims", "ListUserBasicInfos", MaxItems=100)
+            got = {u.user_principal_name for u in b.user_basic_infos.user_basic_info}
+            expect(f"alice@{self.domain}" in got, f"ListUserBasicInfos: {got}")
+            b = a("ims", "GetUser", UserId="250000000000003")
+            equal(b.user.user_name, "bob", "GetUser by UserId")
+            b = a("ims", "GetUser", UserAccessKeyId="LTAI5tCiBot0000000000001")
+            equal(b.user.user_name, "ci-bot", "GetUser by UserAccessKeyId")
+
+        def oidc() -> None:
+            b = a("ims", "ListOIDCProviders")
+            equal([p.oidcprovider_name for p in b.oidcproviders.oidcprovider], ["github-actions"], "ListOIDCProviders")
+            b = a("ims", "GetOIDCProvider", OIDCProviderName="github-actions")
+            equal(b.oidcprovider.issuer_url, "https://token.actions.githubusercontent.com", "IssuerUrl")
+            equal(b.oidcprovider.client_ids, "sts.aliyuncs.com", "ClientIds")
+
+        def applications() -> None:
+            b = a("ims", "ListApplications")
+            apps = b.applications.application
+            equal([x.app_name for x in apps], ["acme-portal"], "ListApplications")
+            b = a("ims", "GetApplication", AppId=apps[0].app_id)
+            equal(b.application.app_type, "WebApp", "Application.AppType")
+
+        def summaries() -> None:
+            users = len(a("ims", "ListUserBasicInfos", MaxItems=100).user_basic_infos.user_basic_info)
+            b = a("ims", "GetAccountSummary")
+            equal(b.summary_map.users, users, "SummaryMap.Users")
+            expect(isinstance(b.summary_map.users_quota, int), "SummaryMap.UsersQuota")
+            b = a("ims", "GetAccountMFAInfo")
+            expect(isinstance(b.is_mfaenable, bool), "IsMFAEnable is a bool")
+            b = a("ims", "GetUserMFAInfo", UserPrincipalName=f"alice@{self.domain}")
+            equal(b.mfadevice.serial_number, f"acs:ram::{self.account}:mfa/alice", "IMS GetUserMFAInfo")
+
+        def recycle_bin() -> None:
+            b = a("ims", "GetUserInRecycleBin", UserId="250000000000009")
+            equal(b.user.display_name, "Former Intern", "User.DisplayName")
+            b = a("ims", "ListAccessKeysInRecycleBin", UserId="250000000000009")
+            got = [k.access_key_id for k in b.access_keys.access_key]
+            equal(got, ["LTAI5tIntern00000000001"], "ListAccessKeysInRecycleBin")
+            b = a("ims", "GetAccessKeyInfoInRecycleBin", UserAccessKeyId="LTAI5tAlice000000000000")
+            equal(b.access_key.user_id, "250000000000002", "AccessKey.UserId")
+
+        self.check("ims ListUsers, ListUserBasicInfos, GetUser by ID and by key", users)
+        self.check("ims ListOIDCProviders and GetOIDCProvider", oidc)
+        self.check("ims ListApplications and GetApplication", applications)
+        self.check("ims GetAccountSummary, GetAccountMFAInfo, GetUserMFAInfo", summaries)
+        if self.once:
+            self.check("ims recycle bin reads", recycle_bin)
+
+    def ims_writes(self) -> None:
+        a = self.api
+        upn = f"{self.tag}-ims@{self.domain}"
+
+        def user() -> None:
+            b = a("ims", "CreateUser", UserPrincipalName=upn, DisplayName="IMS user")
+            equal(b.user.user_principal_name, upn, "User.UserPrincipalName")
+            b = a("ims", "CreateAccessKey", UserPrincipalName=upn)
+            key = b.access_key.access_key_id
+            b = a("ims", "ListAccessKeys", UserPrincipalName=upn)
+            equal([k.access_key_id for k in b.access_keys.access_key], [key], "IMS ListAccessKeys")
+            a("ims", "AddUserToGroup", UserPrincipalName=upn, GroupName="analysts")
+            b = a("ims", "ListGroups")
+            expect("analysts" in {g.group_name for g in b.groups.group}, "IMS ListGroups")
+            a("ram", "RemoveUserFromGroup", UserName=f"{self.tag}-ims", GroupName="analysts")
+            a("ram", "DeleteAccessKey", UserName=f"{self.tag}-ims", UserAccessKeyId=key)
+            a("ims", "DeleteUser", UserPrincipalName=upn)
+
+        def saml() -> None:
+            name = f"{self.tag}-idp"
+            meta = base64.b64encode(b'<?xml version="1.0"?><EntityDescriptor/>').decode()
+            b = a("ims", "CreateSAMLProvider", SAMLProviderName=name, EncodedSAMLMetadataDocument=meta, Description="x")
+            equal(b.samlprovider.arn, f"acs:ram::{self.account}:saml-provider/{name}", "SAMLProvider.Arn")
+            b = a("ims", "UpdateSAMLProvider", SAMLProviderName=name, NewDescription="y", AuthnSignAlgo="rsa-sha256")
+            equal(b.samlprovider.description, "y", "SAMLProvider.Description")
+            b = a("ims", "GetSAMLProvider", SAMLProviderName=name)
+            equal(b.samlprovider.encoded_samlmetadata_document, meta, "EncodedSAMLMetadataDocument")
+            equal(b.samlprovider.authn_sign_algo, "rsa-sha256", "AuthnSignAlgo")
+            a("ims", "DeleteSAMLProvider", SAMLProviderName=name)
+
+        def oidc() -> None:
+            name = f"{self.tag}-oidc"
+            b = a(
+                "ims", "CreateOIDCProvider", OIDCProviderName=name, IssuerUrl=f"https://{self.tag}.example.com",
+                ClientIds="app-1", Fingerprints="902ef2deeb3c5b13ea4c3d5193629309e231abcd",
+            )
+            equal(b.oidcprovider.oidcprovider_name, name, "OIDCProvider.OIDCProviderName")
+            b = a("ims", "UpdateOIDCProvider", OIDCProviderName=name, NewDescription="z", ClientIds="app-1,app-2")
+            equal(b.oidcprovider.client_ids, "app-1,app-2", "OIDCProvider.ClientIds")
+            a("ims", "DeleteOIDCProvider", OIDCProviderName=name)
+
+        def application() -> None:
+            b = a(
+                "ims", "CreateApplication", AppName=f"{self.tag}-app", DisplayName="Sweep App", AppType="WebApp",
+                RedirectUris="https://example.com/cb",
+            )
+            app = b.application.app_id
+            b = a("ims", "UpdateApplication", AppId=app, NewDisplayName="Renamed App")
+            equal(b.application.display_name, "Renamed App", "Application.DisplayName")
+            a("ims", "DeleteApplication", AppId=app)
+
+        def mfa() -> None:
+            b = a("ims", "CreateVirtualMFADevice", VirtualMFADeviceName=f"{self.tag}-ims-token")
+            serial = b.virtual_mfadevice.serial_number
+            a("ims", "DeleteVirtualMFADevice", SerialNumber=serial)
+
+        def recycle_bin() -> None:
+            a("ims", "RestoreUserFromRecycleBin", UserId="250000000000009")
+            b = a("ims", "GetUser", UserId="250000000000009")
+            equal(b.user.user_principal_name, "former-intern@acme-demo.onaliyun.com", "the restored user")
+            # The user's key went to the bin with it and comes back with it.
+            b = a("ram", "ListAccessKeys", UserName="former-intern")
+            equal([k.access_key_id for k in b.access_keys.access_key], ["LTAI5tIntern00000000001"], "the restored key")
+            b = a("ims", "ListAccessKeysInRecycleBin", UserId="250000000000009")
+            equal(b.access_keys.access_key, [], "the bin after the restore")
+            # alice already holds two keys, the most a user may have.
+            expect_error(
+                lambda: a("ims", "RestoreAccessKeyFromRecycleBin", UserAccessKeyId="LTAI5tAlice000000000000"),
+                "LimitExceeded.User.AccessKey",
+                409,
+            )
+            a("ims", "DeleteAccessKeyInRecycleBin", UserAccessKeyId="LTAI5tAlice000000000000")
+
+        self.check("ims CreateUser, CreateAccessKey, AddUserToGroup, DeleteUser", user)
+        self.check("ims Create/Update/Get/DeleteSAMLProvider", saml)
+        self.check("ims Create/Update/DeleteOIDCProvider", oidc)
+        self.check("ims Create/Update/DeleteApplication", application)
+        self.check("ims Create/DeleteVirtualMFADevice", mfa)
+        if self.once:
+            self.check("ims recycle bin restores and deletions", recycle_bin)
+
+    def tags(self) -> None:
+        a = self.api
+
+        def ram_tags() -> None:
+            tag = [{"Key": "env", "Value": "sdk"}]
+            a("ram", "TagResources", ResourceType="role", ResourceNames=["deployer"], Tag=tag)
+            b = a("ram", "ListTagResources", ResourceType="role", ResourceNames=["deployer"])
+            # RAM's ListTagResources answers a plain list (IMS wraps it once more).
+            got = {(t.resource_name, t.tag_key, t.tag_value) for t in b.tag_resources}
+            expect(("deployer", "env", "sdk") in got, f"ListTagResources: {got}")
+            a("ram", "UntagResources", ResourceType="role", ResourceNames=["deployer"], TagKeys=["env"])
+            b = a("ram", "ListTagResources", ResourceType="role", ResourceNames=["deployer"])
+            equal([t for t in b.tag_resources if t.tag_key == "env"], [], "tags after UntagResources")
+
+        def ims_tags() -> None:
+            upn = f"bob@{self.domain}"
+            a("ims", "TagResources", ResourceType="user", ResourcePrincipalName=[upn], Tag=[{"Key": "env", "Value": "sdk"}])
+            b = a("ims", "ListTagResources", ResourceType="user", ResourcePrincipalName=[upn])
+            got = {(t.resource_id, t.resource_type, t.tag_key, t.tag_value) for t in b.tag_resources.tag_resource}
+            expect(("250000000000003", "user", "env", "sdk") in got, f"ListTagResources: {got}")
+            a("ims", "UntagResources", ResourceType="user", ResourcePrincipalName=[upn], TagKey=["env"])
+
+        self.check("ram TagResources, ListTagResources, UntagResources", ram_tags)
+        self.check("ims TagResources, ListTagResources, UntagResources", ims_tags)
+
+
+# ---------------------------------------------------------------- faults
+
+
+def faults(report: Report, binary: str, seed_path: str, seed: dict) -> None:
+    """Injected throttling and server errors reach the SDK as its own exception classes."""
+    from alibabacloud_tea_openapi.exceptions import ServerException, ThrottlingException
+
+    root = seed["emulator"]["root_access_key"]
+
+    def throttled() -> None:
+        emu = Emulator(binary, seed_path, "--qps-limit", "2", "--fault-seed", "7")
+        try:
+            c = Clients(emu.host, "v3", root["id"], root["secret"])
+            errors = []
+            for _ in range(12):
+                try:
+                    c.sts.get_caller_identity()
+                except Exception as e:  # noqa: BLE001
+                    errors.append(e)
+            expect(bool(errors), "12 quick calls at 2 calls per second are throttled")
+            e = errors[0]
+            expect(isinstance(e, ThrottlingException), f"a ThrottlingException, got {e!r}")
+            equal(e.code, "Throttling.User", "code")
+            equal(e.status_code, 400, "HTTP status")
+            expect(isinstance(e.retry_after, int) and e.retry_after > 0, f"retry_after in ms: {e.retry_after!r}")
+        finally:
+            emu.stop()
+
+    def unavailable() -> None:
+        emu = Emulator(binary, seed_path, "--error-rate", "1", "--fault-seed", "7")
+        try:
+            for style in ("v3", "v2"):
+                c = Clients(emu.host, style, root["id"], root["secret"])
+                e = error_of(lambda: c.ram.list_users(ram_models.ListUsersRequest()))
+                expect(isinstance(e, ServerException), f"a ServerException, got {e!r}")
+                expect(
+                    (e.code, e.status_code) in {("ServiceUnavailable", 503), ("InternalError", 500)},
+                    f"code and status: {e.code} {e.status_code}",
+                )
+        finally:
+            emu.stop()
+
+    report.check("[faults] throttling raises the SDK's ThrottlingException with retry_after", throttled)
+    report.check("[faults] injected server errors raise the SDK's ServerException", unavailable)
+
+
 # ------------------------------------------------- aliyun-python-sdk-core (V1)
 
 
@@ -932,9 +1398,12 @@ def main() -> int:
         print(f"emulator at {emu.url}", flush=True)
         for style in ("v3", "v2"):
             Scenario(report, emu, seed, style).run()
+        Sweep(report, emu, seed, "v3", once=True).run()
+        Sweep(report, emu, seed, "v2", once=False).run()
         core_v1(report, emu, seed)
     finally:
         emu.stop()
+    faults(report, args.ramstate, args.seed, seed)
     print(f"{len(report.passed)} passed, {len(report.failed)} failed")
     return 1 if report.failed else 0
 
