@@ -247,6 +247,7 @@ fn list_user_basic_infos(st: &State, p: &Params) -> R {
                     "UserId": u.user.id,
                     "UserPrincipalName": st.principal_name(k),
                     "DisplayName": u.user.display_name.clone().unwrap_or_default(),
+                    "Status": "active",
                 }),
             )
         })
@@ -1058,7 +1059,7 @@ mod tests {
     }
 
     #[test]
-    fn only_list_users_reports_a_user_status() {
+    fn only_the_user_lists_report_a_user_status() {
         let mut st = state();
         let upn = ("UserPrincipalName", "alice@acme.onaliyun.com");
         let got = call(&mut st, "GetUser", &[upn]);
@@ -1068,6 +1069,11 @@ mod tests {
         let user = &listed["Users"]["User"][0];
         assert_eq!(user["Status"], "active");
         assert!(user.get("UserName").is_none(), "{user}");
+        let basic = call(&mut st, "ListUserBasicInfos", &[]);
+        assert_eq!(
+            keys(&basic["UserBasicInfos"]["UserBasicInfo"][0]),
+            ["DisplayName", "Status", "UserId", "UserPrincipalName"]
+        );
     }
 
     #[test]

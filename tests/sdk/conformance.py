@@ -1092,8 +1092,8 @@ class Sweep:
             expect(b.is_truncated is True and bool(b.marker), "ListUsers truncates at MaxItems")
             expect(all(u.user_principal_name.endswith("@" + self.domain) for u in b.users.user), "principal names")
             b = a("ims", "ListUserBasicInfos", MaxItems=100)
-            got = {u.user_principal_name for u in b.user_basic_infos.user_basic_info}
-            expect(f"alice@{self.domain}" in got, f"ListUserBasicInfos: {got}")
+            got = {u.user_principal_name: u.status for u in b.user_basic_infos.user_basic_info}
+            equal(got.get(f"alice@{self.domain}"), "active", f"ListUserBasicInfos: {got}")
             b = a("ims", "GetUser", UserId="250000000000003")
             equal(b.user.user_name, "bob", "GetUser by UserId")
             b = a("ims", "GetUser", UserAccessKeyId="LTAI5tCiBot0000000000001")
@@ -1242,7 +1242,28 @@ class Sweep:
             expect(("250000000000003", "user", "env", "sdk") in got, f"ListTagResources: {got}")
             a("ims", "UntagResources", ResourceType="user", ResourcePrincipalName=[upn], TagKey=["env"])
 
+        def tags_on_create() -> None:
+            # IMS sends Tag as Tag.N.Key / Tag.N.Value, RAM as one JSON parameter.
+            tag = [{"Key": "team", "Value": self.tag}]
+            user = f"{self.tag}-tagged"
+            upn = f"{user}@{self.domain}"
+            b = a("ims", "CreateUser", UserPrincipalName=upn, DisplayName="Tagged", Tag=tag)
+            equal([(t.tag_key, t.tag_value) for t in b.user.tags.tag], [("team", self.tag)], "CreateUser Tags")
+            b = a("ims", "GetUser", UserPrincipalName=upn)
+            equal([(t.tag_key, t.tag_value) for t in b.user.tags.tag], [("team", self.tag)], "GetUser Tags")
+            b = a("ims", "ListUsers", Tag=tag)
+            equal([u.user_principal_name for u in b.users.user], [f"{user}@{self.domain}"], "IMS ListUsers by Tag")
+            a("ram", "DeleteUser", UserName=user)
+            policy = f"{self.tag}-tagged"
+            doc = '{"Version":"1","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}'
+            a("ram", "CreatePolicy", PolicyName=policy, PolicyDocument=doc, Tag=tag)
+            b = a("ram", "ListPolicies", Tag=tag)
+            equal([p.policy_name for p in b.policies.policy], [policy], "ListPolicies by Tag")
+            equal([(t.tag_key, t.tag_value) for t in b.policies.policy[0].tags.tag], [("team", self.tag)], "Policy Tags")
+            a("ram", "DeletePolicy", PolicyName=policy)
+
         self.check("ram TagResources, ListTagResources, UntagResources", ram_tags)
+        self.check("tags given at creation, and lists filtered by tag", tags_on_create)
         self.check("ims TagResources, ListTagResources, UntagResources", ims_tags)
 
 
