@@ -2545,7 +2545,7 @@ async fn assume_role_with_saml_trades_an_assertion_for_credentials() {
             r#"<samlp:Response><saml:Issuer>https://idp.example.com</saml:Issuer><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">pat</saml:NameID></saml:Subject><saml:Attribute Name="https://www.aliyun.com/SAML-Role/Attributes/RoleSessionName"><saml:AttributeValue>{session}</saml:AttributeValue></saml:Attribute></samlp:Response>"#
         ))
     };
-    let send = |provider: &'static str, a: String| {
+    let send = |provider: &'static str, role: &'static str, a: String| {
         let url = emu.url().to_string();
         async move {
             let mut all = BTreeMap::new();
@@ -2559,7 +2559,7 @@ async fn assume_role_with_saml_trades_an_assertion_for_credentials() {
                     "SAMLProviderArn",
                     format!("acs:ram::1234567890123456:saml-provider/{provider}"),
                 ),
-                ("RoleArn", "acs:ram::1234567890123456:role/sso".to_string()),
+                ("RoleArn", format!("acs:ram::1234567890123456:role/{role}")),
                 ("SAMLAssertion", a),
             ] {
                 all.insert(k.to_string(), v);
@@ -2576,16 +2576,27 @@ async fn assume_role_with_saml_trades_an_assertion_for_credentials() {
             .await
         }
     };
-    send("other", assertion("pat"))
+    send("other", "sso", assertion("pat"))
         .await
         .err(404, "EntityNotExist.SAMLProvider");
-    send("corp", "bm90IHhtbA==".into())
+    // The documented failures of this call: unreadable or expired assertions fail
+    // authentication with 401, an unknown role is EntityNotExist.RoleArn.
+    send("corp", "sso", "bm90IHhtbA==".into())
         .await
-        .err(400, "InvalidParameter.SAMLAssertion");
-    send("corp", assertion("x"))
+        .err(401, "AuthenticationFail.SAMLAssertion.Invalid");
+    let expired = base64::engine::general_purpose::STANDARD.encode(
+        r#"<samlp:Response><saml:Issuer>https://idp.example.com</saml:Issuer><saml:SubjectConfirmationData NotOnOrAfter="2020-01-01T00:00:00Z"/><saml:Attribute Name="https://www.aliyun.com/SAML-Role/Attributes/RoleSessionName"><saml:AttributeValue>pat</saml:AttributeValue></saml:Attribute></samlp:Response>"#,
+    );
+    send("corp", "sso", expired)
+        .await
+        .err(401, "AuthenticationFail.SAMLAssertion.Expired");
+    send("corp", "ghost", assertion("pat"))
+        .await
+        .err(404, "EntityNotExist.RoleArn");
+    send("corp", "sso", assertion("x"))
         .await
         .err(400, "InvalidParameter.RoleSessionName");
-    let v = send("corp", assertion("pat")).await.ok();
+    let v = send("corp", "sso", assertion("pat")).await.ok();
     assert_eq!(v["SAMLAssertionInfo"]["SubjectType"], "persistent");
     assert!(
         v["Credentials"]["AccessKeyId"]

@@ -175,16 +175,20 @@ class Wire:
         self.last_body: Any = None
 
     def wrap(self, client: Any) -> Any:
-        call_api = client.call_api
+        # Most operations go through call_api; the anonymous STS ones call
+        # do_rpcrequest directly.
+        for name in ("call_api", "do_rpcrequest"):
+            setattr(client, name, self._recording(getattr(client, name)))
+        return client
 
-        def recording(params: Any, request: Any, runtime: Any) -> dict:
+    def _recording(self, send: Callable[..., dict]) -> Callable[..., dict]:
+        def recording(*args: Any) -> dict:
             self.last_body = None
-            out = call_api(params, request, runtime)
+            out = send(*args)
             self.last_body = out.get("body")
             return out
 
-        client.call_api = recording
-        return client
+        return recording
 
 
 def conforms(wire: Wire, response: Any) -> Any:
@@ -237,7 +241,9 @@ class Emulator:
 class Clients:
     """The four official clients for one credential and one signing style."""
 
-    def __init__(self, host: str, style: str, key_id: str, secret: str, token: str | None = None):
+    def __init__(
+        self, host: str, style: str, key_id: str | None, secret: str | None, token: str | None = None
+    ) -> None:
         self.wire = Wire()
         config = dict(
             access_key_id=key_id,
@@ -280,6 +286,39 @@ def long_policy_document(tag: str) -> str:
         if len(json.dumps({"Version": "1", "Statement": statements})) > 5000:
             break
     return json.dumps({"Version": "1", "Statement": statements}, separators=(",", ":"))
+
+
+def jwt(claims: dict) -> str:
+    """A JWT with these claims. The emulator cannot fetch the issuer's keys, so the
+    signature part is a placeholder it does not check."""
+
+    def part(obj: dict) -> str:
+        raw = json.dumps(obj, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def saml_response(session: str, not_on_or_after: str) -> str:
+    """A Base64 SAML response of a typical signed size (about 16 KB encoded). The
+    emulator reads its claims; it has no IdP certificate to check the signature with."""
+    signature = base64.b64encode(bytes(range(256)) * 40).decode()
+    xml = (
+        '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+        'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">'
+        "<saml:Issuer>http://www.okta.com/exk1acme</saml:Issuer>"
+        "<saml:Assertion><saml:Subject>"
+        '<saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">alice@example.com</saml:NameID>'
+        f'<saml:SubjectConfirmation><saml:SubjectConfirmationData NotOnOrAfter="{not_on_or_after}" '
+        'Recipient="https://signin.aliyun.com/saml-role/sso"/></saml:SubjectConfirmation>'
+        "</saml:Subject><saml:AttributeStatement>"
+        '<saml:Attribute Name="https://www.aliyun.com/SAML-Role/Attributes/RoleSessionName">'
+        f"<saml:AttributeValue>{session}</saml:AttributeValue></saml:Attribute>"
+        "</saml:AttributeStatement>"
+        f"<ds:Signature><ds:SignatureValue>{signature}</ds:SignatureValue></ds:Signature>"
+        "</saml:Assertion></samlp:Response>"
+    )
+    return base64.b64encode(xml.encode()).decode()
 
 
 class Scenario:
@@ -666,8 +705,100 @@ class Scenario:
             c.ok(c.ram.delete_role(ram_models.DeleteRoleRequest(role_name=role)))
             expect_error(lambda: c.ram.get_role(ram_models.GetRoleRequest(role_name=role)), "EntityNotExist.Role", 404)
 
+        def oidc() -> None:
+            provider = f"acs:ram::{self.account}:oidc-provider/github-actions"
+            oidc_role = f"{self.tag}-oidc-role"
+            oidc_trust = json.dumps(
+                {
+                    "Version": "1",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "sts:AssumeRole",
+                            "Principal": {"Federated": [provider]},
+                        }
+                    ],
+                }
+            )
+            c.ok(c.ram.create_role(ram_models.CreateRoleRequest(role_name=oidc_role, assume_role_policy_document=oidc_trust)))
+            now = int(time.time())
+            token = jwt(
+                {
+                    "iss": "https://token.actions.githubusercontent.com",
+                    "aud": "sts.aliyuncs.com",
+                    "sub": "repo:acme/app:ref:refs/heads/main",
+                    "iat": now,
+                    "exp": now + 600,
+                }
+            )
+            # No credentials at all: the SDK sends this call unsigned.
+            anon = Clients(self.emu.host, self.style, None, None)
+            b = anon.ok(
+                anon.sts.assume_role_with_oidc(
+                    sts_models.AssumeRoleWithOIDCRequest(
+                        oidcprovider_arn=provider,
+                        role_arn=f"acs:ram::{self.account}:role/{oidc_role}",
+                        oidctoken=token,
+                        role_session_name="ci-run",
+                    )
+                )
+            )
+            expect(b.credentials.access_key_id.startswith("STS."), "temporary key IDs start with STS.")
+            equal(b.oidctoken_info.subject, "repo:acme/app:ref:refs/heads/main", "OIDCTokenInfo.Subject")
+            equal(b.oidctoken_info.issuer, "https://token.actions.githubusercontent.com", "OIDCTokenInfo.Issuer")
+            expired = jwt({"iss": "https://token.actions.githubusercontent.com", "aud": "sts.aliyuncs.com", "exp": now - 60})
+            expect_error(
+                lambda: anon.sts.assume_role_with_oidc(
+                    sts_models.AssumeRoleWithOIDCRequest(
+                        oidcprovider_arn=provider,
+                        role_arn=f"acs:ram::{self.account}:role/{oidc_role}",
+                        oidctoken=expired,
+                        role_session_name="ci-run",
+                    )
+                ),
+                "AuthenticationFail.OIDCToken.Expired",
+                401,
+            )
+            c.ok(c.ram.delete_role(ram_models.DeleteRoleRequest(role_name=oidc_role)))
+
         self.check("ram CreateRole and GetRole", create)
         self.check("ram ListRoles", list_roles)
+        def saml() -> None:
+            provider = f"acs:ram::{self.account}:saml-provider/corp-idp"
+            anon = Clients(self.emu.host, self.style, None, None)
+
+            def assume(assertion: str, role: str = "sso-readonly") -> Any:
+                return anon.sts.assume_role_with_saml(
+                    sts_models.AssumeRoleWithSAMLRequest(
+                        samlprovider_arn=provider,
+                        role_arn=f"acs:ram::{self.account}:role/{role}",
+                        samlassertion=assertion,
+                    )
+                )
+
+            b = anon.ok(assume(saml_response("alice", "2099-01-01T00:00:00Z")))
+            equal(b.assumed_role_user.arn, f"acs:ram::{self.account}:role/sso-readonly/alice", "AssumedRoleUser.Arn")
+            equal(b.samlassertion_info.subject, "alice@example.com", "SAMLAssertionInfo.Subject")
+            equal(b.samlassertion_info.subject_type, "persistent", "SAMLAssertionInfo.SubjectType")
+            # The failures documented for this call.
+            expect_error(
+                lambda: assume(saml_response("alice", "2020-01-01T00:00:00Z")),
+                "AuthenticationFail.SAMLAssertion.Expired",
+                401,
+            )
+            expect_error(
+                lambda: assume(base64.b64encode(b"not a SAML response").decode()),
+                "AuthenticationFail.SAMLAssertion.Invalid",
+                401,
+            )
+            expect_error(
+                lambda: assume(saml_response("alice", "2099-01-01T00:00:00Z"), role="ghost"),
+                "EntityNotExist.RoleArn",
+                404,
+            )
+
+        self.check("sts AssumeRoleWithOIDC, unsigned, with a token the provider issued", oidc)
+        self.check("sts AssumeRoleWithSAML, unsigned, with a 16 KB assertion in the query", saml)
         self.check("sts AssumeRole", assume)
         if creds:
             self.check("the STS credentials sign SDK calls", use_sts)
