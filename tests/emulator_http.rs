@@ -492,6 +492,68 @@ async fn v3_signatures_are_verified() {
     send("", true).await.err(400, "SignatureDoesNotMatch");
 }
 
+#[tokio::test]
+async fn v3_signatures_with_sm3_are_verified_and_rsa_is_refused() {
+    let emu = start(BASE).await;
+    let root = emu.root_key().clone();
+    let url = reqwest::Url::parse(emu.url()).unwrap();
+    let host = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    // The algorithm named in the header, the one actually used, and the secret.
+    let send = |named: &'static str, used: sign::V3Algorithm, secret: String| {
+        let (host, id, base) = (host.clone(), root.id.clone(), emu.url().to_string());
+        async move {
+            let body = b"GroupName=sm3-group";
+            let mut headers = BTreeMap::new();
+            headers.insert("host".to_string(), host);
+            headers.insert("x-acs-action".to_string(), "CreateGroup".to_string());
+            headers.insert("x-acs-version".to_string(), RAM.to_string());
+            headers.insert("x-acs-date".to_string(), now_stamp());
+            headers.insert(
+                "x-acs-signature-nonce".to_string(),
+                uuid::Uuid::new_v4().to_string(),
+            );
+            headers.insert(
+                "content-type".to_string(),
+                "application/x-www-form-urlencoded".to_string(),
+            );
+            // SDKs keep this header name for SM3 too.
+            headers.insert("x-acs-content-sha256".to_string(), used.hash_hex(body));
+            let signed: Vec<String> = headers.keys().cloned().collect();
+            let cr = sign::v3_canonical_request(
+                "POST",
+                "/",
+                &BTreeMap::new(),
+                &headers,
+                &signed,
+                &used.hash_hex(body),
+            );
+            let sig = used.signature(&secret, &used.string_to_sign(&cr));
+            let mut req = reqwest::Client::new().post(base).body(body.to_vec());
+            for (k, v) in headers.iter().filter(|(k, _)| *k != "host") {
+                req = req.header(k, v);
+            }
+            let auth = format!(
+                "{named} Credential={id},SignedHeaders={},Signature={sig}",
+                signed.join(";")
+            );
+            reply(req.header("authorization", auth).send().await.unwrap()).await
+        }
+    };
+    let sm3 = sign::V3Algorithm::HmacSm3;
+    let v = send("ACS3-HMAC-SM3", sm3, root.secret.clone()).await.ok();
+    assert_eq!(v["Group"]["GroupName"], "sm3-group");
+    send("ACS3-HMAC-SM3", sm3, "wrong".into())
+        .await
+        .err(400, "SignatureDoesNotMatch");
+    // An SM3 signature presented as SHA-256 fails on the payload hash.
+    send("ACS3-HMAC-SHA256", sm3, root.secret.clone())
+        .await
+        .err(400, "SignatureDoesNotMatch");
+    send("ACS3-RSA-SHA256", sm3, root.secret.clone())
+        .await
+        .err(400, "InvalidParameter.SignatureMethod");
+}
+
 // ------------------------------------------------------------------ RAM
 
 /// An action, its parameters, and the conflict it clears.

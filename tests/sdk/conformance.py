@@ -7,6 +7,7 @@ ResourceManager with every signing style the SDKs offer:
 
   v3       tea-openapi's default, ACS3-HMAC-SHA256 in the Authorization header
   v2       tea-openapi with signature_algorithm='v2' (RPC style, HMAC-SHA1 query signature)
+  sm3      tea-openapi with signature_algorithm='ACS3-HMAC-SM3' (V3 with SM3 hashes)
   core-v1  the older aliyun-python-sdk-core + aliyun-python-sdk-ram (HMAC-SHA1, V1)
 
 Every response body is checked against the SDK's own model: each field the emulator
@@ -244,6 +245,7 @@ class Clients:
     def __init__(
         self, host: str, style: str, key_id: str | None, secret: str | None, token: str | None = None
     ) -> None:
+        self.host = host
         self.wire = Wire()
         config = dict(
             access_key_id=key_id,
@@ -256,6 +258,8 @@ class Clients:
         )
         if style == "v2":
             config["signature_algorithm"] = "v2"
+        elif style == "sm3":
+            config["signature_algorithm"] = "ACS3-HMAC-SM3"
 
         def make(cls: type) -> Any:
             return self.wire.wrap(cls(open_api_models.Config(**config)))
@@ -490,10 +494,15 @@ class Scenario:
         c = self.root
         user, group = f"{self.tag}-user", f"{self.tag}-group"
 
+        # UTF-8 and every character the signers percent-encode differently.
+        comments = "开发团队 a+b=c&d ~*'()!/?%20"
+
         def create() -> None:
-            b = c.ok(c.ram.create_group(ram_models.CreateGroupRequest(group_name=group, comments="sdk")))
+            b = c.ok(c.ram.create_group(ram_models.CreateGroupRequest(group_name=group, comments=comments)))
             equal(b.group.group_name, group, "Group.GroupName")
-            equal(b.group.comments, "sdk", "Group.Comments")
+            equal(b.group.comments, comments, "Group.Comments")
+            b = c.ok(c.ram.get_group(ram_models.GetGroupRequest(group_name=group)))
+            equal(b.group.comments, comments, "Group.Comments read back")
 
         def add() -> None:
             c.ok(c.ram.add_user_to_group(ram_models.AddUserToGroupRequest(user_name=user, group_name=group)))
@@ -520,7 +529,7 @@ class Scenario:
             names = {g.group_name for g in b.groups.group}
             expect({group, "platform", "automation"} <= names, f"ListGroups: {sorted(names)}")
 
-        self.check("ram CreateGroup", create)
+        self.check("ram CreateGroup with UTF-8 and reserved characters", create)
         self.check("ram AddUserToGroup, ListGroupsForUser, ListUsersForGroup", add)
         self.check("ram ListGroups", list_groups)
         self.check("deleting a user or group with members is a DeleteConflict", conflicts)
@@ -988,6 +997,7 @@ class Sweep:
         self.account = str(seed["account"]["id"])
         self.domain = seed["account"]["default_domain"]
         root = seed["emulator"]["root_access_key"]
+        self.root_id, self.root_secret = root["id"], root["secret"]
         self.c = Clients(emu.host, style, root["id"], root["secret"])
         self.tag = f"sweep-{style}"
 
@@ -1013,12 +1023,24 @@ class Sweep:
         return self.r.check(f"[{self.style}] {name}", fn)
 
     def run(self) -> None:
+        self.signing()
         self.ram_reads()
         self.ram_writes()
         self.mfa()
         self.ims_reads()
         self.ims_writes()
         self.tags()
+
+    def signing(self) -> None:
+        def identity() -> None:
+            equal(self.api("sts", "GetCallerIdentity").identity_type, "Account", "IdentityType")
+
+        def wrong_secret() -> None:
+            bad = Clients(self.c.host, self.style, self.root_id, self.root_secret + "x")
+            expect_error(lambda: bad.sts.get_caller_identity(), "SignatureDoesNotMatch", 400)
+
+        self.check("sts GetCallerIdentity", identity)
+        self.check("a wrong secret raises SignatureDoesNotMatch", wrong_secret)
 
     def ram_reads(self) -> None:
         a = self.api
@@ -1552,6 +1574,7 @@ def main() -> int:
             Scenario(report, emu, seed, style).run()
         Sweep(report, emu, seed, "v3", once=True).run()
         Sweep(report, emu, seed, "v2", once=False).run()
+        Sweep(report, emu, seed, "sm3", once=False).run()
         core_v1(report, emu, seed)
     finally:
         emu.stop()
