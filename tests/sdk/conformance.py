@@ -1472,6 +1472,7 @@ def faults(report: Report, binary: str, seed_path: str, seed: dict) -> None:
 def core_v1(report: Report, emu: Emulator, seed: dict) -> None:
     from aliyunsdkcore.acs_exception.exceptions import ServerException
     from aliyunsdkcore.client import AcsClient
+    from aliyunsdkcore.request import CommonRequest
     from aliyunsdkram.request.v20150501 import (
         CreatePolicyRequest,
         CreateUserRequest,
@@ -1537,6 +1538,25 @@ def core_v1(report: Report, emu: Emulator, seed: dict) -> None:
         req.set_PolicyName(policy)
         call(good, req)
 
+    def get_method() -> None:
+        req = ListUsersRequest.ListUsersRequest()
+        req.set_method("GET")
+        req.set_MaxItems(2)
+        out = call(good, req)
+        equal(len(out["Users"]["User"]), 2, "users on a page of two")
+        equal(out["IsTruncated"], True, "IsTruncated")
+
+    def common_request() -> None:
+        # The SDK's generic request, for services without their own package here.
+        for version, action, field in (
+            ("2019-08-15", "GetDefaultDomain", "DefaultDomainName"),
+            ("2015-04-01", "GetCallerIdentity", "AccountId"),
+        ):
+            req = CommonRequest(version=version, action_name=action)
+            req.set_method("POST")
+            out = call(good, req)
+            expect(bool(out.get(field)), f"{action} answers {field}: {out}")
+
     def missing_user() -> None:
         req = GetUserRequest.GetUserRequest()
         req.set_UserName("nobody-here")
@@ -1551,6 +1571,8 @@ def core_v1(report: Report, emu: Emulator, seed: dict) -> None:
 
     report.check("[core-v1] ram CreateUser, GetUser, ListUsers, DeleteUser", user_cycle)
     report.check("[core-v1] ram CreatePolicy with a long document, GetPolicy, DeletePolicy", policy_cycle)
+    report.check("[core-v1] ram ListUsers sent as GET", get_method)
+    report.check("[core-v1] CommonRequest to IMS and STS", common_request)
     report.check("[core-v1] GetUser of a missing user raises EntityNotExist.User", missing_user)
     report.check("[core-v1] a wrong secret is recognised as InvalidAccessKeySecret", wrong_secret)
 
