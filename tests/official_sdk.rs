@@ -5,8 +5,10 @@
 //! the test says it was skipped and passes: the SDKs come from the Python package index,
 //! which a hermetic build may not reach.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The virtualenv setup.sh fills; `None` when it is missing or unfinished.
 fn sdk_python() -> Option<PathBuf> {
@@ -46,22 +48,41 @@ fn official_python_sdks_work_against_the_emulator() {
         return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(&python)
+    let dir = tempfile::tempdir().unwrap();
+    let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let mut child = Command::new(&python)
         .arg(root.join("tests/sdk/conformance.py"))
         .arg("--ramstate")
         .arg(env!("CARGO_BIN_EXE_ramstate"))
         .arg("--seed")
         .arg(root.join("examples/demo-account.yaml"))
         .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
+        .stdin(Stdio::null())
+        .stdout(File::create(&out_path).unwrap())
+        .stderr(File::create(&err_path).unwrap())
+        .spawn()
         .expect("the SDK virtualenv's python runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    // A few seconds normally; the bound only keeps a hung run from hanging CI.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
     let transcript = format!("{stdout}\n{stderr}");
+    let status = status.unwrap_or_else(|| panic!("no answer within 300 s:\n{transcript}"));
     let (passed, failed) = tally(&stdout)
         .unwrap_or_else(|| panic!("the script ended without its summary:\n{transcript}"));
     assert_eq!(failed, 0, "SDK conformance failures:\n{transcript}");
-    assert!(out.status.success(), "{transcript}");
+    assert!(status.success(), "{transcript}");
     // Every signing style runs its whole sequence: a short count means checks went missing.
     assert!(passed >= 180, "only {passed} checks ran:\n{transcript}");
 }
