@@ -224,7 +224,10 @@ class Emulator:
             self.stop()
             raise SystemExit(f"the emulator did not print its URL (got {line!r})")
         self.url = line
-        # The SDKs take a host[:port]; they add the scheme from `protocol`.
+        # tea-openapi's `endpoint` is a host[:port]: darabonba builds the URL as
+        # `<protocol>://<endpoint><pathname>` (adding a port only when its own request
+        # port, 80 unless set, differs), and sends the endpoint as the Host header,
+        # which V3 signs. The older core SDK takes the host and the port apart.
         self.host = line.split("://", 1)[1].rstrip("/")
 
     def stop(self) -> None:
