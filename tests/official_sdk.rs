@@ -1,30 +1,34 @@
-//! Alibaba Cloud's own Python SDKs, unchanged, against `ramstate emulator serve`.
+//! Alibaba Cloud's own SDKs, unchanged, against `ramstate emulator serve`.
 //!
-//! Runs tests/sdk/conformance.py with the virtualenv tests/sdk/setup.sh creates in
-//! the target directory (`<target>/sdk-venv`, or `$SDK_VENV`). Without that virtualenv
-//! the test says it was skipped and passes: the SDKs come from the Python package index,
-//! which a hermetic build may not reach.
+//! Runs tests/sdk/conformance.py (the Python SDKs) and tests/sdk/conformance.js (the
+//! TypeScript SDKs) with what tests/sdk/setup.sh installs in the target directory:
+//! `<target>/sdk-venv` and `<target>/sdk-node` (or `$SDK_VENV`, `$SDK_NODE`). Without
+//! an installation a test says it was skipped and passes: the SDKs come from package
+//! indexes, which a hermetic build may not reach.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The virtualenv setup.sh fills; `None` when it is missing or unfinished.
-fn sdk_python() -> Option<PathBuf> {
-    let venv = match std::env::var_os("SDK_VENV") {
-        Some(v) => PathBuf::from(v),
-        // The binary lives in <target>/debug/ramstate.
-        None => Path::new(env!("CARGO_BIN_EXE_ramstate"))
-            .parent()?
-            .parent()?
-            .join("sdk-venv"),
-    };
-    let python = venv.join("bin").join("python");
-    (python.exists() && venv.join(".installed").exists()).then_some(python)
+/// `<target>`: the binary lives in `<target>/<profile>/ramstate`.
+fn target_dir() -> PathBuf {
+    let bin = Path::new(env!("CARGO_BIN_EXE_ramstate"));
+    bin.parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("target"))
 }
 
-/// `N passed, M failed` from the script's last line.
+/// An installation setup.sh finished (it writes `.installed` last), or `None`.
+fn installed(var: &str, default: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join(default));
+    dir.join(".installed").exists().then_some(dir)
+}
+
+/// `N passed, M failed` from a script's last line.
 fn tally(stdout: &str) -> Option<(usize, usize)> {
     let last = stdout.lines().rev().find(|l| !l.trim().is_empty())?;
     let (passed, failed) = last.split_once(" passed, ")?;
@@ -32,36 +36,22 @@ fn tally(stdout: &str) -> Option<(usize, usize)> {
     Some((passed.trim().parse().ok()?, failed.trim().parse().ok()?))
 }
 
-#[test]
-fn tally_reads_the_summary_line() {
-    assert_eq!(tally("ok   a\n88 passed, 0 failed\n"), Some((88, 0)));
-    assert_eq!(tally("FAIL a: x\n3 passed, 2 failed"), Some((3, 2)));
-    assert_eq!(tally("Traceback (most recent call last):"), None);
-}
-
-#[test]
-fn official_python_sdks_work_against_the_emulator() {
-    let Some(python) = sdk_python() else {
-        eprintln!(
-            "skipped: no SDK virtualenv (run tests/sdk/setup.sh to create <target>/sdk-venv)"
-        );
-        return;
-    };
+/// Runs a conformance script against the demo account; fails the test unless every
+/// check passed and at least `min` ran, showing the script's whole transcript.
+fn run_script(mut cmd: Command, min: usize) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
     let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
-    let mut child = Command::new(&python)
-        .arg(root.join("tests/sdk/conformance.py"))
+    let mut child = cmd
         .arg("--ramstate")
         .arg(env!("CARGO_BIN_EXE_ramstate"))
         .arg("--seed")
         .arg(root.join("examples/demo-account.yaml"))
-        .env("PYTHONDONTWRITEBYTECODE", "1")
         .stdin(Stdio::null())
         .stdout(File::create(&out_path).unwrap())
         .stderr(File::create(&err_path).unwrap())
         .spawn()
-        .expect("the SDK virtualenv's python runs");
+        .expect("the SDK runtime starts");
     // A few seconds normally; the bound only keeps a hung run from hanging CI.
     let deadline = Instant::now() + Duration::from_secs(300);
     let status = loop {
@@ -84,5 +74,38 @@ fn official_python_sdks_work_against_the_emulator() {
     assert_eq!(failed, 0, "SDK conformance failures:\n{transcript}");
     assert!(status.success(), "{transcript}");
     // Every signing style runs its whole sequence: a short count means checks went missing.
-    assert!(passed >= 180, "only {passed} checks ran:\n{transcript}");
+    assert!(passed >= min, "only {passed} checks ran:\n{transcript}");
+}
+
+#[test]
+fn tally_reads_the_summary_line() {
+    assert_eq!(tally("ok   a\n88 passed, 0 failed\n"), Some((88, 0)));
+    assert_eq!(tally("FAIL a: x\n3 passed, 2 failed"), Some((3, 2)));
+    assert_eq!(tally("Traceback (most recent call last):"), None);
+}
+
+#[test]
+fn official_python_sdks_work_against_the_emulator() {
+    let Some(venv) = installed("SDK_VENV", "sdk-venv") else {
+        eprintln!("skipped: no Python SDKs (tests/sdk/setup.sh installs <target>/sdk-venv)");
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut cmd = Command::new(venv.join("bin").join("python"));
+    cmd.arg(root.join("tests/sdk/conformance.py"))
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    run_script(cmd, 180);
+}
+
+#[test]
+fn official_typescript_sdks_work_against_the_emulator() {
+    let Some(node_dir) = installed("SDK_NODE", "sdk-node") else {
+        eprintln!("skipped: no TypeScript SDKs (tests/sdk/setup.sh installs <target>/sdk-node)");
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut cmd = Command::new("node");
+    cmd.arg(root.join("tests/sdk/conformance.js"))
+        .env("NODE_PATH", node_dir.join("node_modules"));
+    run_script(cmd, 30);
 }
