@@ -107,5 +107,5 @@ fn official_typescript_sdks_work_against_the_emulator() {
     let mut cmd = Command::new("node");
     cmd.arg(root.join("tests/sdk/conformance.js"))
         .env("NODE_PATH", node_dir.join("node_modules"));
-    run_script(cmd, 30);
+    run_script(cmd, 33);
 }

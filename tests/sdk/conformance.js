@@ -76,6 +76,13 @@ function jsonType(v) {
   return typeof v;
 }
 
+// Documented fields that the newest TypeScript models lack: the API grew after
+// @alicloud/ims20190815 2.3.2 (the Python models, 3.5.0, know them).
+const NEWER_THAN_THE_MODELS = new Set([
+  'GetAccountSummary.SummaryMap.AuthorizedClientPerUserQuota',
+  'GetAccountSummary.SummaryMap.ServiceCredentialsPerUserPerServiceQuota',
+]);
+
 /** Problems of `raw` (a JSON body) against model class `cls`. */
 function conformance(cls, raw, where, problems) {
   if (jsonType(raw) !== 'object') {
@@ -89,6 +96,7 @@ function conformance(cls, raw, where, problems) {
   for (const [wire, value] of Object.entries(raw)) {
     const field = byWire[wire];
     if (field === undefined) {
+      if (NEWER_THAN_THE_MODELS.has(`${where}.${wire}`)) continue;
       problems.push(`${where}.${wire}: a field the SDK model does not know`);
       continue;
     }
@@ -312,10 +320,60 @@ async function scenario(style, binary, seedPath, seedText) {
       equal((await c.call('ims', 'GetDefaultDomain')).defaultDomainName, domain, 'DefaultDomainName');
       await c.call('ims', 'SetDefaultDomain', { DefaultDomainName: `ts-${style}.onaliyun.com` });
       equal((await c.call('ims', 'GetDefaultDomain')).defaultDomainName, `ts-${style}.onaliyun.com`, 'after the change');
+      await c.call('ims', 'SetDefaultDomain', { DefaultDomainName: domain });
       const mfa = await c.call('ims', 'ListVirtualMFADevices');
       expect(mfa.virtualMFADevices.virtualMFADevice.length === 2, 'two MFA devices');
       const bin = await c.call('ims', 'ListUsersInRecycleBin');
       equal(bin.users.user.map((x) => x.userId), ['250000000000009'], 'ListUsersInRecycleBin');
+    });
+    await check(t('every read the emulator answers fits the SDK models'), async () => {
+      const upn = `alice@${domain}`;
+      const reads = [
+        ['ram', 'ListAccessKeys', { UserName: 'alice' }],
+        ['ram', 'GetAccessKeyLastUsed', { UserName: 'alice', UserAccessKeyId: 'LTAI5tAlice000000000002' }],
+        ['ram', 'GetLoginProfile', { UserName: 'bob' }],
+        ['ram', 'GetUserMFAInfo', { UserName: 'alice' }],
+        ['ram', 'ListVirtualMFADevices', {}],
+        ['ram', 'GetGroup', { GroupName: 'platform' }],
+        ['ram', 'ListGroups', {}],
+        ['ram', 'ListUsersForGroup', { GroupName: 'platform' }],
+        ['ram', 'ListPoliciesForGroup', { GroupName: 'platform' }],
+        ['ram', 'GetRole', { RoleName: 'deployer' }],
+        ['ram', 'ListRoles', {}],
+        ['ram', 'ListPoliciesForRole', { RoleName: 'deployer' }],
+        ['ram', 'ListPoliciesForUser', { UserName: 'alice' }],
+        ['ram', 'ListPolicies', { MaxItems: 1000 }],
+        ['ram', 'GetPolicy', { PolicyName: 'ReadOnlyAccess', PolicyType: 'System' }],
+        ['ram', 'GetPolicyVersion', { PolicyName: 'ecs-read-hangzhou', PolicyType: 'Custom', VersionId: 'v3' }],
+        ['ram', 'ListEntitiesForPolicy', { PolicyName: 'oss-logs-write', PolicyType: 'Custom' }],
+        ['ram', 'GetAccountAlias', {}],
+        ['ram', 'ListTagResources', { ResourceType: 'role', ResourceNames: ['deployer'] }],
+        ['ims', 'GetUser', { UserPrincipalName: upn }],
+        ['ims', 'ListUsers', {}],
+        ['ims', 'ListUserBasicInfos', {}],
+        ['ims', 'GetSAMLProvider', { SAMLProviderName: 'corp-idp' }],
+        ['ims', 'ListOIDCProviders', {}],
+        ['ims', 'GetOIDCProvider', { OIDCProviderName: 'github-actions' }],
+        ['ims', 'ListApplications', {}],
+        ['ims', 'GetAccountSummary', {}],
+        ['ims', 'GetAccountMFAInfo', {}],
+        ['ims', 'GetUserMFAInfo', { UserPrincipalName: upn }],
+        ['ims', 'ListAccessKeys', { UserPrincipalName: upn }],
+        ['ims', 'ListGroups', {}],
+        ['ims', 'GetUserInRecycleBin', { UserId: '250000000000009' }],
+        ['ims', 'ListAccessKeysInRecycleBin', { UserId: '250000000000009' }],
+        ['ims', 'GetAccessKeyInfoInRecycleBin', { UserAccessKeyId: 'LTAI5tIntern00000000001' }],
+        ['ims', 'ListTagResources', { ResourceType: 'user', ResourcePrincipalName: [upn] }],
+      ];
+      const problems = [];
+      for (const [service, action, params] of reads) {
+        try {
+          await c.call(service, action, params);
+        } catch (e) {
+          problems.push(`${service} ${action}: ${e.message}`);
+        }
+      }
+      expect(problems.length === 0, problems.join('\n'));
     });
     await check(t('expected failures: EntityNotExist, EntityAlreadyExists, SignatureDoesNotMatch'), async () => {
       await expectError(() => c.call('ram', 'GetUser', { UserName: 'nobody' }), 'EntityNotExist.User', 404);
