@@ -222,24 +222,20 @@ pub fn named_addresses(e: &LogEntry) -> Vec<String> {
         ("GroupName", "group"),
         ("RoleName", "role"),
     ] {
-        if let Some(v) = param_of(e, param) {
+        if let Some(v) = param(e, param) {
             out.push(format!("{kind}.{v}"));
         }
     }
-    if param_of(e, "PolicyType") == Some("Custom") || e.action == "DeletePolicy" {
-        if let Some(v) = param_of(e, "PolicyName") {
-            out.push(format!("policy.{v}"));
-        }
+    if (param(e, "PolicyType") == Some("Custom") || e.action == "DeletePolicy")
+        && let Some(v) = param(e, "PolicyName")
+    {
+        out.push(format!("policy.{v}"));
     }
-    if let Some(serial) = param_of(e, "SerialNumber") {
+    if let Some(serial) = param(e, "SerialNumber") {
         let name = serial.rsplit('/').next().unwrap_or(serial);
         out.push(format!("virtual_mfa_device.{name}"));
     }
     out
-}
-
-fn param_of<'a>(e: &'a LogEntry, name: &str) -> Option<&'a str> {
-    e.params.get(name).map(String::as_str)
 }
 
 /// No mutating call names only kept addresses: a call may name a kept user only to take
