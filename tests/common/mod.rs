@@ -217,12 +217,12 @@ pub fn touched_users(log: &[LogEntry]) -> Vec<String> {
 /// `group.NAME`, `role.NAME`, `policy.NAME` (custom policies), `virtual_mfa_device.NAME`.
 pub fn named_addresses(e: &LogEntry) -> Vec<String> {
     let mut out = Vec::new();
-    for (param, kind) in [
+    for (name, kind) in [
         ("UserName", "user"),
         ("GroupName", "group"),
         ("RoleName", "role"),
     ] {
-        if let Some(v) = param(e, param) {
+        if let Some(v) = param(e, name) {
             out.push(format!("{kind}.{v}"));
         }
     }
