@@ -434,3 +434,65 @@ async fn apply_converges_when_reads_lag_behind_writes() {
     assert!(text(&apply.stdout).contains("Apply complete"));
     assert_unblocking_precedes_deletion(&emu.log());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_lets_running_calls_finish_and_reports_what_was_not_done() {
+    let seed = demo_seed();
+    let id = account_id(&seed);
+    let emu = start(seed).await;
+    emu.set_faults(emulator::Faults::from(&ramstate::cli::FaultArgs {
+        latency_ms: 150,
+        ..ramstate::cli::FaultArgs::default()
+    }));
+    let profile = repo_path("examples/empty-account.yaml");
+    let (url, key) = (emu.url().to_string(), emu.root_key().clone());
+    let args = [
+        "apply",
+        profile.to_str().unwrap(),
+        "--auto-approve",
+        "--account-id",
+        &id,
+        "--parallelism",
+        "2",
+    ]
+    .map(String::from);
+    let home = tempfile::tempdir().unwrap();
+    let child = tokio::process::Command::new(assert_cmd::cargo::cargo_bin("ramstate"))
+        .args(&args)
+        .env("RAMSTATE_ENDPOINT", &url)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", &key.id)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", &key.secret)
+        .env("HOME", home.path())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the walk has started changing things.
+    for _ in 0..300 {
+        if !mutations(&emu.log()).is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let pid = child.id().unwrap().to_string();
+    let killed = tokio::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().await.unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 1, "{err}");
+    assert!(err.contains("Interrupted"), "{err}");
+    assert!(err.contains("not run"), "{err}");
+    assert!(
+        !mutations(&emu.log()).is_empty(),
+        "some steps ran before the interrupt"
+    );
+    assert!(
+        !emu.snapshot().users.is_empty(),
+        "the walk stopped before the end"
+    );
+}

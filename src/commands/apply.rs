@@ -132,6 +132,11 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
     let interrupted = cancel.load(Ordering::SeqCst);
     summarise(&steps, &statuses, interrupted);
 
+    if interrupted {
+        eprintln!("Run `ramstate diff` to see what is left.");
+        return Ok(Outcome::Incomplete);
+    }
+
     // Converged? Re-fetch what the file manages and plan again. RAM is eventually
     // consistent: when a step we saw succeed still shows as pending, read again a few
     // times before concluding.
