@@ -492,6 +492,68 @@ async fn v3_signatures_are_verified() {
     send("", true).await.err(400, "SignatureDoesNotMatch");
 }
 
+#[tokio::test]
+async fn v3_signatures_with_sm3_are_verified_and_rsa_is_refused() {
+    let emu = start(BASE).await;
+    let root = emu.root_key().clone();
+    let url = reqwest::Url::parse(emu.url()).unwrap();
+    let host = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    // The algorithm named in the header, the one actually used, and the secret.
+    let send = |named: &'static str, used: sign::V3Algorithm, secret: String| {
+        let (host, id, base) = (host.clone(), root.id.clone(), emu.url().to_string());
+        async move {
+            let body = b"GroupName=sm3-group";
+            let mut headers = BTreeMap::new();
+            headers.insert("host".to_string(), host);
+            headers.insert("x-acs-action".to_string(), "CreateGroup".to_string());
+            headers.insert("x-acs-version".to_string(), RAM.to_string());
+            headers.insert("x-acs-date".to_string(), now_stamp());
+            headers.insert(
+                "x-acs-signature-nonce".to_string(),
+                uuid::Uuid::new_v4().to_string(),
+            );
+            headers.insert(
+                "content-type".to_string(),
+                "application/x-www-form-urlencoded".to_string(),
+            );
+            // SDKs keep this header name for SM3 too.
+            headers.insert("x-acs-content-sha256".to_string(), used.hash_hex(body));
+            let signed: Vec<String> = headers.keys().cloned().collect();
+            let cr = sign::v3_canonical_request(
+                "POST",
+                "/",
+                &BTreeMap::new(),
+                &headers,
+                &signed,
+                &used.hash_hex(body),
+            );
+            let sig = used.signature(&secret, &used.string_to_sign(&cr));
+            let mut req = reqwest::Client::new().post(base).body(body.to_vec());
+            for (k, v) in headers.iter().filter(|(k, _)| *k != "host") {
+                req = req.header(k, v);
+            }
+            let auth = format!(
+                "{named} Credential={id},SignedHeaders={},Signature={sig}",
+                signed.join(";")
+            );
+            reply(req.header("authorization", auth).send().await.unwrap()).await
+        }
+    };
+    let sm3 = sign::V3Algorithm::HmacSm3;
+    let v = send("ACS3-HMAC-SM3", sm3, root.secret.clone()).await.ok();
+    assert_eq!(v["Group"]["GroupName"], "sm3-group");
+    send("ACS3-HMAC-SM3", sm3, "wrong".into())
+        .await
+        .err(400, "SignatureDoesNotMatch");
+    // An SM3 signature presented as SHA-256 fails on the payload hash.
+    send("ACS3-HMAC-SHA256", sm3, root.secret.clone())
+        .await
+        .err(400, "SignatureDoesNotMatch");
+    send("ACS3-RSA-SHA256", sm3, root.secret.clone())
+        .await
+        .err(400, "InvalidParameter.SignatureMethod");
+}
+
 // ------------------------------------------------------------------ RAM
 
 /// An action, its parameters, and the conflict it clears.
@@ -2545,7 +2607,7 @@ async fn assume_role_with_saml_trades_an_assertion_for_credentials() {
             r#"<samlp:Response><saml:Issuer>https://idp.example.com</saml:Issuer><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">pat</saml:NameID></saml:Subject><saml:Attribute Name="https://www.aliyun.com/SAML-Role/Attributes/RoleSessionName"><saml:AttributeValue>{session}</saml:AttributeValue></saml:Attribute></samlp:Response>"#
         ))
     };
-    let send = |provider: &'static str, a: String| {
+    let send = |provider: &'static str, role: &'static str, a: String| {
         let url = emu.url().to_string();
         async move {
             let mut all = BTreeMap::new();
@@ -2559,7 +2621,7 @@ async fn assume_role_with_saml_trades_an_assertion_for_credentials() {
                     "SAMLProviderArn",
                     format!("acs:ram::1234567890123456:saml-provider/{provider}"),
                 ),
-                ("RoleArn", "acs:ram::1234567890123456:role/sso".to_string()),
+                ("RoleArn", format!("acs:ram::1234567890123456:role/{role}")),
                 ("SAMLAssertion", a),
             ] {
                 all.insert(k.to_string(), v);
@@ -2576,16 +2638,27 @@ async fn assume_role_with_saml_trades_an_assertion_for_credentials() {
             .await
         }
     };
-    send("other", assertion("pat"))
+    send("other", "sso", assertion("pat"))
         .await
         .err(404, "EntityNotExist.SAMLProvider");
-    send("corp", "bm90IHhtbA==".into())
+    // The documented failures of this call: unreadable or expired assertions fail
+    // authentication with 401, an unknown role is EntityNotExist.RoleArn.
+    send("corp", "sso", "bm90IHhtbA==".into())
         .await
-        .err(400, "InvalidParameter.SAMLAssertion");
-    send("corp", assertion("x"))
+        .err(401, "AuthenticationFail.SAMLAssertion.Invalid");
+    let expired = base64::engine::general_purpose::STANDARD.encode(
+        r#"<samlp:Response><saml:Issuer>https://idp.example.com</saml:Issuer><saml:SubjectConfirmationData NotOnOrAfter="2020-01-01T00:00:00Z"/><saml:Attribute Name="https://www.aliyun.com/SAML-Role/Attributes/RoleSessionName"><saml:AttributeValue>pat</saml:AttributeValue></saml:Attribute></samlp:Response>"#,
+    );
+    send("corp", "sso", expired)
+        .await
+        .err(401, "AuthenticationFail.SAMLAssertion.Expired");
+    send("corp", "ghost", assertion("pat"))
+        .await
+        .err(404, "EntityNotExist.RoleArn");
+    send("corp", "sso", assertion("x"))
         .await
         .err(400, "InvalidParameter.RoleSessionName");
-    let v = send("corp", assertion("pat")).await.ok();
+    let v = send("corp", "sso", assertion("pat")).await.ok();
     assert_eq!(v["SAMLAssertionInfo"]["SubjectType"], "persistent");
     assert!(
         v["Credentials"]["AccessKeyId"]

@@ -155,7 +155,6 @@ fn ims_user_json(st: &State, u: &UserRec) -> Value {
         "CreateDate": x.create_date.clone().unwrap_or_default(),
         "UpdateDate": u.update_date,
         "ProvisionType": "Manual",
-        "Status": "active",
         "Tags": tags_json(&x.tags),
     });
     if let Some(d) = &x.last_login_date {
@@ -192,7 +191,10 @@ fn create_user(st: &mut State, p: &Params, t: &str) -> R {
     check_length("Comments", p.get("Comments"), 128)?;
     let tags = ims_tags(p)?;
     ram::new_user(st, ram::user_proto(name, p, tags), t)?;
-    Ok(json!({"User": ims_user_json(st, &st.users[name])}))
+    let mut v = ims_user_json(st, &st.users[name]);
+    // CreateUser answers without the short name.
+    v.as_object_mut().map(|o| o.remove("UserName"));
+    Ok(json!({"User": v}))
 }
 
 fn get_user(st: &State, p: &Params) -> R {
@@ -223,7 +225,11 @@ fn list_users(st: &State, p: &Params) -> R {
         .into_iter()
         .map(|u| {
             let mut v = ims_user_json(st, u);
-            v.as_object_mut().map(|o| o.remove("UserName"));
+            if let Some(o) = v.as_object_mut() {
+                // ListUsers has no short name but does report the user's status.
+                o.remove("UserName");
+                o.insert("Status".into(), json!("active"));
+            }
             v
         })
         .collect();
@@ -241,6 +247,7 @@ fn list_user_basic_infos(st: &State, p: &Params) -> R {
                     "UserId": u.user.id,
                     "UserPrincipalName": st.principal_name(k),
                     "DisplayName": u.user.display_name.clone().unwrap_or_default(),
+                    "Status": "active",
                 }),
             )
         })
@@ -380,7 +387,12 @@ fn list_saml(st: &State, p: &Params) -> R {
     let items = st
         .saml
         .iter()
-        .map(|(k, s)| (k.clone(), saml_json(st, s, false)))
+        .map(|(k, s)| {
+            let mut v = saml_json(st, s, false);
+            // The list does not report the signing algorithm.
+            v.as_object_mut().map(|o| o.remove("AuthnSignAlgo"));
+            (k.clone(), v)
+        })
         .collect();
     let (page, marker) = paginate(items, p, 100, 100)?;
     Ok(page_json("SAMLProviders", "SAMLProvider", page, marker))
@@ -982,4 +994,104 @@ fn delete_bin_key(st: &mut State, p: &Params) -> R {
     let id = bin_key_of(st, p)?.entry.id.clone();
     st.bin_keys.remove(&id);
     Ok(json!({}))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Response shapes as the official IMS SDK models declare them: a field the model
+    //! does not know is one a client written from the documentation never expects.
+
+    use super::*;
+    use crate::model::Inventory;
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()
+    }
+
+    fn state() -> State {
+        let inv: Inventory = yaml_serde::from_str(
+            "account: {id: '1234567890123456', default_domain: acme.onaliyun.com}\nusers: [{name: alice, display_name: Alice}]\nsaml_providers: [{name: corp-idp, description: okta}]",
+        )
+        .unwrap();
+        State::from_seed(&inv, 1, now()).unwrap()
+    }
+
+    fn call(st: &mut State, action: &str, params: &[(&str, &str)]) -> Value {
+        let map = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        handle(
+            st,
+            &Identity::Account,
+            action,
+            &Params::new(Service::Ims, map),
+            now(),
+        )
+        .unwrap()
+        .unwrap()
+    }
+
+    fn keys(v: &Value) -> Vec<&str> {
+        v.as_object().unwrap().keys().map(|k| k.as_str()).collect()
+    }
+
+    #[test]
+    fn list_saml_providers_does_not_report_the_signing_algorithm() {
+        let mut st = state();
+        let listed = call(&mut st, "ListSAMLProviders", &[]);
+        assert_eq!(
+            keys(&listed["SAMLProviders"]["SAMLProvider"][0]),
+            [
+                "Arn",
+                "CreateDate",
+                "Description",
+                "SAMLProviderName",
+                "UpdateDate"
+            ]
+        );
+        let one = call(
+            &mut st,
+            "GetSAMLProvider",
+            &[("SAMLProviderName", "corp-idp")],
+        );
+        assert_eq!(one["SAMLProvider"]["AuthnSignAlgo"], "rsa-sha1");
+    }
+
+    #[test]
+    fn only_the_user_lists_report_a_user_status() {
+        let mut st = state();
+        let upn = ("UserPrincipalName", "alice@acme.onaliyun.com");
+        let got = call(&mut st, "GetUser", &[upn]);
+        assert!(got["User"].get("Status").is_none(), "{got}");
+        assert_eq!(got["User"]["UserName"], "alice");
+        let listed = call(&mut st, "ListUsers", &[]);
+        let user = &listed["Users"]["User"][0];
+        assert_eq!(user["Status"], "active");
+        assert!(user.get("UserName").is_none(), "{user}");
+        let basic = call(&mut st, "ListUserBasicInfos", &[]);
+        assert_eq!(
+            keys(&basic["UserBasicInfos"]["UserBasicInfo"][0]),
+            ["DisplayName", "Status", "UserId", "UserPrincipalName"]
+        );
+    }
+
+    #[test]
+    fn create_user_answers_without_the_short_name_or_status() {
+        let mut st = state();
+        let made = call(
+            &mut st,
+            "CreateUser",
+            &[
+                ("UserPrincipalName", "bob@acme.onaliyun.com"),
+                ("DisplayName", "Bob"),
+            ],
+        );
+        let user = &made["User"];
+        assert_eq!(user["UserPrincipalName"], "bob@acme.onaliyun.com");
+        assert!(
+            user.get("UserName").is_none() && user.get("Status").is_none(),
+            "{user}"
+        );
+    }
 }

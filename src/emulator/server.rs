@@ -137,7 +137,7 @@ impl Call {
         }
         let v3 = headers
             .get("authorization")
-            .filter(|a| a.trim_start().starts_with(sign::V3_ALGORITHM))
+            .filter(|a| a.trim_start().starts_with(sign::V3_PREFIX))
             .cloned();
         let pick = |param: &str, header: &str| {
             all.get(param)
@@ -656,6 +656,16 @@ fn authenticate_v3(
             "The Authorization header is not `ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..`.",
         )
     })?;
+    let algorithm = sign::V3Algorithm::from_name(&auth.algorithm).ok_or_else(|| {
+        ApiError::invalid(
+            "SignatureMethod",
+            None,
+            format!(
+                "The signature algorithm {} is not supported with an access key; use ACS3-HMAC-SHA256 or ACS3-HMAC-SM3.",
+                auth.algorithm
+            ),
+        )
+    })?;
     let header = |name: &str| {
         call.headers
             .get(name)
@@ -688,7 +698,8 @@ fn authenticate_v3(
             .map(|s| s.as_str()),
         now,
     )?;
-    let payload_hash = sign::sha256_hex(&call.body);
+    // SDKs send the payload hash under this name whatever the algorithm.
+    let payload_hash = algorithm.hash_hex(&call.body);
     if let Some(claimed) = call.headers.get("x-acs-content-sha256")
         && !claimed.eq_ignore_ascii_case(&payload_hash)
     {
@@ -705,8 +716,8 @@ fn authenticate_v3(
         &auth.signed_headers,
         &payload_hash,
     );
-    let sts = sign::v3_string_to_sign(&canonical);
-    let expected = sign::v3_signature(&secret, &sts);
+    let sts = algorithm.string_to_sign(&canonical);
+    let expected = algorithm.signature(&secret, &sts);
     if !sign::signatures_equal(&expected, &auth.signature.to_ascii_lowercase()) {
         return Err(mismatch(&sts));
     }

@@ -1,5 +1,6 @@
 //! Request signatures as the gateway checks them: V1 (`HMAC-SHA1`, RPC style) and
-//! V3 (`ACS3-HMAC-SHA256` in the `Authorization` header). Pure functions only.
+//! V3 (`ACS3-HMAC-SHA256` or `ACS3-HMAC-SM3` in the `Authorization` header). Pure
+//! functions only.
 //!
 //! This is the emulator's own reading of the signing rules; it does not share code
 //! with the client's signer, so a test of one against the other means something.
@@ -78,13 +79,159 @@ pub fn hmac_sha256_hex(key: &str, data: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// The algorithm name of Signature V3.
+/// The algorithm name of Signature V3 that SDKs use by default.
 pub const V3_ALGORITHM: &str = "ACS3-HMAC-SHA256";
+
+/// Every V3 algorithm name starts with this.
+pub const V3_PREFIX: &str = "ACS3-";
+
+/// The V3 algorithms the gateway verifies with an access key secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum V3Algorithm {
+    /// `ACS3-HMAC-SHA256`: SHA-256 hashes, HMAC-SHA256 signature.
+    HmacSha256,
+    /// `ACS3-HMAC-SM3`: SM3 hashes, HMAC-SM3 signature.
+    HmacSm3,
+}
+
+impl V3Algorithm {
+    /// The algorithm a header names; `None` for one keyed otherwise (`ACS3-RSA-SHA256`)
+    /// or unknown.
+    pub fn from_name(name: &str) -> Option<V3Algorithm> {
+        match name {
+            "ACS3-HMAC-SHA256" => Some(V3Algorithm::HmacSha256),
+            "ACS3-HMAC-SM3" => Some(V3Algorithm::HmacSm3),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            V3Algorithm::HmacSha256 => "ACS3-HMAC-SHA256",
+            V3Algorithm::HmacSm3 => "ACS3-HMAC-SM3",
+        }
+    }
+
+    /// Lowercase hex hash of `data` (the payload hash and the canonical-request hash).
+    pub fn hash_hex(self, data: &[u8]) -> String {
+        match self {
+            V3Algorithm::HmacSha256 => sha256_hex(data),
+            V3Algorithm::HmacSm3 => hex::encode(sm3(data)),
+        }
+    }
+
+    /// `<name>\n<hex hash of the canonical request>`.
+    pub fn string_to_sign(self, canonical_request: &str) -> String {
+        format!(
+            "{}\n{}",
+            self.name(),
+            self.hash_hex(canonical_request.as_bytes())
+        )
+    }
+
+    /// Hex HMAC of the string to sign, keyed with the secret itself.
+    pub fn signature(self, secret: &str, string_to_sign: &str) -> String {
+        match self {
+            V3Algorithm::HmacSha256 => hmac_sha256_hex(secret, string_to_sign),
+            V3Algorithm::HmacSm3 => {
+                hex::encode(hmac_sm3(secret.as_bytes(), string_to_sign.as_bytes()))
+            }
+        }
+    }
+}
+
+/// SM3 (GB/T 32905-2016), the hash of `ACS3-HMAC-SM3`.
+pub fn sm3(data: &[u8]) -> [u8; 32] {
+    const IV: [u32; 8] = [
+        0x7380_166f,
+        0x4914_b2b9,
+        0x1724_42d7,
+        0xda8a_0600,
+        0xa96f_30bc,
+        0x1631_38aa,
+        0xe38d_ee4d,
+        0xb0fb_0e4e,
+    ];
+    let p0 = |x: u32| x ^ x.rotate_left(9) ^ x.rotate_left(17);
+    let p1 = |x: u32| x ^ x.rotate_left(15) ^ x.rotate_left(23);
+    let mut msg = data.to_vec();
+    let bits = (data.len() as u64).wrapping_mul(8);
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&bits.to_be_bytes());
+    let mut v = IV;
+    for block in msg.chunks_exact(64) {
+        let mut w = [0u32; 68];
+        for (i, word) in block.chunks_exact(4).enumerate() {
+            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        for j in 16..68 {
+            w[j] = p1(w[j - 16] ^ w[j - 9] ^ w[j - 3].rotate_left(15))
+                ^ w[j - 13].rotate_left(7)
+                ^ w[j - 6];
+        }
+        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = v;
+        for j in 0..64 {
+            let t: u32 = if j < 16 { 0x79cc_4519 } else { 0x7a87_9d8a };
+            let ss1 = a
+                .rotate_left(12)
+                .wrapping_add(e)
+                .wrapping_add(t.rotate_left((j % 32) as u32))
+                .rotate_left(7);
+            let ss2 = ss1 ^ a.rotate_left(12);
+            let (ff, gg) = if j < 16 {
+                (a ^ b ^ c, e ^ f ^ g)
+            } else {
+                ((a & b) | (a & c) | (b & c), (e & f) | (!e & g))
+            };
+            let tt1 = ff
+                .wrapping_add(d)
+                .wrapping_add(ss2)
+                .wrapping_add(w[j] ^ w[j + 4]);
+            let tt2 = gg.wrapping_add(h).wrapping_add(ss1).wrapping_add(w[j]);
+            d = c;
+            c = b.rotate_left(9);
+            b = a;
+            a = tt1;
+            h = g;
+            g = f.rotate_left(19);
+            f = e;
+            e = p0(tt2);
+        }
+        for (x, y) in v.iter_mut().zip([a, b, c, d, e, f, g, h]) {
+            *x ^= y;
+        }
+    }
+    let mut out = [0u8; 32];
+    for (chunk, x) in out.chunks_exact_mut(4).zip(v) {
+        chunk.copy_from_slice(&x.to_be_bytes());
+    }
+    out
+}
+
+/// HMAC (RFC 2104) over SM3, whose block is 64 bytes.
+pub fn hmac_sm3(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut k = [0u8; 64];
+    if key.len() > 64 {
+        k[..32].copy_from_slice(&sm3(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let mut inner: Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
+    inner.extend_from_slice(data);
+    let mut outer: Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
+    outer.extend_from_slice(&sm3(&inner));
+    sm3(&outer)
+}
 
 /// A parsed V3 `Authorization` header:
 /// `ACS3-HMAC-SHA256 Credential=<id>,SignedHeaders=<a;b>,Signature=<hex>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct V3Authorization {
+    /// The algorithm name the header starts with (`ACS3-HMAC-SHA256`, ...).
+    pub algorithm: String,
     pub access_key_id: String,
     pub signed_headers: Vec<String>,
     pub signature: String,
@@ -93,7 +240,11 @@ pub struct V3Authorization {
 impl V3Authorization {
     /// Parses the header value; `None` when it is not a well-formed V3 header.
     pub fn parse(header: &str) -> Option<V3Authorization> {
-        let rest = header.trim().strip_prefix(V3_ALGORITHM)?.trim_start();
+        let (algorithm, rest) = header.trim().split_once(char::is_whitespace)?;
+        if !algorithm.starts_with(V3_PREFIX) {
+            return None;
+        }
+        let rest = rest.trim_start();
         let mut id = None;
         let mut signed = None;
         let mut sig = None;
@@ -115,6 +266,7 @@ impl V3Authorization {
             }
         }
         Some(V3Authorization {
+            algorithm: algorithm.to_string(),
             access_key_id: id.filter(|s| !s.is_empty())?,
             signed_headers: signed.filter(|s| !s.is_empty())?,
             signature: sig.filter(|s| !s.is_empty())?,
@@ -162,10 +314,7 @@ pub fn v3_canonical_request(
 
 /// `ACS3-HMAC-SHA256\n<hex sha256 of the canonical request>`.
 pub fn v3_string_to_sign(canonical_request: &str) -> String {
-    format!(
-        "{V3_ALGORITHM}\n{}",
-        sha256_hex(canonical_request.as_bytes())
-    )
+    V3Algorithm::HmacSha256.string_to_sign(canonical_request)
 }
 
 /// Hex HMAC-SHA256 of the string to sign, keyed with the secret itself.
@@ -365,11 +514,55 @@ mod tests {
             "ACS3-HMAC-SHA256 Credential=LTAIabc,SignedHeaders=host;x-acs-action;x-acs-date,Signature=deadbeef",
         )
         .unwrap();
+        assert_eq!(a.algorithm, "ACS3-HMAC-SHA256");
         assert_eq!(a.access_key_id, "LTAIabc");
         assert_eq!(a.signed_headers, ["host", "x-acs-action", "x-acs-date"]);
         assert_eq!(a.signature, "deadbeef");
         assert!(V3Authorization::parse("ACS3-HMAC-SHA256 Credential=x").is_none());
         assert!(V3Authorization::parse("Bearer abc").is_none());
+        let sm3 = V3Authorization::parse(
+            "ACS3-HMAC-SM3 Credential=LTAIabc,SignedHeaders=host,Signature=00",
+        )
+        .unwrap();
+        assert_eq!(
+            V3Algorithm::from_name(&sm3.algorithm),
+            Some(V3Algorithm::HmacSm3)
+        );
+        assert_eq!(V3Algorithm::from_name("ACS3-RSA-SHA256"), None);
+    }
+
+    #[test]
+    fn sm3_matches_the_standard_vectors() {
+        // GB/T 32905-2016, appendix A.
+        assert_eq!(
+            hex::encode(sm3(b"abc")),
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        );
+        assert_eq!(
+            hex::encode(sm3(&b"abcd".repeat(16))),
+            "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"
+        );
+        assert_eq!(
+            hex::encode(sm3(b"")),
+            "1ab21d8355cfa17f8e61194831e81a8f22bec8c728fefb747ed035eb5082aa2b"
+        );
+    }
+
+    #[test]
+    fn hmac_sm3_matches_the_python_sdk() {
+        // hmac.new(b"testsecret", b"ACS3-HMAC-SM3\nabc", Sm3) with the SM3 of
+        // alibabacloud_tea_openapi.
+        assert_eq!(
+            V3Algorithm::HmacSm3.signature("testsecret", "ACS3-HMAC-SM3\nabc"),
+            "1c0a0cf0cc5f0d736949fabbcece1788848ac29f07798adad30802b628233207"
+        );
+    }
+
+    #[test]
+    fn hmac_sm3_hashes_long_keys_first() {
+        let long = [7u8; 100];
+        assert_eq!(hmac_sm3(&long, b"m"), hmac_sm3(&sm3(&long), b"m"));
+        assert_ne!(hmac_sm3(b"k1", b"m"), hmac_sm3(b"k2", b"m"));
     }
 
     #[test]

@@ -400,10 +400,12 @@ fn assume_role_with_saml(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
             format!("The SAML provider does not exist: {provider_arn}."),
         ));
     }
+    // As documented for this call: an unreadable or expired assertion fails
+    // authentication (401), an unknown role is `EntityNotExist.RoleArn`.
     let a = saml_assertion(encoded).ok_or_else(|| {
-        ApiError::invalid(
-            "SAMLAssertion",
-            None,
+        ApiError::new(
+            401,
+            "AuthenticationFail.SAMLAssertion.Invalid",
             "The SAMLAssertion is not a Base64 SAML response with an Issuer.",
         )
     })?;
@@ -411,7 +413,8 @@ fn assume_role_with_saml(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
         && OffsetDateTime::parse(limit, &time::format_description::well_known::Rfc3339)
             .is_ok_and(|t| t <= now)
     {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::new(
+            401,
             "AuthenticationFail.SAMLAssertion.Expired",
             "The SAML assertion has expired.",
         ));
@@ -428,7 +431,18 @@ fn assume_role_with_saml(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
         .map
         .insert("RoleSessionName".into(), session.clone());
     let session = session_name(&as_params, None)?;
-    let role = role_from_arn(st, arn)?.clone();
+    let role = role_from_arn(st, arn)
+        .map_err(|e| {
+            if e.code == "EntityNotExist.Role" {
+                ApiError::not_found(
+                    "EntityNotExist.RoleArn",
+                    format!("The role does not exist: {arn}."),
+                )
+            } else {
+                e
+            }
+        })?
+        .clone();
     if !trusts(
         role.role.assume_role_policy_document.as_deref(),
         "Federated",
