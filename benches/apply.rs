@@ -210,7 +210,10 @@ async fn pipeline(emu: &Emulator, s: &Scenario) -> Outcome {
     let cancel = AtomicBool::new(false);
     let mark = emu.log().len();
     let started = Instant::now();
-    let statuses = executor::execute(&deps, s.parallelism, &cancel, &Silent, |i| {
+    let shapes: Vec<_> = (0..graph.len())
+        .map(|i| step::shape(graph.step(i)))
+        .collect();
+    let statuses = executor::execute_shaped(&deps, &shapes, s.parallelism, &cancel, &Silent, |i| {
         let (client, change, policy) = (&client, graph.step(i), &policy);
         async move { step::run(client, change, policy).await }
     })

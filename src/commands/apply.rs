@@ -108,15 +108,23 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
     };
     let policy = step::StepPolicy::default();
     let progress = ApplyProgress::new(&steps);
-    let statuses = executor::execute(&deps, global.parallelism, &cancel, &progress, |i| {
-        let (client, change, refusal, policy) = (&conn.client, steps[i], &refusals[i], &policy);
-        async move {
-            match refusal {
-                Some(why) => StepResult::Failed { error: why.clone() },
-                None => step::run(client, change, policy).await,
+    let shapes: Vec<executor::Shape> = steps.iter().map(|c| step::shape(c)).collect();
+    let statuses = executor::execute_shaped(
+        &deps,
+        &shapes,
+        global.parallelism,
+        &cancel,
+        &progress,
+        |i| {
+            let (client, change, refusal, policy) = (&conn.client, steps[i], &refusals[i], &policy);
+            async move {
+                match refusal {
+                    Some(why) => StepResult::Failed { error: why.clone() },
+                    None => step::run(client, change, policy).await,
+                }
             }
-        }
-    })
+        },
+    )
     .await;
     progress.finish();
     watcher.abort();
