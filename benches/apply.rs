@@ -62,6 +62,10 @@ struct Phase {
     /// The longest chain of calls that must follow one another.
     chain: usize,
     wall: Duration,
+    /// Calls in flight on average at the emulator (time spent in calls ÷ wall time).
+    busy: f64,
+    /// Calls per action.
+    actions: BTreeMap<String, usize>,
 }
 
 impl Phase {
@@ -70,12 +74,19 @@ impl Phase {
             .iter()
             .filter(|e| e.code.as_deref() == Some("Throttling.User"))
             .count();
+        let in_calls: u64 = log.iter().map(|e| e.finished_ms - e.started_ms).sum();
+        let mut actions = BTreeMap::new();
+        for e in log {
+            *actions.entry(e.action.clone()).or_default() += 1;
+        }
         Phase {
             name,
             calls: log.len() - throttled,
             throttled,
             chain,
             wall,
+            busy: in_calls as f64 / (wall.as_secs_f64() * 1000.0).max(1.0),
+            actions,
         }
     }
 
@@ -320,12 +331,13 @@ fn main() {
         params.users, params.groups, params.roles, params.policies
     );
     println!(
-        "{:<10} {:<7} {:>6} {:>9} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6}",
+        "{:<10} {:<7} {:>6} {:>9} {:>6} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6}",
         "scenario",
         "phase",
         "calls",
         "throttled",
         "chain",
+        "busy",
         "wall ms",
         "c*l/p ms",
         "c/qps ms",
@@ -333,24 +345,33 @@ fn main() {
         "bound ms",
         "ratio"
     );
-    for s in &scenarios {
+    // `cargo bench --bench apply -- throttled` runs only the scenarios named.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    for s in scenarios
+        .iter()
+        .filter(|s| only.is_empty() || only.iter().any(|o| o == s.name))
+    {
         let out = run_scenario(&seed, s);
         for p in &out.phases {
             let b = p.bounds(s);
             let bound = b.into_iter().fold(0.0, f64::max);
             let wall = p.wall.as_secs_f64() * 1000.0;
-            let rate = if b[1].is_finite() {
+            let rate = if s.qps().is_finite() {
                 format!("{:.0}", b[1])
             } else {
                 "-".into()
             };
             println!(
-                "{:<10} {:<7} {:>6} {:>9} {:>6} {:>9.0} {:>9.0} {:>9} {:>9.0} {:>9.0} {:>6.2}",
+                "{:<10} {:<7} {:>6} {:>9} {:>6} {:>5.1} {:>9.0} {:>9.0} {:>9} {:>9.0} {:>9.0} {:>6.2}",
                 s.name,
                 p.name,
                 p.calls,
                 p.throttled,
                 p.chain,
+                p.busy,
                 wall,
                 b[0],
                 rate,
@@ -358,6 +379,12 @@ fn main() {
                 bound,
                 wall / bound.max(1.0)
             );
+        }
+        if std::env::var_os("RAMSTATE_BENCH_ACTIONS").is_some() {
+            for p in &out.phases {
+                let list: Vec<String> = p.actions.iter().map(|(a, n)| format!("{a} {n}")).collect();
+                println!("{:<10} {:<7} {}", s.name, p.name, list.join(", "));
+            }
         }
         println!(
             "{:<10} latency {} ms, parallelism {}, client qps {}, server qps {}: {} steps, {} not done, {} change(s) left (in-use service-linked roles)",
