@@ -162,7 +162,9 @@ async fn sandbox_transcripts_of_the_allowlist_plan_and_readiness() {
     assert_eq!(code(&plan), 0, "{}", text(&plan.stderr));
     insta::assert_snapshot!("sandbox_allowlist_plan", text(&plan.stdout));
 
-    let ready = Run::offline(&["readiness", "--sandbox", seed]).output().await;
+    let ready = Run::offline(&["readiness", "--sandbox", seed])
+        .output()
+        .await;
     assert_eq!(code(&ready), 2, "{}", text(&ready.stderr));
     insta::assert_snapshot!("sandbox_demo_readiness", text(&ready.stdout));
 }

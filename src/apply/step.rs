@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::api::{ApiError, Client, ErrorKind};
-use crate::apply::executor::StepResult;
+use crate::apply::executor::{Shape, StepResult};
 use crate::model::{ApiCall, Service};
 use crate::plan::Change;
 
@@ -40,6 +40,20 @@ impl Default for StepPolicy {
             poll_max_interval: Duration::from_secs(5),
             poll_deadline: Duration::from_secs(300),
         }
+    }
+}
+
+/// How a change's step spends its time, for the walk's scheduling: a service-linked role
+/// deletion polls an asynchronous task for seconds, so it starts early and holds no slot.
+pub fn shape(change: &Change) -> Shape {
+    if change.call.action == "DeleteServiceLinkedRole" {
+        // Its polls take seconds where a call takes tens of milliseconds.
+        Shape {
+            cost: 100,
+            waits: true,
+        }
+    } else {
+        Shape::CALL
     }
 }
 

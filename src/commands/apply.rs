@@ -111,16 +111,24 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
     let policy = step::StepPolicy::default();
     let deletion_tasks = step::DeletionTasks::default();
     let progress = ApplyProgress::new(&steps);
-    let statuses = executor::execute(&deps, global.parallelism, &cancel, &progress, |i| {
-        let (client, change, refusal) = (&conn.client, steps[i], &refusals[i]);
-        let (policy, tasks) = (&policy, &deletion_tasks);
-        async move {
-            match refusal {
-                Some(why) => StepResult::Failed { error: why.clone() },
-                None => step::run(client, change, policy, tasks).await,
+    let shapes: Vec<executor::Shape> = steps.iter().map(|c| step::shape(c)).collect();
+    let statuses = executor::execute_shaped(
+        &deps,
+        &shapes,
+        global.parallelism,
+        &cancel,
+        &progress,
+        |i| {
+            let (client, change, refusal) = (&conn.client, steps[i], &refusals[i]);
+            let (policy, tasks) = (&policy, &deletion_tasks);
+            async move {
+                match refusal {
+                    Some(why) => StepResult::Failed { error: why.clone() },
+                    None => step::run(client, change, policy, tasks).await,
+                }
             }
-        }
-    })
+        },
+    )
     .await;
     progress.finish();
     watcher.abort();
