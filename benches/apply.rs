@@ -1,42 +1,289 @@
-//! How close fetch and apply come to the lower bound that API latency and concurrency set.
+//! How close fetch and apply come to the lower bound that API latency, concurrency and
+//! rate limits set.
 //!
-//! `cargo bench --bench apply` empties a generated account served by the emulator with a fixed
-//! per-call latency, and compares each phase's wall time with `calls × latency ÷ parallelism`
-//! (no client can do better with that many calls in flight). Under `cargo test` it runs a small
-//! account once, as a smoke test.
+//! `cargo bench --bench apply` generates an account, serves it from the emulator with a
+//! fixed per-call latency and runs what `ramstate apply examples/empty-account.yaml` runs,
+//! phase by phase: fetch, apply (the graph walk) and the verifying re-fetch. For each phase
+//! it prints the calls made, the wall time and the lower bound
+//!
+//! ```text
+//! max(calls × latency ÷ parallelism, calls ÷ qps, critical path × latency)
+//! ```
+//!
+//! where the critical path is the longest chain of calls that must follow one another: for
+//! a fetch, list pages then per-entity calls then per-key calls; for an apply, the longest
+//! chain of steps in the apply graph (a service-linked role deletion counts with the
+//! status polls the emulator needs before it settles). A second scenario caps the
+//! emulator's rate (`Throttling.User` with a retry hint) above what the client is told,
+//! so the client must back off and still complete.
+//!
+//! Under `cargo test` a small account runs once, as a smoke test.
 
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use ramstate::cli::FaultArgs;
-use ramstate::emulator::{self, EmulatorConfig, Faults, GenerateParams};
+use ramstate::api::{Client, ClientConfig, Credentials};
+use ramstate::apply::executor::{self, Silent, StepStatus};
+use ramstate::apply::step::{self, StepPolicy};
+use ramstate::emulator::{self, Emulator, EmulatorConfig, Faults, GenerateParams, LogEntry};
+use ramstate::graph::ApplyGraph;
+use ramstate::model::{Inventory, is_service_linked_role_name};
 
-struct Phase {
+/// One way of running the pipeline.
+struct Scenario {
     name: &'static str,
-    calls: usize,
-    wall: Duration,
+    latency_ms: u64,
+    parallelism: usize,
+    /// The client's own `--qps` (0: unlimited).
+    client_qps: f64,
+    /// The emulator's limit before it throttles (0: none).
+    server_qps: f64,
 }
 
-fn run(url: &str, key: &ramstate::model::RootKey, args: &[&str]) -> Duration {
+impl Scenario {
+    /// The rate no client can beat: the server's limit, or the client's own.
+    fn qps(&self) -> f64 {
+        [self.client_qps, self.server_qps]
+            .into_iter()
+            .filter(|q| *q > 0.0)
+            .fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// One measured phase.
+struct Phase {
+    name: &'static str,
+    /// Calls answered (throttled attempts not counted).
+    calls: usize,
+    /// Attempts answered with `Throttling.User`.
+    throttled: usize,
+    /// The longest chain of calls that must follow one another.
+    chain: usize,
+    wall: Duration,
+    /// Calls in flight on average at the emulator (time spent in calls ÷ wall time).
+    busy: f64,
+    /// Calls per action.
+    actions: BTreeMap<String, usize>,
+}
+
+impl Phase {
+    fn measure(name: &'static str, log: &[LogEntry], chain: usize, wall: Duration) -> Phase {
+        let throttled = log
+            .iter()
+            .filter(|e| e.code.as_deref() == Some("Throttling.User"))
+            .count();
+        let in_calls: u64 = log.iter().map(|e| e.finished_ms - e.started_ms).sum();
+        let mut actions = BTreeMap::new();
+        for e in log {
+            *actions.entry(e.action.clone()).or_default() += 1;
+        }
+        Phase {
+            name,
+            calls: log.len() - throttled,
+            throttled,
+            chain,
+            wall,
+            busy: in_calls as f64 / (wall.as_secs_f64() * 1000.0).max(1.0),
+            actions,
+        }
+    }
+
+    /// The three bounds, in milliseconds: concurrency, rate, critical path.
+    fn bounds(&self, s: &Scenario) -> [f64; 3] {
+        let latency = s.latency_ms as f64;
+        [
+            self.calls as f64 * latency / s.parallelism as f64,
+            self.calls as f64 / s.qps() * 1000.0,
+            self.chain as f64 * latency,
+        ]
+    }
+}
+
+fn pages(n: usize, size: usize) -> usize {
+    n.div_ceil(size).max(1)
+}
+
+/// The longest chain of dependent calls a fetch of `inv` needs, whatever the client:
+/// list pages (users, with RAM's and IMS's lists side by side), then one call per entity,
+/// then one per access key (its last use). Page sizes are the largest each list allows.
+fn fetch_chain(inv: &Inventory) -> usize {
+    let has_keys = inv.users.iter().any(|u| !u.access_keys.is_empty());
+    let users = pages(inv.users.len(), 1000) + 1 + usize::from(has_keys);
+    let groups = pages(inv.groups.len(), 100) + 1;
+    let roles = pages(inv.roles.len(), 1000) + 1;
+    let policies = pages(inv.policies.len(), 1000) + 1;
+    // Binned keys are listed per user ID: after the users' and the bin's lists.
+    let bin = pages(inv.users.len(), 1000).max(pages(inv.recycle_bin.users.len(), 100)) + 1;
+    let saml = pages(inv.saml_providers.len(), 100) + 1;
+    [users, groups, roles, policies, bin, saml]
+        .into_iter()
+        .max()
+        .unwrap_or(1)
+}
+
+/// The longest chain of steps in the graph, each step weighted by the calls it makes
+/// (`weight`).
+fn apply_chain(graph: &ApplyGraph, weight: impl Fn(usize) -> usize) -> usize {
+    let mut longest = vec![0usize; graph.len()];
+    for &i in graph.topological_order() {
+        let before = graph
+            .dependencies(i)
+            .into_iter()
+            .map(|d| longest[d])
+            .max()
+            .unwrap_or(0);
+        longest[i] = before + weight(i);
+    }
+    longest.into_iter().max().unwrap_or(0)
+}
+
+/// Status polls per deletion task, as the emulator's log shows them.
+fn polls_per_task(log: &[LogEntry]) -> usize {
+    let mut polls: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in log {
+        if e.action == "GetServiceLinkedRoleDeletionStatus"
+            && let Some(id) = e.params.get("DeletionTaskId")
+        {
+            *polls.entry(id).or_default() += 1;
+        }
+    }
+    polls.into_values().max().unwrap_or(0)
+}
+
+struct Outcome {
+    phases: Vec<Phase>,
+    steps: usize,
+    failed: usize,
+    remaining: usize,
+}
+
+fn run_scenario(seed: &Inventory, s: &Scenario) -> Outcome {
+    // The emulator gets its own runtime (its own thread), as it would be its own process.
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let emu: Emulator = server
+        .block_on(emulator::start(EmulatorConfig {
+            seed: seed.clone(),
+            faults: Faults {
+                latency: Duration::from_millis(s.latency_ms),
+                qps_limit: s.server_qps,
+                ..Faults::default()
+            },
+            ..EmulatorConfig::default()
+        }))
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let outcome = runtime.block_on(pipeline(&emu, s));
+    server.block_on(emu.shutdown());
+    outcome
+}
+
+async fn pipeline(emu: &Emulator, s: &Scenario) -> Outcome {
+    let key = emu.root_key().clone();
+    let client = Client::new(
+        ClientConfig {
+            endpoint: Some(emu.url().to_string()),
+            qps: s.client_qps,
+            max_in_flight: s.parallelism,
+            ..ClientConfig::default()
+        },
+        Credentials::from_key(key.id, key.secret, None),
+    )
+    .unwrap();
+    let caller = client.caller().await.unwrap();
+    let profile = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/empty-account.yaml");
+    let desired = ramstate::config::load(&profile).unwrap();
+    let kinds = ramstate::plan::fetch_kinds(&desired.kinds());
+    let mut phases = Vec::new();
+
+    let mark = emu.log().len();
     let started = Instant::now();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ramstate"))
-        .args(args)
-        .env("RAMSTATE_ENDPOINT", url)
-        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", &key.id)
-        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", &key.secret)
-        .output()
-        .expect("ramstate runs");
+    let inventory = ramstate::inventory::fetch(&client, &kinds, &ramstate::inventory::NoProgress)
+        .await
+        .unwrap();
     let wall = started.elapsed();
+    phases.push(Phase::measure(
+        "fetch",
+        &emu.log()[mark..],
+        fetch_chain(&inventory),
+        wall,
+    ));
+
+    let plan = ramstate::plan::diff(&desired, &inventory, &caller);
+    let graph = ramstate::graph::build(&plan).unwrap();
+    let deps: Vec<Vec<usize>> = (0..graph.len()).map(|i| graph.dependencies(i)).collect();
+    let policy = StepPolicy::default();
+    let tasks = step::DeletionTasks::default();
+    let cancel = AtomicBool::new(false);
+    let mark = emu.log().len();
+    let started = Instant::now();
+    let shapes: Vec<_> = (0..graph.len())
+        .map(|i| step::shape(graph.step(i)))
+        .collect();
+    let statuses = executor::execute_shaped(&deps, &shapes, s.parallelism, &cancel, &Silent, |i| {
+        let (client, change, policy, tasks) = (&client, graph.step(i), &policy, &tasks);
+        async move { step::run(client, change, policy, tasks).await }
+    })
+    .await;
+    let wall = started.elapsed();
+    let log = emu.log();
+    let polls = polls_per_task(&log[mark..]);
+    let chain = apply_chain(&graph, |i| {
+        let call = &graph.step(i).call;
+        if call.action == "DeleteServiceLinkedRole" {
+            1 + polls
+        } else {
+            1
+        }
+    });
+    phases.push(Phase::measure("apply", &log[mark..], chain, wall));
+
+    let mark = emu.log().len();
+    let started = Instant::now();
+    let after = ramstate::inventory::fetch(&client, &kinds, &ramstate::inventory::NoProgress)
+        .await
+        .unwrap();
+    let wall = started.elapsed();
+    phases.push(Phase::measure(
+        "verify",
+        &emu.log()[mark..],
+        fetch_chain(&after),
+        wall,
+    ));
+    let remaining = ramstate::plan::diff(&desired, &after, &caller);
+    // Only service-linked roles still in use may stay: they are blockers, not slowness.
     assert!(
-        out.status.code() == Some(0) || out.status.code() == Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        remaining.changes.iter().all(|c| c
+            .call
+            .params
+            .get("RoleName")
+            .is_some_and(|r| is_service_linked_role_name(r))),
+        "the account did not converge: {:?}",
+        remaining
+            .changes
+            .iter()
+            .map(|c| &c.address)
+            .collect::<Vec<_>>()
     );
-    wall
+    Outcome {
+        phases,
+        steps: graph.len(),
+        failed: statuses
+            .iter()
+            .filter(|s| !matches!(s, StepStatus::Done | StepStatus::AlreadyGone { .. }))
+            .count(),
+        remaining: remaining.changes.len(),
+    }
 }
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    let (params, latency_ms, parallelism) = if full {
+    let (params, latency_ms) = if full {
         (
             GenerateParams {
                 users: 400,
@@ -46,7 +293,6 @@ fn main() {
                 seed: 7,
             },
             20,
-            10,
         )
     } else {
         (
@@ -58,90 +304,99 @@ fn main() {
                 seed: 7,
             },
             2,
-            10,
         )
     };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut seed = emulator::generate(&params);
-    seed.account.id = "5123456789012345".into(); // the examples pin this account
-    let id = seed.account.id.clone();
-    let emu = runtime
-        .block_on(emulator::start(EmulatorConfig {
-            seed,
-            faults: Faults::from(&FaultArgs {
-                latency_ms,
-                ..FaultArgs::default()
-            }),
-            ..EmulatorConfig::default()
-        }))
-        .unwrap();
-    let url = emu.url().to_string();
-    let key = emu.root_key().clone();
-    let par = parallelism.to_string();
-    let profile = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/empty-account.yaml");
-
-    let mut phases = Vec::new();
-    let before = emu.log().len();
-    let wall = run(
-        &url,
-        &key,
-        &[
-            "inventory",
-            "-o",
-            "json",
-            "--parallelism",
-            &par,
-            "--qps",
-            "10000",
-        ],
-    );
-    phases.push(Phase {
-        name: "fetch",
-        calls: emu.log().len() - before,
-        wall,
-    });
-
-    let before = emu.log().len();
-    let wall = run(
-        &url,
-        &key,
-        &[
-            "apply",
-            profile,
-            "--auto-approve",
-            "--account-id",
-            &id,
-            "--parallelism",
-            &par,
-            "--qps",
-            "10000",
-        ],
-    );
-    phases.push(Phase {
-        name: "fetch+apply+verify",
-        calls: emu.log().len() - before,
-        wall,
-    });
+    seed.account.id = "5123456789012345".into(); // the example profile pins this account
+    let parallelism = 10;
+    let mut scenarios = vec![Scenario {
+        name: "latency",
+        latency_ms,
+        parallelism,
+        client_qps: 0.0,
+        server_qps: 0.0,
+    }];
+    if full {
+        // Below what 10 calls in flight at 20 ms could reach (500/s): the limit binds.
+        scenarios.push(Scenario {
+            name: "throttled",
+            latency_ms,
+            parallelism,
+            client_qps: 0.0,
+            server_qps: 200.0,
+        });
+    }
 
     println!(
-        "account: {} users, {} groups, {} roles, {} policies; latency {latency_ms} ms; parallelism {parallelism}",
+        "account: {} users, {} groups, {} roles, {} policies",
         params.users, params.groups, params.roles, params.policies
     );
     println!(
-        "{:<20} {:>7} {:>10} {:>12} {:>7}",
-        "phase", "calls", "wall ms", "bound ms", "ratio"
+        "{:<10} {:<7} {:>6} {:>9} {:>6} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6}",
+        "scenario",
+        "phase",
+        "calls",
+        "throttled",
+        "chain",
+        "busy",
+        "wall ms",
+        "c*l/p ms",
+        "c/qps ms",
+        "cp*l ms",
+        "bound ms",
+        "ratio"
     );
-    for p in &phases {
-        let bound = p.calls as f64 * latency_ms as f64 / parallelism as f64;
-        let wall = p.wall.as_secs_f64() * 1000.0;
+    // `cargo bench --bench apply -- throttled` runs only the scenarios named.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    for s in scenarios
+        .iter()
+        .filter(|s| only.is_empty() || only.iter().any(|o| o == s.name))
+    {
+        let out = run_scenario(&seed, s);
+        for p in &out.phases {
+            let b = p.bounds(s);
+            let bound = b.into_iter().fold(0.0, f64::max);
+            let wall = p.wall.as_secs_f64() * 1000.0;
+            let rate = if s.qps().is_finite() {
+                format!("{:.0}", b[1])
+            } else {
+                "-".into()
+            };
+            println!(
+                "{:<10} {:<7} {:>6} {:>9} {:>6} {:>5.1} {:>9.0} {:>9.0} {:>9} {:>9.0} {:>9.0} {:>6.2}",
+                s.name,
+                p.name,
+                p.calls,
+                p.throttled,
+                p.chain,
+                p.busy,
+                wall,
+                b[0],
+                rate,
+                b[2],
+                bound,
+                wall / bound.max(1.0)
+            );
+        }
+        if std::env::var_os("RAMSTATE_BENCH_ACTIONS").is_some() {
+            for p in &out.phases {
+                let list: Vec<String> = p.actions.iter().map(|(a, n)| format!("{a} {n}")).collect();
+                println!("{:<10} {:<7} {}", s.name, p.name, list.join(", "));
+            }
+        }
         println!(
-            "{:<20} {:>7} {:>10.0} {:>12.0} {:>7.2}",
-            p.name,
-            p.calls,
-            wall,
-            bound,
-            wall / bound.max(1.0)
+            "{:<10} latency {} ms, parallelism {}, client qps {}, server qps {}: {} steps, {} not done, {} change(s) left (in-use service-linked roles)",
+            s.name,
+            s.latency_ms,
+            s.parallelism,
+            s.client_qps,
+            s.server_qps,
+            out.steps,
+            out.failed,
+            out.remaining
         );
     }
-    runtime.block_on(emu.shutdown());
 }

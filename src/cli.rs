@@ -38,7 +38,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "ALIBABA_CLOUD_REGION_ID")]
     pub region: Option<String>,
     /// Client-side limit on API calls per second, shared by every call.
-    #[arg(long, global = true, default_value_t = 20.0)]
+    #[arg(long, global = true, default_value_t = 50.0)]
     pub qps: f64,
     /// Calls in flight at once (fetch and apply).
     #[arg(long, global = true, default_value_t = 10)]

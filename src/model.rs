@@ -215,7 +215,7 @@ pub struct User {
     pub policies: Vec<PolicyRef>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccessKey {
     pub id: String,
@@ -467,11 +467,35 @@ pub struct EmulatorOptions {
     pub deletion_polls: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RootKey {
     pub id: String,
     pub secret: String,
+}
+
+/// Secrets never show in Debug output (logs, panics, error messages).
+const REDACTED: &str = "<redacted>";
+
+impl fmt::Debug for RootKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RootKey")
+            .field("id", &self.id)
+            .field("secret", &REDACTED)
+            .finish()
+    }
+}
+
+impl fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessKey")
+            .field("id", &self.id)
+            .field("secret", &self.secret.as_ref().map(|_| REDACTED))
+            .field("status", &self.status)
+            .field("create_date", &self.create_date)
+            .field("last_used_date", &self.last_used_date)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -682,6 +706,24 @@ roles:
         assert_eq!(inv.roles[0].max_session_duration, 3600);
         let again: Inventory = yaml_serde::from_str(&yaml_serde::to_string(&inv).unwrap()).unwrap();
         assert_eq!(inv, again);
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_secret() {
+        let root = RootKey {
+            id: "LTAIroot".into(),
+            secret: "s3cr3t-root".into(),
+        };
+        let key = AccessKey {
+            id: "LTAIuser".into(),
+            secret: Some("s3cr3t-user".into()),
+            status: KeyStatus::Active,
+            create_date: None,
+            last_used_date: None,
+        };
+        let text = format!("{root:?} {key:?} {:#?}", (&root, &key));
+        assert!(text.contains("LTAIroot") && text.contains("LTAIuser"));
+        assert!(!text.contains("s3cr3t"), "{text}");
     }
 
     #[test]

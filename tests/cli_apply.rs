@@ -12,10 +12,10 @@ fn account_id(seed: &Inventory) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn empty_account_profile_empties_the_demo_account_and_a_second_diff_finds_nothing() {
+async fn empty_account_profile_leaves_only_the_in_use_service_linked_role_and_readiness_names_it() {
     let seed = demo_seed();
     let id = account_id(&seed);
-    let emu = start(seed).await;
+    let emu = start(seed.clone()).await;
     let profile = repo_path("examples/empty-account.yaml");
     let profile = profile.to_str().unwrap();
 
@@ -30,10 +30,12 @@ async fn empty_account_profile_empties_the_demo_account_and_a_second_diff_finds_
     );
     assert!(mutations(&emu.log()).is_empty(), "diff must never mutate");
 
+    let home = tempfile::tempdir().unwrap();
     let apply = Run::new(
         &emu,
         &["apply", profile, "--auto-approve", "--account-id", &id],
     )
+    .home(home.path())
     .output()
     .await;
     let out = text(&apply.stdout);
@@ -43,6 +45,7 @@ async fn empty_account_profile_empties_the_demo_account_and_a_second_diff_finds_
     assert_eq!(code(&apply), 1, "stdout:\n{out}\nstderr:\n{err}");
     assert!(err.contains("in use"), "{err}");
     assert_unblocking_precedes_deletion(&emu.log());
+    assert_unbind_precedes_device_deletion(&emu.log(), &seed);
 
     let after = emu.snapshot();
     assert!(after.users.is_empty(), "users left: {:?}", after.users);
@@ -61,10 +64,49 @@ async fn empty_account_profile_empties_the_demo_account_and_a_second_diff_finds_
     );
     assert!(after.roles[0].is_service_linked() && !after.roles[0].usages.is_empty());
 
-    let ready = Run::new(&emu, &["readiness"]).output().await;
-    assert_eq!(code(&ready), 2);
-    let report = text(&ready.stdout);
-    assert!(report.contains(roles[0]), "{report}");
+    // A second plan has exactly one step left: the role that is still in use.
+    let again = Run::new(&emu, &["diff", profile, "-o", "json"])
+        .output()
+        .await;
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    let left: Vec<&str> = again["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["call"]["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, ["DeleteServiceLinkedRole"]);
+
+    // Readiness names exactly one blocker, the in-use role, with the resources that use it
+    // (from the failed deletion task apply started; readiness itself only reads).
+    let before = mutations(&emu.log()).len();
+    let ready = Run::new(&emu, &["readiness", "-o", "json"])
+        .home(home.path())
+        .output()
+        .await;
+    assert_eq!(code(&ready), 2, "{}", text(&ready.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&ready.stdout).unwrap();
+    let blockers: Vec<&serde_json::Value> = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["blocking"].as_array().unwrap())
+        .collect();
+    assert_eq!(blockers.len(), 1, "{report:#}");
+    assert_eq!(blockers[0]["name"], serde_json::json!(roles[0]));
+    let ready_text = Run::new(&emu, &["readiness"])
+        .home(home.path())
+        .output()
+        .await;
+    let shown = text(&ready_text.stdout);
+    for resource in ["acme-prod-logs", "acme-sg-logs", "acme-sg-audit"] {
+        assert!(shown.contains(resource), "{shown}");
+    }
+    assert_eq!(
+        mutations(&emu.log()).len(),
+        before,
+        "readiness never mutates"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,6 +117,18 @@ async fn allowlist_keeps_exactly_what_it_names_and_never_touches_it() {
     let profile = repo_path("examples/allowlist.yaml");
     let profile = profile.to_str().unwrap();
 
+    let plan = Run::new(&emu, &["diff", profile, "-o", "json"])
+        .output()
+        .await;
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let kept: Vec<String> = plan["kept"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["address"].as_str().unwrap().to_string())
+        .collect();
+    assert!(kept.contains(&"user.ci-bot".to_string()), "{kept:?}");
+
     let apply = Run::new(
         &emu,
         &["apply", profile, "--auto-approve", "--account-id", &id],
@@ -82,34 +136,42 @@ async fn allowlist_keeps_exactly_what_it_names_and_never_touches_it() {
     .output()
     .await;
     let (out, err) = (text(&apply.stdout), text(&apply.stderr));
-    assert!(
-        code(&apply) == 0 || err.contains("in use"),
-        "stdout:\n{out}\nstderr:\n{err}"
-    );
+    assert_eq!(code(&apply), 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("Apply complete"), "{out}");
     assert_unblocking_precedes_deletion(&emu.log());
+    assert_kept_untouched(&emu.log(), &kept);
 
     let again = Run::new(&emu, &["diff", profile, "--detailed-exitcode"])
         .output()
         .await;
     let again_out = text(&again.stdout);
-    if code(&apply) == 0 {
-        assert_eq!(code(&again), 0, "{again_out}");
-        assert!(again_out.contains("No changes"), "{again_out}");
-    }
-    // Whatever survived is exactly what the allowlist kept, and none of it was the target of
-    // a destructive call on itself.
+    assert_eq!(code(&again), 0, "{again_out}");
+    assert!(again_out.contains("No changes"), "{again_out}");
+
+    // Exactly the kept users, groups, roles and policies survive.
     let after = emu.snapshot();
-    let touched = touched_users(&emu.log());
-    for user in &after.users {
-        assert!(
-            !mutations(&emu.log())
+    let mut survivors: Vec<String> = after
+        .users
+        .iter()
+        .map(|u| format!("user.{}", u.name))
+        .chain(after.groups.iter().map(|g| format!("group.{}", g.name)))
+        .chain(
+            after
+                .roles
                 .iter()
-                .any(|e| e.action == "DeleteUser" && e.params.get("UserName") == Some(&user.name)),
-            "kept user {} received DeleteUser",
-            user.name
-        );
-        let _ = &touched;
-    }
+                .filter(|r| !r.is_service_linked()) // not managed by this profile
+                .map(|r| format!("role.{}", r.name)),
+        )
+        .chain(after.policies.iter().map(|p| format!("policy.{}", p.name)))
+        .collect();
+    survivors.sort();
+    let mut expected: Vec<String> = kept
+        .iter()
+        .filter(|a| !a.starts_with("virtual_mfa_device."))
+        .cloned()
+        .collect();
+    expected.sort();
+    assert_eq!(survivors, expected);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -333,5 +395,104 @@ async fn running_as_a_ram_user_never_touches_that_user_or_its_key() {
             .access_keys
             .iter()
             .any(|k| k.id == key.id && k.status == ramstate::model::KeyStatus::Active)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_converges_when_reads_lag_behind_writes() {
+    let seed = demo_seed();
+    let id = account_id(&seed);
+    let emu = start(seed).await;
+    // Writes show up in List and Get calls only 1.5 s later, as with an eventually
+    // consistent service: the verification must read again instead of failing.
+    emu.set_faults(emulator::Faults::from(&ramstate::cli::FaultArgs {
+        consistency_delay_ms: 1500,
+        ..ramstate::cli::FaultArgs::default()
+    }));
+    let profile = repo_path("examples/allowlist.yaml");
+    let apply = Run::new(
+        &emu,
+        &[
+            "apply",
+            profile.to_str().unwrap(),
+            "--auto-approve",
+            "--account-id",
+            &id,
+            "--qps",
+            "0",
+        ],
+    )
+    .output()
+    .await;
+    assert_eq!(
+        code(&apply),
+        0,
+        "stdout:\n{}\nstderr:\n{}",
+        text(&apply.stdout),
+        text(&apply.stderr)
+    );
+    assert!(text(&apply.stdout).contains("Apply complete"));
+    assert_unblocking_precedes_deletion(&emu.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_lets_running_calls_finish_and_reports_what_was_not_done() {
+    let seed = demo_seed();
+    let id = account_id(&seed);
+    let emu = start(seed).await;
+    emu.set_faults(emulator::Faults::from(&ramstate::cli::FaultArgs {
+        latency_ms: 150,
+        ..ramstate::cli::FaultArgs::default()
+    }));
+    let profile = repo_path("examples/empty-account.yaml");
+    let (url, key) = (emu.url().to_string(), emu.root_key().clone());
+    let args = [
+        "apply",
+        profile.to_str().unwrap(),
+        "--auto-approve",
+        "--account-id",
+        &id,
+        "--parallelism",
+        "2",
+    ]
+    .map(String::from);
+    let home = tempfile::tempdir().unwrap();
+    let child = tokio::process::Command::new(assert_cmd::cargo::cargo_bin("ramstate"))
+        .args(&args)
+        .env("RAMSTATE_ENDPOINT", &url)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", &key.id)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", &key.secret)
+        .env("HOME", home.path())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the walk has started changing things.
+    for _ in 0..300 {
+        if !mutations(&emu.log()).is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let pid = child.id().unwrap().to_string();
+    let killed = tokio::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().await.unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 1, "{err}");
+    assert!(err.contains("Interrupted"), "{err}");
+    assert!(err.contains("not run"), "{err}");
+    assert!(
+        !mutations(&emu.log()).is_empty(),
+        "some steps ran before the interrupt"
+    );
+    assert!(
+        !emu.snapshot().users.is_empty(),
+        "the walk stopped before the end"
     );
 }

@@ -150,3 +150,21 @@ async fn schema_command_prints_the_committed_schema() {
     .unwrap();
     assert_eq!(printed, committed);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_transcripts_of_the_allowlist_plan_and_readiness() {
+    let seed = repo_path("examples/demo-account.yaml");
+    let seed = seed.to_str().unwrap();
+    let allowlist = repo_path("examples/allowlist.yaml");
+    let plan = Run::offline(&["diff", allowlist.to_str().unwrap(), "--sandbox", seed])
+        .output()
+        .await;
+    assert_eq!(code(&plan), 0, "{}", text(&plan.stderr));
+    insta::assert_snapshot!("sandbox_allowlist_plan", text(&plan.stdout));
+
+    let ready = Run::offline(&["readiness", "--sandbox", seed])
+        .output()
+        .await;
+    assert_eq!(code(&ready), 2, "{}", text(&ready.stderr));
+    insta::assert_snapshot!("sandbox_demo_readiness", text(&ready.stdout));
+}

@@ -6,16 +6,17 @@
 //! (and the security token) in a form body, so long policy documents fit.
 
 use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rand::RngExt as _;
 use reqwest::Url;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::api::credentials::{AccessKey, Credentials};
@@ -122,34 +123,123 @@ pub fn validate_endpoint(endpoint: &str) -> Result<Url, ApiError> {
     Ok(url)
 }
 
-/// Spaces calls evenly at the configured rate, across every task of the process.
+/// Spaces calls evenly across every task of the process, at the configured rate or at
+/// what the server tolerates, whichever is lower.
+///
+/// The server's tolerance is learned (additive increase, multiplicative decrease): a
+/// throttled answer cuts the rate by a fifth; each answered call raises it a little, about
+/// 10% a second at a steady pace. Right after a cut the server's bucket is still empty, so
+/// throttled answers to calls sent before the cut or within the next ten calls' time at the
+/// new rate do not cut again. Without a configured rate nothing is paced until the first
+/// throttled answer, which starts from the rate calls were just being sent at.
 #[derive(Debug)]
 struct RateLimiter {
-    interval: Option<Duration>,
-    next: Mutex<Option<Instant>>,
+    /// The configured rate (`--qps`), if any.
+    ceiling: Option<f64>,
+    state: Mutex<Pace>,
 }
+
+#[derive(Debug, Default)]
+struct Pace {
+    /// The earliest time the next call may be sent.
+    next: Option<Instant>,
+    /// The learned rate, once the server has throttled.
+    learned: Option<f64>,
+    /// Throttled answers to calls sent before this do not cut the rate again.
+    settled: Option<Instant>,
+    /// Send times over the last second (only while nothing is learned).
+    recent: VecDeque<Instant>,
+}
+
+/// A throttled answer multiplies the learned rate by this.
+const PACE_CUT: f64 = 0.8;
+/// Each answered call adds this many calls per second to the learned rate.
+const PACE_STEP: f64 = 0.1;
+/// After a cut, this many calls' time at the new rate passes before another cut.
+const PACE_GRACE_CALLS: f64 = 10.0;
+/// The learned rate never goes below this (calls per second).
+const PACE_FLOOR: f64 = 1.0;
+const PACE_WINDOW: Duration = Duration::from_secs(1);
 
 impl RateLimiter {
     fn new(qps: f64) -> RateLimiter {
-        let interval = (qps.is_finite() && qps > 0.0).then(|| Duration::from_secs_f64(1.0 / qps));
         RateLimiter {
-            interval,
-            next: Mutex::new(None),
+            ceiling: (qps.is_finite() && qps > 0.0).then_some(qps),
+            state: Mutex::new(Pace::default()),
         }
     }
 
-    async fn acquire(&self) {
-        let Some(interval) = self.interval else {
-            return;
-        };
+    fn pace(&self) -> MutexGuard<'_, Pace> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The rate calls are paced at now, if any.
+    fn rate(&self, pace: &Pace) -> Option<f64> {
+        match (self.ceiling, pace.learned) {
+            (Some(c), Some(l)) => Some(c.min(l)),
+            (c, l) => c.or(l),
+        }
+    }
+
+    /// Waits for the next free slot and returns when the call may be sent.
+    async fn acquire(&self) -> Instant {
         let slot = {
-            let mut next = self.next.lock().await;
+            let mut pace = self.pace();
             let now = Instant::now();
-            let slot = next.map_or(now, |n| n.max(now));
-            *next = Some(slot + interval);
+            let slot = pace.next.map_or(now, |n| n.max(now));
+            pace.next = self
+                .rate(&pace)
+                .map(|r| slot + Duration::from_secs_f64(1.0 / r));
+            if pace.learned.is_none() {
+                pace.recent.push_back(slot);
+                while pace
+                    .recent
+                    .front()
+                    .is_some_and(|t| slot.saturating_duration_since(*t) > PACE_WINDOW)
+                {
+                    pace.recent.pop_front();
+                }
+            }
             slot
         };
         tokio::time::sleep_until(slot).await;
+        slot
+    }
+
+    /// The server throttled a call sent at `sent`.
+    fn throttled(&self, sent: Instant) {
+        let mut pace = self.pace();
+        if pace.settled.is_some_and(|settled| sent < settled) {
+            return;
+        }
+        let now = Instant::now();
+        let current = match self.rate(&pace) {
+            Some(r) => r,
+            None => {
+                // The rate calls were sent at, over the last second or since the first.
+                let first = pace.recent.front().copied().unwrap_or(now);
+                let span = now
+                    .saturating_duration_since(first)
+                    .clamp(Duration::from_millis(50), PACE_WINDOW);
+                pace.recent.len() as f64 / span.as_secs_f64()
+            }
+        };
+        let learned = (current * PACE_CUT).max(PACE_FLOOR);
+        pace.learned = Some(learned);
+        pace.settled = Some(now + Duration::from_secs_f64(PACE_GRACE_CALLS / learned));
+        pace.recent.clear();
+    }
+
+    /// The server answered a call (not throttled).
+    fn answered(&self) {
+        let mut pace = self.pace();
+        if let Some(l) = pace.learned {
+            let raised = l + PACE_STEP;
+            pace.learned = Some(match self.ceiling {
+                Some(c) => raised.min(c),
+                None => raised,
+            });
+        }
     }
 }
 
@@ -475,7 +565,7 @@ impl Client {
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        self.inner.limiter.acquire().await;
+        let sent = self.inner.limiter.acquire().await;
         let timestamp = sign::format_timestamp(time::OffsetDateTime::now_utc());
         let nonce = uuid::Uuid::new_v4().to_string();
         let params = sign::signed_params(
@@ -506,6 +596,25 @@ impl Client {
             .await
             .map_err(network_error)?;
         let status = response.status().as_u16();
+        let result = self
+            .read_answer(call, response, status, &params, key.as_ref())
+            .await;
+        match &result {
+            Err(f) if f.error.kind == ErrorKind::Throttling => self.inner.limiter.throttled(sent),
+            _ => self.inner.limiter.answered(),
+        }
+        result
+    }
+
+    /// Reads an answer: its JSON body, or a typed error with Alibaba's code and request ID.
+    async fn read_answer(
+        &self,
+        call: &ApiCall,
+        response: reqwest::Response,
+        status: u16,
+        params: &BTreeMap<String, String>,
+        key: Option<&AccessKey>,
+    ) -> Result<Value, Failure> {
         let retry_after = response
             .headers()
             .get("x-acs-retry-after")
@@ -565,7 +674,7 @@ impl Client {
             .iter()
             .filter_map(|p| params.get(*p).map(String::as_str))
             .collect();
-        if let Some(k) = &key {
+        if let Some(k) = key {
             secrets.push(k.secret.expose());
         }
         error.message = scrub(&error.message, &secrets);
@@ -745,5 +854,111 @@ mod tests {
             USER_AGENT,
             format!("ramstate/{}", env!("CARGO_PKG_VERSION"))
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttled_answer_paces_calls_below_the_rate_they_were_sent_at() {
+        let limiter = RateLimiter::new(0.0);
+        let mut last = Instant::now();
+        for _ in 0..50 {
+            last = limiter.acquire().await;
+            tokio::time::advance(Duration::from_millis(10)).await;
+        }
+        // 50 calls in half a second: 100 a second.
+        limiter.throttled(last);
+        let learned = limiter.pace().learned.unwrap();
+        assert!((75.0..=85.0).contains(&learned), "{learned}");
+        let a = limiter.acquire().await;
+        let b = limiter.acquire().await;
+        assert_eq!(b - a, Duration::from_secs_f64(1.0 / learned));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttled_answers_right_after_a_cut_do_not_cut_again() {
+        let limiter = RateLimiter::new(100.0);
+        let before = limiter.acquire().await;
+        tokio::time::advance(Duration::from_millis(5)).await;
+        limiter.throttled(before);
+        assert_eq!(limiter.pace().learned, Some(80.0));
+        limiter.throttled(before);
+        assert_eq!(limiter.pace().learned, Some(80.0));
+        // Ten calls at 80 a second: 125 ms of grace.
+        tokio::time::advance(Duration::from_millis(100)).await;
+        let soon = limiter.acquire().await;
+        limiter.throttled(soon);
+        assert_eq!(limiter.pace().learned, Some(80.0));
+        tokio::time::advance(Duration::from_millis(30)).await;
+        let later = limiter.acquire().await;
+        limiter.throttled(later);
+        assert_eq!(limiter.pace().learned, Some(64.0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn answered_calls_raise_the_learned_rate_up_to_the_configured_one() {
+        let limiter = RateLimiter::new(10.0);
+        let sent = limiter.acquire().await;
+        limiter.throttled(sent);
+        assert_eq!(limiter.pace().learned, Some(8.0));
+        for _ in 0..10 {
+            limiter.answered();
+        }
+        assert!((limiter.pace().learned.unwrap() - 9.0).abs() < 1e-9);
+        for _ in 0..100 {
+            limiter.answered();
+        }
+        assert_eq!(limiter.pace().learned, Some(10.0));
+    }
+
+    #[test]
+    fn the_learned_rate_has_a_floor() {
+        let limiter = RateLimiter::new(1.5);
+        for _ in 0..10 {
+            limiter.pace().settled = None;
+            limiter.throttled(Instant::now());
+        }
+        assert_eq!(limiter.pace().learned, Some(PACE_FLOOR));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_client_without_a_rate_limit_learns_the_servers_and_every_call_completes() {
+        use crate::emulator::{self, EmulatorConfig, Faults};
+        let emu = emulator::start(EmulatorConfig {
+            faults: Faults {
+                qps_limit: 100.0,
+                ..Faults::default()
+            },
+            ..EmulatorConfig::default()
+        })
+        .await
+        .unwrap();
+        let key = emu.root_key().clone();
+        let client = Client::new(
+            ClientConfig {
+                endpoint: Some(emu.url().to_string()),
+                qps: 0.0,
+                max_in_flight: 16,
+                ..ClientConfig::default()
+            },
+            Credentials::from_key(key.id, key.secret, None),
+        )
+        .unwrap();
+        let who = ApiCall::new(
+            Service::Sts,
+            "GetCallerIdentity",
+            Vec::<(String, String)>::new(),
+        );
+        let calls = 300;
+        let results = futures::future::join_all((0..calls).map(|_| client.call(&who))).await;
+        assert!(results.iter().all(Result::is_ok));
+        let log = emu.log();
+        let throttled = log
+            .iter()
+            .filter(|e| e.code.as_deref() == Some("Throttling.User"))
+            .count();
+        assert_eq!(log.len() - throttled, calls);
+        // Unpaced, calls would keep hitting the limit until some ran out of attempts;
+        // paced, most throttled attempts happen while the rate is being learned.
+        assert!(throttled < calls, "{throttled} throttled attempts");
+        emu.shutdown().await;
     }
 }

@@ -2,13 +2,44 @@
 //! with at most `parallelism` steps in flight. A failed step skips everything that depends
 //! on it (directly or not); a cancelled walk lets the steps in flight finish and starts no
 //! new one. The walk knows nothing about the API: it runs whatever `run` does for a step.
+//!
+//! Among the steps that are ready, the one with the longest chain of work still behind it
+//! starts first (critical-path scheduling), so long chains are not left for the end. A step
+//! whose [`Shape`] says it mostly waits (polling an asynchronous task) runs outside the
+//! `parallelism` bound: it would hold a slot while asleep; its calls still go through the
+//! client's own bound.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde::Serialize;
+
+/// How a step spends its time, for scheduling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// Roughly how long the step takes, in calls (an ordinary step is 1).
+    pub cost: u32,
+    /// The step spends most of its time asleep between calls: it does not count
+    /// against `parallelism`.
+    pub waits: bool,
+}
+
+impl Shape {
+    /// One API call.
+    pub const CALL: Shape = Shape {
+        cost: 1,
+        waits: false,
+    };
+}
+
+impl Default for Shape {
+    fn default() -> Self {
+        Shape::CALL
+    }
+}
 
 /// What running one step came to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,6 +90,7 @@ impl Reporter for Silent {}
 
 /// Walk the steps `0..deps.len()`, where `deps[i]` lists the steps that must be done
 /// before step `i` starts. `deps` must be acyclic (the graph module checks that).
+/// Every step is one call ([`Shape::CALL`]); see [`execute_shaped`].
 pub async fn execute<F, Fut>(
     deps: &[Vec<usize>],
     parallelism: usize,
@@ -70,7 +102,26 @@ where
     F: Fn(usize) -> Fut,
     Fut: Future<Output = StepResult>,
 {
+    let shapes = vec![Shape::CALL; deps.len()];
+    execute_shaped(deps, &shapes, parallelism, cancel, reporter, run).await
+}
+
+/// [`execute`], with each step's [`Shape`]: the ready step with the costliest chain
+/// ahead of it starts first, and steps that mostly wait run outside `parallelism`.
+pub async fn execute_shaped<F, Fut>(
+    deps: &[Vec<usize>],
+    shapes: &[Shape],
+    parallelism: usize,
+    cancel: &AtomicBool,
+    reporter: &dyn Reporter,
+    run: F,
+) -> Vec<StepStatus>
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = StepResult>,
+{
     let n = deps.len();
+    assert_eq!(shapes.len(), n, "one shape per step");
     let parallelism = parallelism.max(1);
     let mut waiting_on: Vec<usize> = deps.iter().map(Vec::len).collect();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -79,13 +130,24 @@ where
             dependents[d].push(i);
         }
     }
+    let rank = chain_ahead(&dependents, shapes);
     let mut status: Vec<Option<StepStatus>> = vec![None; n];
-    let mut ready: VecDeque<usize> = (0..n).filter(|&i| waiting_on[i] == 0).collect();
+    let mut ready = Ready::default();
+    for i in (0..n).filter(|&i| waiting_on[i] == 0) {
+        ready.push(i, rank[i], shapes[i]);
+    }
     let mut in_flight = FuturesUnordered::new();
+    // Steps in flight that count against `parallelism`.
+    let mut bounded = 0usize;
 
     loop {
-        while in_flight.len() < parallelism && !cancel.load(Ordering::SeqCst) {
-            let Some(i) = ready.pop_front() else { break };
+        while !cancel.load(Ordering::SeqCst) {
+            let Some(i) = ready.next(bounded < parallelism) else {
+                break;
+            };
+            if !shapes[i].waits {
+                bounded += 1;
+            }
             reporter.started(i);
             let fut = run(i);
             in_flight.push(async move { (i, fut.await) });
@@ -93,6 +155,9 @@ where
         let Some((i, result)) = in_flight.next().await else {
             break;
         };
+        if !shapes[i].waits {
+            bounded -= 1;
+        }
         let done = match result {
             StepResult::Done => StepStatus::Done,
             StepResult::AlreadyGone { code } => StepStatus::AlreadyGone { code },
@@ -102,7 +167,7 @@ where
             for &d in &dependents[i] {
                 waiting_on[d] -= 1;
                 if waiting_on[d] == 0 && status[d].is_none() {
-                    ready.push_back(d);
+                    ready.push(d, rank[d], shapes[d]);
                 }
             }
         } else {
@@ -115,6 +180,64 @@ where
         .into_iter()
         .map(|s| s.unwrap_or(StepStatus::NotRun))
         .collect()
+}
+
+/// Ready steps, best first: the highest rank, then the lowest index (deterministic).
+/// Steps that mostly wait have their own queue: they start whatever the bound.
+#[derive(Default)]
+struct Ready {
+    calls: BinaryHeap<(u64, Reverse<usize>)>,
+    waits: BinaryHeap<(u64, Reverse<usize>)>,
+}
+
+impl Ready {
+    fn push(&mut self, step: usize, rank: u64, shape: Shape) {
+        let queue = if shape.waits {
+            &mut self.waits
+        } else {
+            &mut self.calls
+        };
+        queue.push((rank, Reverse(step)));
+    }
+
+    /// The next step to start; an ordinary one only when `room` is left in the bound.
+    fn next(&mut self, room: bool) -> Option<usize> {
+        let (_, Reverse(step)) = match self.waits.pop() {
+            Some(w) => w,
+            None if room => self.calls.pop()?,
+            None => return None,
+        };
+        Some(step)
+    }
+}
+
+/// For each step, the cost of the costliest chain that starts with it (itself included).
+fn chain_ahead(dependents: &[Vec<usize>], shapes: &[Shape]) -> Vec<u64> {
+    let n = dependents.len();
+    // Reverse topological order by depth-first post-order; the graph is acyclic.
+    let mut rank: Vec<Option<u64>> = vec![None; n];
+    for start in 0..n {
+        if rank[start].is_some() {
+            continue;
+        }
+        let mut stack = vec![(start, 0usize)];
+        while let Some((node, next)) = stack.pop() {
+            if let Some(&d) = dependents[node].get(next) {
+                stack.push((node, next + 1));
+                if rank[d].is_none() {
+                    stack.push((d, 0));
+                }
+            } else {
+                let ahead = dependents[node]
+                    .iter()
+                    .filter_map(|&d| rank[d])
+                    .max()
+                    .unwrap_or(0);
+                rank[node] = Some(ahead + u64::from(shapes[node].cost.max(1)));
+            }
+        }
+    }
+    rank.into_iter().map(|r| r.unwrap_or(0)).collect()
 }
 
 fn skip_dependents(
@@ -251,5 +374,109 @@ mod tests {
         assert_eq!(out[0], StepStatus::Done);
         assert_eq!(out[1], StepStatus::Done);
         assert!(out[2..].iter().all(|s| *s == StepStatus::NotRun));
+    }
+
+    fn run_order(deps: &[Vec<usize>], shapes: &[Shape], parallelism: usize) -> Vec<usize> {
+        let order = order_recorder();
+        let cancel = AtomicBool::new(false);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let out = rt.block_on(execute_shaped(
+            deps,
+            shapes,
+            parallelism,
+            &cancel,
+            &Silent,
+            |i| {
+                let order = &order;
+                async move {
+                    order.lock().unwrap().push(i);
+                    StepResult::Done
+                }
+            },
+        ));
+        assert!(out.iter().all(StepStatus::is_done));
+        order.into_inner().unwrap()
+    }
+
+    #[test]
+    fn the_ready_step_with_the_longest_chain_ahead_starts_first() {
+        // 0, 1, 2 independent; 3 → 4 → 5.
+        let deps = vec![vec![], vec![], vec![], vec![], vec![3], vec![4]];
+        let order = run_order(&deps, &[Shape::CALL; 6], 1);
+        assert_eq!(order, [3, 4, 0, 1, 2, 5]);
+    }
+
+    #[test]
+    fn a_costly_step_starts_before_cheap_ones() {
+        let deps = vec![vec![]; 4];
+        let mut shapes = [Shape::CALL; 4];
+        shapes[2].cost = 10;
+        assert_eq!(run_order(&deps, &shapes, 1), [2, 0, 1, 3]);
+    }
+
+    #[test]
+    fn chain_cost_counts_every_step_on_the_costliest_path() {
+        // 0 → 2, 1 → 2, 2 → 3; step 1 is costly.
+        let dependents = vec![vec![2], vec![2], vec![3], vec![]];
+        let mut shapes = [Shape::CALL; 4];
+        shapes[1].cost = 5;
+        assert_eq!(chain_ahead(&dependents, &shapes), [3, 7, 2, 1]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_step_that_mostly_waits_does_not_hold_a_slot() {
+        // Step 0 polls for a long time; with one slot, the others still run meanwhile.
+        let deps = vec![vec![]; 5];
+        let mut shapes = [Shape::CALL; 5];
+        shapes[0] = Shape {
+            cost: 50,
+            waits: true,
+        };
+        let ordinary_now = AtomicUsize::new(0);
+        let ordinary_peak = AtomicUsize::new(0);
+        let finished = order_recorder();
+        let cancel = AtomicBool::new(false);
+        let out = execute_shaped(&deps, &shapes, 1, &cancel, &Silent, |i| {
+            let (now, peak, finished) = (&ordinary_now, &ordinary_peak, &finished);
+            async move {
+                if i == 0 {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                } else {
+                    let c = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(c, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    now.fetch_sub(1, Ordering::SeqCst);
+                }
+                finished.lock().unwrap().push(i);
+                StepResult::Done
+            }
+        })
+        .await;
+        assert!(out.iter().all(StepStatus::is_done));
+        assert_eq!(ordinary_peak.load(Ordering::SeqCst), 1);
+        assert_eq!(finished.into_inner().unwrap(), [1, 2, 3, 4, 0]);
+    }
+
+    #[test]
+    fn a_cancelled_walk_starts_no_step_that_waits() {
+        let deps = vec![vec![], vec![0]];
+        let shapes = [
+            Shape::CALL,
+            Shape {
+                cost: 5,
+                waits: true,
+            },
+        ];
+        let cancel = AtomicBool::new(false);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let out = rt.block_on(execute_shaped(&deps, &shapes, 1, &cancel, &Silent, |_| {
+            cancel.store(true, Ordering::SeqCst);
+            async { StepResult::Done }
+        }));
+        assert_eq!(out, [StepStatus::Done, StepStatus::NotRun]);
     }
 }

@@ -4,13 +4,14 @@
 //! consistent; a creation is never blindly retried; a service-linked role deletion is an
 //! asynchronous task, polled with backoff up to a deadline.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::api::{ApiError, Client, ErrorKind};
-use crate::apply::executor::StepResult;
+use crate::apply::executor::{Shape, StepResult};
 use crate::model::{ApiCall, Service};
 use crate::plan::Change;
 
@@ -21,7 +22,8 @@ pub struct StepPolicy {
     pub conflict_retries: u32,
     /// First wait before such a retry; doubles each time.
     pub conflict_backoff: Duration,
-    /// First wait between deletion-status polls of a service-linked role.
+    /// First wait between deletion-status polls of a service-linked role; each later
+    /// wait is half as long again, up to `poll_max_interval`.
     pub poll_interval: Duration,
     /// Longest wait between polls.
     pub poll_max_interval: Duration,
@@ -34,17 +36,39 @@ impl Default for StepPolicy {
         StepPolicy {
             conflict_retries: 4,
             conflict_backoff: Duration::from_millis(500),
-            poll_interval: Duration::from_secs(1),
-            poll_max_interval: Duration::from_secs(10),
+            poll_interval: Duration::from_millis(500),
+            poll_max_interval: Duration::from_secs(5),
             poll_deadline: Duration::from_secs(300),
         }
     }
 }
 
-/// Run one plan change against the API.
-pub async fn run(client: &Client, change: &Change, policy: &StepPolicy) -> StepResult {
+/// How a change's step spends its time, for the walk's scheduling: a service-linked role
+/// deletion polls an asynchronous task for seconds, so it starts early and holds no slot.
+pub fn shape(change: &Change) -> Shape {
     if change.call.action == "DeleteServiceLinkedRole" {
-        return delete_service_linked_role(client, &change.call, policy).await;
+        // Its polls take seconds where a call takes tens of milliseconds.
+        Shape {
+            cost: 100,
+            waits: true,
+        }
+    } else {
+        Shape::CALL
+    }
+}
+
+/// The deletion tasks a walk started: service-linked role name → `DeletionTaskId`.
+pub type DeletionTasks = std::sync::Mutex<BTreeMap<String, String>>;
+
+/// Run one plan change against the API. Deletion tasks it starts are recorded in `tasks`.
+pub async fn run(
+    client: &Client,
+    change: &Change,
+    policy: &StepPolicy,
+    tasks: &DeletionTasks,
+) -> StepResult {
+    if change.call.action == "DeleteServiceLinkedRole" {
+        return delete_service_linked_role(client, &change.call, policy, tasks).await;
     }
     let removal = change.action.is_destroy();
     let idempotent = !change.action.is_create();
@@ -124,6 +148,22 @@ pub struct Resources {
 }
 
 impl DeletionReason {
+    /// The regions and resources still using the role, as the model holds them.
+    pub fn usages(&self) -> Vec<crate::model::RoleUsage> {
+        self.role_usages
+            .iter()
+            .flat_map(|u| &u.role_usage)
+            .map(|u| crate::model::RoleUsage {
+                region: u.region.clone(),
+                resources: u
+                    .resources
+                    .as_ref()
+                    .map(|r| r.resource.clone())
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
+
     /// `message; in use in cn-hangzhou by i-1, i-2; in cn-beijing by ...`
     pub fn explain(&self) -> String {
         let mut text = self.message.clone();
@@ -149,6 +189,7 @@ async fn delete_service_linked_role(
     client: &Client,
     call: &ApiCall,
     policy: &StepPolicy,
+    tasks: &DeletionTasks,
 ) -> StepResult {
     let task: DeletionTask = match client.call_as(call).await {
         Ok(t) => t,
@@ -159,14 +200,25 @@ async fn delete_service_linked_role(
             };
         }
     };
-    let status_call = ApiCall::new(
-        Service::ResourceManager,
-        "GetServiceLinkedRoleDeletionStatus",
-        [("DeletionTaskId", task.deletion_task_id.clone())],
-    );
+    if let Some(role) = call.params.get("RoleName") {
+        tasks
+            .lock()
+            .expect("task log lock")
+            .insert(role.clone(), task.deletion_task_id.clone());
+    }
+    let status_call = deletion_status_call(&task.deletion_task_id);
     poll_deletion(policy, || client.call_as::<DeletionStatus>(&status_call))
         .await
         .unwrap_or_else(|error| StepResult::Failed { error })
+}
+
+/// The read-only call that tells how a deletion task stands.
+pub fn deletion_status_call(task_id: &str) -> ApiCall {
+    ApiCall::new(
+        Service::ResourceManager,
+        "GetServiceLinkedRoleDeletionStatus",
+        [("DeletionTaskId", task_id)],
+    )
 }
 
 /// Poll a deletion task until it settles, with exponential backoff and a deadline.
@@ -202,7 +254,7 @@ where
                 policy.poll_deadline.as_secs()
             ));
         }
-        wait = (wait * 2).min(policy.poll_max_interval);
+        wait = wait.mul_f64(1.5).min(policy.poll_max_interval);
     }
 }
 

@@ -1,10 +1,12 @@
 //! `ramstate apply [FILE|SAVED_PLAN]`: pin the account, show the plan, ask, walk the graph,
 //! then re-fetch and re-diff: success only when the account converged.
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use miette::{IntoDiagnostic, Result, miette};
 
@@ -107,26 +109,65 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
         })
     };
     let policy = step::StepPolicy::default();
+    let deletion_tasks = step::DeletionTasks::default();
     let progress = ApplyProgress::new(&steps);
-    let statuses = executor::execute(&deps, global.parallelism, &cancel, &progress, |i| {
-        let (client, change, refusal, policy) = (&conn.client, steps[i], &refusals[i], &policy);
-        async move {
-            match refusal {
-                Some(why) => StepResult::Failed { error: why.clone() },
-                None => step::run(client, change, policy).await,
+    let shapes: Vec<executor::Shape> = steps.iter().map(|c| step::shape(c)).collect();
+    let statuses = executor::execute_shaped(
+        &deps,
+        &shapes,
+        global.parallelism,
+        &cancel,
+        &progress,
+        |i| {
+            let (client, change, refusal) = (&conn.client, steps[i], &refusals[i]);
+            let (policy, tasks) = (&policy, &deletion_tasks);
+            async move {
+                match refusal {
+                    Some(why) => StepResult::Failed { error: why.clone() },
+                    None => step::run(client, change, policy, tasks).await,
+                }
             }
-        }
-    })
+        },
+    )
     .await;
     progress.finish();
     watcher.abort();
+    super::tasks::remember(
+        &conn.caller.account_id,
+        deletion_tasks.into_inner().unwrap_or_default(),
+    );
 
     let interrupted = cancel.load(Ordering::SeqCst);
     summarise(&steps, &statuses, interrupted);
 
-    // Converged? Re-fetch what the file manages and plan again.
-    let after = conn.fetch(&kinds).await?;
-    let remaining = crate::plan::diff(&desired, &after, &conn.caller);
+    if interrupted {
+        eprintln!("Run `ramstate diff` to see what is left.");
+        return Ok(Outcome::Incomplete);
+    }
+
+    // Converged? Re-fetch what the file manages and plan again. RAM is eventually
+    // consistent: when a step we saw succeed still shows as pending, read again a few
+    // times before concluding.
+    let done: BTreeSet<&str> = steps
+        .iter()
+        .zip(&statuses)
+        .filter(|(_, s)| s.is_done())
+        .map(|(c, _)| c.address.as_str())
+        .collect();
+    let mut remaining = crate::plan::diff(&desired, &conn.fetch(&kinds).await?, &conn.caller);
+    let mut wait = Duration::from_secs(1);
+    for _ in 0..3 {
+        if !remaining
+            .changes
+            .iter()
+            .any(|c| done.contains(c.address.as_str()))
+        {
+            break;
+        }
+        tokio::time::sleep(wait).await;
+        wait *= 2;
+        remaining = crate::plan::diff(&desired, &conn.fetch(&kinds).await?, &conn.caller);
+    }
     let failed = statuses.iter().any(|s| !s.is_done());
     if remaining.is_empty() && !failed {
         println!("Apply complete. The account matches the desired state.");

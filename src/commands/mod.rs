@@ -6,6 +6,7 @@ mod diff;
 pub mod emulator;
 mod progress;
 mod saved;
+mod tasks;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -148,7 +149,8 @@ async fn inventory(global: &GlobalArgs, format: DataFormat) -> Result<Outcome> {
 
 async fn readiness(global: &GlobalArgs, format: PlanFormat) -> Result<Outcome> {
     let conn = Connection::open(global).await?;
-    let inv = conn.fetch(&Kind::ALL.into_iter().collect()).await?;
+    let mut inv = conn.fetch(&Kind::ALL.into_iter().collect()).await?;
+    tasks::explain_remaining_roles(&conn, &mut inv).await;
     let report = crate::readiness::assess(&inv);
     let mut out = std::io::stdout().lock();
     let color = use_color(global.color, std::io::stdout().is_terminal());

@@ -59,6 +59,87 @@ pub fn token_len(text: &str, offset: usize) -> usize {
     token.len().max(1)
 }
 
+/// The 1-based line of each of the `count` items of the sequence at `path`, with one parse
+/// of the document instead of one per item: a block sequence is read line by line from its
+/// first dash, a flow sequence must sit on one line. `None` when the text is shaped otherwise
+/// (or the count does not match), so that callers fall back to [`locate`] per item.
+pub fn sequence_item_lines(text: &str, path: &[Seg], count: usize) -> Option<Vec<usize>> {
+    let start = locate(text, path)?;
+    let rest = text.get(start.offset..)?;
+    if rest.starts_with('[') {
+        return flow_on_one_line(rest).then(|| vec![start.line; count]);
+    }
+    if !rest.starts_with('-') {
+        return None;
+    }
+    let line_start = text[..start.offset].rfind('\n').map_or(0, |i| i + 1);
+    if !text[line_start..start.offset].bytes().all(|b| b == b' ') {
+        return None;
+    }
+    let indent = start.offset - line_start;
+    let mut lines = Vec::with_capacity(count);
+    // A dash alone on its line: the item (as `locate` finds it) starts on the next line.
+    let mut bare_dash = false;
+    for (n, l) in text[line_start..].lines().enumerate() {
+        let trimmed = l.trim_start_matches(' ');
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let ind = l.len() - trimmed.len();
+        if ind < indent {
+            break;
+        }
+        if bare_dash {
+            bare_dash = false;
+            if ind > indent {
+                lines.push(start.line + n);
+                continue;
+            }
+            return None;
+        }
+        if ind == indent {
+            if trimmed == "-" {
+                bare_dash = true;
+            } else if trimmed.starts_with("- ") || trimmed.starts_with("-\t") {
+                lines.push(start.line + n);
+            } else {
+                break;
+            }
+        }
+    }
+    (lines.len() == count).then_some(lines)
+}
+
+/// Whether the flow collection opening `text` closes before the end of its line.
+fn flow_on_one_line(text: &str) -> bool {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        if c == '\n' {
+            return false;
+        }
+        match quote {
+            Some('"') if escaped => escaped = false,
+            Some('"') if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '[' | '{' => depth += 1,
+                ']' | '}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return true;
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+    false
+}
+
 struct Probe<'a> {
     path: &'a [Seg],
 }
@@ -268,5 +349,37 @@ mod tests {
     #[test]
     fn a_missing_path_has_no_position() {
         assert_eq!(locate(DOC, &[Seg::Value("nope".into())]), None);
+    }
+
+    #[test]
+    fn item_lines_of_a_block_sequence_come_from_one_parse() {
+        let doc = "keep:\n  users:\n    - alice\n    # a comment\n\n    - {glob: \"svc-*\"}\n    - name: bob\n      # inside the item\n    -\n      regex: \"^x$\"\n  groups: [a]\n";
+        let users = [Seg::Value("keep".into()), Seg::Value("users".into())];
+        assert_eq!(sequence_item_lines(doc, &users, 4), Some(vec![3, 6, 7, 10]));
+        for (i, line) in [3, 6, 7, 10].into_iter().enumerate() {
+            let at = [users.to_vec(), vec![Seg::Index(i)]].concat();
+            assert_eq!(locate(doc, &at).unwrap().line, line, "item {i}");
+        }
+        assert_eq!(
+            sequence_item_lines(doc, &users, 3),
+            None,
+            "count must match"
+        );
+    }
+
+    #[test]
+    fn item_lines_of_a_sequence_at_its_parents_indent() {
+        let doc = "users:\n- alice\n- bob\ngroups:\n- x\n";
+        let lines = sequence_item_lines(doc, &[Seg::Value("users".into())], 2);
+        assert_eq!(lines, Some(vec![2, 3]));
+    }
+
+    #[test]
+    fn item_lines_of_a_flow_sequence_only_when_it_sits_on_one_line() {
+        let one = "users: [alice, {glob: \"a]b\"}, 'x''y']\n";
+        let users = [Seg::Value("users".into())];
+        assert_eq!(sequence_item_lines(one, &users, 3), Some(vec![1, 1, 1]));
+        let two = "users: [alice,\n  bob]\n";
+        assert_eq!(sequence_item_lines(two, &users, 2), None);
     }
 }

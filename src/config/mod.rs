@@ -31,7 +31,7 @@ use yaml_serde::Value;
 
 use crate::model::{Kind, Tags};
 
-pub use locate::{Pos, Seg, locate, token_len};
+pub use locate::{Pos, Seg, locate, sequence_item_lines, token_len};
 pub use schema::{schema, schema_text};
 
 /// What the file asks for: the account, the managed kinds and what to keep of them.
@@ -725,10 +725,16 @@ impl Checker<'_> {
         };
         let mut out: Vec<KeepRule> = Vec::new();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        // One parse for every item's line: a long allowlist must not cost a parse per rule.
+        let lines = sequence_item_lines(self.text, path, items.len());
         for (i, item) in items.iter().enumerate() {
             let ip = push(path, Seg::Index(i));
-            let Some(rule) = self.rule(kind, item, &ip) else {
+            let Some(mut rule) = self.rule(kind, item, &ip) else {
                 continue;
+            };
+            rule.line = match &lines {
+                Some(lines) => lines[i],
+                None => locate(self.text, &ip).map(|p| p.line).unwrap_or(0),
             };
             let text = rule.to_string();
             if let Some(first) = seen.get(&text) {
@@ -748,9 +754,7 @@ impl Checker<'_> {
 
     fn rule(&mut self, kind: Kind, v: &Value, path: &[Seg]) -> Option<KeepRule> {
         if let Value::String(s) = v {
-            let mut rule = KeepRule::name(s.clone());
-            rule.line = locate(self.text, path).map(|p| p.line).unwrap_or(0);
-            return Some(rule);
+            return Some(KeepRule::name(s.clone()));
         }
         const RULE_KEYS: [&str; 5] = ["name", "glob", "regex", "tag", "created_before"];
         let Value::Mapping(m) = v else {
@@ -794,7 +798,7 @@ impl Checker<'_> {
             kind,
             Kind::Users | Kind::Roles | Kind::Policies | Kind::ServiceLinkedRoles
         );
-        let mut rule = match key.as_str() {
+        let rule = match key.as_str() {
             "name" => KeepRule::name(self.string(value, &vp, "`name`")?),
             "glob" => {
                 let p = self.string(value, &vp, "`glob`")?;
@@ -868,7 +872,6 @@ impl Checker<'_> {
                 }
             }
         };
-        rule.line = locate(self.text, path).map(|p| p.line).unwrap_or(0);
         Some(rule)
     }
 

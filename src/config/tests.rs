@@ -242,3 +242,33 @@ fn a_bad_regex_says_what_is_wrong_with_it() {
     let p = problems("version: 1\nmanage: all\nkeep: {users: [{regex: \"([a-z\"}]}\n");
     assert_eq!(p[0].message, "bad regex: unclosed character class");
 }
+
+#[test]
+fn an_allowlist_of_twenty_thousand_rules_parses_quickly_with_every_line() {
+    let mut text = String::from("version: 1\nmanage: [users, roles]\nkeep:\n  users:\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("    - user-{i}\n"));
+    }
+    text.push_str("  roles: [a, {glob: \"b*\"}]\n");
+    let started = std::time::Instant::now();
+    let d = parse(&text, "big.yaml").unwrap();
+    let took = started.elapsed();
+    let users = &d.keep[&Kind::Users];
+    assert_eq!(users.len(), 20_000);
+    assert_eq!((users[0].line, users[19_999].line), (5, 20_004));
+    let roles = &d.keep[&Kind::Roles];
+    assert_eq!((roles[0].line, roles[1].line), (20_005, 20_005));
+    // One parse per rule took minutes here; one parse per list takes well under a second.
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+}
+
+#[test]
+fn rule_lines_in_an_odd_layout_still_point_at_each_rule() {
+    let d = parse(
+        "version: 1\nmanage: [users]\nkeep:\n  users: [a,\n    b,\n    c]\n",
+        "f.yaml",
+    )
+    .unwrap();
+    let lines: Vec<usize> = d.keep[&Kind::Users].iter().map(|r| r.line).collect();
+    assert_eq!(lines, vec![4, 5, 6]);
+}

@@ -34,6 +34,8 @@ pub struct Run {
     pub env: BTreeMap<String, String>,
     pub stdin: Option<String>,
     pub dir: Option<PathBuf>,
+    /// Home directory shared across runs (a fresh one per run when `None`).
+    pub home: Option<PathBuf>,
 }
 
 impl Run {
@@ -55,6 +57,7 @@ impl Run {
             env,
             stdin: None,
             dir: None,
+            home: None,
         }
     }
 
@@ -64,7 +67,13 @@ impl Run {
             env: BTreeMap::new(),
             stdin: None,
             dir: None,
+            home: None,
         }
+    }
+
+    pub fn home(mut self, home: &Path) -> Run {
+        self.home = Some(home.to_path_buf());
+        self
     }
 
     pub fn stdin(mut self, text: &str) -> Run {
@@ -75,12 +84,16 @@ impl Run {
     /// Run to completion on a blocking thread, so an in-process emulator keeps serving.
     pub async fn output(self) -> Output {
         tokio::task::spawn_blocking(move || {
-            let home = tempfile::tempdir().unwrap();
+            let fresh = tempfile::tempdir().unwrap();
+            let home = self
+                .home
+                .clone()
+                .unwrap_or_else(|| fresh.path().to_path_buf());
             let mut cmd = assert_cmd::Command::cargo_bin("ramstate").unwrap();
             cmd.args(&self.args)
                 .env_clear()
                 .env("PATH", std::env::var("PATH").unwrap_or_default())
-                .env("HOME", home.path())
+                .env("HOME", &home)
                 .env("NO_COLOR", "1")
                 .envs(&self.env)
                 .timeout(std::time::Duration::from_secs(120));
@@ -198,4 +211,67 @@ pub fn touched_users(log: &[LogEntry]) -> Vec<String> {
         .into_iter()
         .filter_map(|e| param(e, "UserName").map(str::to_string))
         .collect()
+}
+
+/// The addresses (as the plan writes them) a mutating call names: `user.NAME`,
+/// `group.NAME`, `role.NAME`, `policy.NAME` (custom policies), `virtual_mfa_device.NAME`.
+pub fn named_addresses(e: &LogEntry) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, kind) in [
+        ("UserName", "user"),
+        ("GroupName", "group"),
+        ("RoleName", "role"),
+    ] {
+        if let Some(v) = param(e, name) {
+            out.push(format!("{kind}.{v}"));
+        }
+    }
+    if (param(e, "PolicyType") == Some("Custom") || e.action == "DeletePolicy")
+        && let Some(v) = param(e, "PolicyName")
+    {
+        out.push(format!("policy.{v}"));
+    }
+    if let Some(serial) = param(e, "SerialNumber") {
+        let name = serial.rsplit('/').next().unwrap_or(serial);
+        out.push(format!("virtual_mfa_device.{name}"));
+    }
+    out
+}
+
+/// No mutating call names only kept addresses: a call may name a kept user only to take
+/// it out of a removed group or to detach a removed policy from it.
+pub fn assert_kept_untouched(log: &[LogEntry], kept: &[String]) {
+    for e in mutations(log) {
+        let named = named_addresses(e);
+        if !named.is_empty() && named.iter().all(|a| kept.contains(a)) {
+            panic!(
+                "{} {:?} changed only kept resources {named:?}",
+                e.action, e.params
+            );
+        }
+    }
+}
+
+/// A bound device (as the seed binds it) is deleted only after its user's unbind finished.
+pub fn assert_unbind_precedes_device_deletion(log: &[LogEntry], seed: &Inventory) {
+    let done = mutations(log);
+    for del in done.iter().filter(|e| e.action == "DeleteVirtualMFADevice") {
+        let serial = param(del, "SerialNumber");
+        let Some(user) = seed
+            .virtual_mfa_devices
+            .iter()
+            .find(|d| Some(d.serial_number.as_str()) == serial)
+            .and_then(|d| d.user.as_deref())
+        else {
+            continue;
+        };
+        let unbind = done
+            .iter()
+            .find(|e| e.action == "UnbindMFADevice" && param(e, "UserName") == Some(user))
+            .unwrap_or_else(|| panic!("{serial:?} was deleted while still bound to {user}"));
+        assert!(
+            unbind.finished_ms <= del.started_ms,
+            "{serial:?} was deleted before its unbind from {user} finished"
+        );
+    }
 }

@@ -1,0 +1,496 @@
+//! What a newcomer does first, through the real binary: serve the emulator and point the
+//! tool at it, generate an account, apply the file in the working directory, read a plan as
+//! Markdown, and empty an unverified account that holds only service roles.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::*;
+use ramstate::emulator::{self, LogEntry};
+use ramstate::model::{Inventory, Service};
+
+const DEMO_ACCOUNT: &str = "5123456789012345";
+
+/// A `ramstate emulator serve` child process, stopped when dropped.
+struct Served {
+    child: Child,
+    url: String,
+    stderr: Option<std::process::ChildStderr>,
+}
+
+impl Served {
+    /// Starts `ramstate emulator serve ARGS` with `env` and waits for the first stdout line.
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Served {
+        let home = std::env::temp_dir();
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("ramstate"))
+            .args(["emulator", "serve"])
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", home)
+            .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut first = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut first);
+            let _ = tx.send(first);
+        });
+        let first = rx.recv_timeout(Duration::from_secs(60));
+        let stderr = child.stderr.take();
+        let mut served = Served {
+            child,
+            url: String::new(),
+            stderr,
+        };
+        served.url = first
+            .expect("the first stdout line comes within a minute")
+            .trim_end()
+            .to_string();
+        served
+    }
+
+    /// Stops the server and returns what it wrote to stderr.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut err = String::new();
+        if let Some(mut e) = self.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut err);
+        }
+        err
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The binary against an endpoint with the given key (as a user in another shell would).
+fn against(url: &str, key_id: &str, secret: &str, args: &[&str]) -> Run {
+    let mut run = Run::offline(args);
+    run.env
+        .insert("RAMSTATE_ENDPOINT".to_string(), url.to_string());
+    run.env.insert(
+        "ALIBABA_CLOUD_ACCESS_KEY_ID".to_string(),
+        key_id.to_string(),
+    );
+    run.env.insert(
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET".to_string(),
+        secret.to_string(),
+    );
+    run
+}
+
+/// Every secret a seed holds: the root key's and each user's access keys'.
+fn seed_secrets(seed: &Inventory) -> Vec<String> {
+    let mut out: Vec<String> = seed
+        .users
+        .iter()
+        .flat_map(|u| u.access_keys.iter())
+        .filter_map(|k| k.secret.clone())
+        .collect();
+    if let Some(root) = seed
+        .emulator
+        .as_ref()
+        .and_then(|e| e.root_access_key.as_ref())
+    {
+        out.push(root.secret.clone());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulator_serve_prints_its_url_first_serves_the_seed_and_logs_json_lines_without_secrets() {
+    let seed_path = repo_path("examples/demo-account.yaml");
+    let seed = demo_seed();
+    let root = seed
+        .emulator
+        .as_ref()
+        .and_then(|e| e.root_access_key.clone())
+        .expect("the demo seed names its root key");
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("requests.jsonl");
+    let served = Served::start(
+        &[
+            "--seed",
+            seed_path.to_str().unwrap(),
+            "--log",
+            log_path.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(
+        served.url.starts_with("http://127.0.0.1:") && served.url.ends_with('/'),
+        "first stdout line is the URL, got {:?}",
+        served.url
+    );
+
+    let who = against(&served.url, &root.id, &root.secret, &["whoami"])
+        .output()
+        .await;
+    assert_eq!(code(&who), 0, "{}", text(&who.stderr));
+    assert!(
+        text(&who.stdout).contains(DEMO_ACCOUNT),
+        "{}",
+        text(&who.stdout)
+    );
+
+    let inv = against(
+        &served.url,
+        &root.id,
+        &root.secret,
+        &["inventory", "-o", "json"],
+    )
+    .output()
+    .await;
+    assert_eq!(code(&inv), 0, "{}", text(&inv.stderr));
+    let served_inv: Inventory = serde_json::from_slice(&inv.stdout).expect("inventory JSON");
+    assert_eq!(served_inv.account.id, seed.account.id);
+    let names = |i: &Inventory| {
+        let mut n: Vec<String> = i.users.iter().map(|u| u.name.clone()).collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&served_inv), names(&seed));
+    assert_eq!(served_inv.roles.len(), seed.roles.len());
+    assert_eq!(served_inv.policies.len(), seed.policies.len());
+
+    // A change through the served emulator, so the log holds mutations too.
+    let allowlist = repo_path("examples/allowlist.yaml");
+    let apply = against(
+        &served.url,
+        &root.id,
+        &root.secret,
+        &["apply", allowlist.to_str().unwrap(), "--auto-approve"],
+    )
+    .output()
+    .await;
+    assert_eq!(code(&apply), 0, "{}", text(&apply.stderr));
+
+    let err = served.stop();
+    let log = std::fs::read_to_string(&log_path).expect("the log file exists");
+    let entries: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(entries.len() > 20, "{} lines", entries.len());
+    for e in &entries {
+        for field in ["time", "seq", "service", "action", "params", "status"] {
+            assert!(e.get(field).is_some(), "{field} missing from {e}");
+        }
+        let params = e["params"].as_object().unwrap();
+        for common in [
+            "Signature",
+            "AccessKeyId",
+            "SignatureNonce",
+            "SecurityToken",
+        ] {
+            assert!(!params.contains_key(common), "{common} logged: {e}");
+        }
+    }
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions[0], "GetCallerIdentity");
+    assert!(
+        entries.iter().any(|e| e["action"] == "DeleteUser"
+            && e["params"]["UserName"] == "contractor-2023"
+            && e["status"] == 200),
+        "the apply's DeleteUser is logged"
+    );
+    for secret in seed_secrets(&seed) {
+        assert!(!log.contains(&secret), "the log holds a secret");
+        assert!(!err.contains(&secret), "serve's stderr holds a secret");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulator_serve_without_a_seed_takes_the_root_key_from_the_environment_and_never_prints_its_secret()
+ {
+    let id = "LTAI5tNewcomerRoot00001";
+    let secret = "newcomerRootSecret0000000000001";
+    let served = Served::start(
+        &[],
+        &[
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", id),
+            ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret),
+        ],
+    );
+    let who = against(&served.url, id, secret, &["whoami"]).output().await;
+    assert_eq!(code(&who), 0, "{}", text(&who.stderr));
+    assert!(text(&who.stdout).contains(":root"), "{}", text(&who.stdout));
+
+    let ready = against(&served.url, id, secret, &["readiness"])
+        .output()
+        .await;
+    assert_eq!(code(&ready), 0, "an empty account can be closed");
+
+    let err = served.stop();
+    assert!(err.contains(id), "stderr names the key it accepts: {err}");
+    assert!(!err.contains(secret), "stderr repeats the secret: {err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulator_generate_prints_the_same_bytes_for_the_same_seed_and_another_account_for_another()
+{
+    let args = |seed: &str, format: &str| {
+        Run::offline(&[
+            "emulator",
+            "generate",
+            "--users",
+            "30",
+            "--groups",
+            "5",
+            "--roles",
+            "8",
+            "--policies",
+            "6",
+            "--seed",
+            seed,
+            "-o",
+            format,
+        ])
+    };
+    let a = args("42", "yaml").output().await;
+    let b = args("42", "yaml").output().await;
+    let c = args("43", "yaml").output().await;
+    assert_eq!(code(&a), 0, "{}", text(&a.stderr));
+    assert!(!a.stdout.is_empty());
+    assert_eq!(a.stdout, b.stdout, "same seed, same bytes");
+    assert_ne!(a.stdout, c.stdout, "another seed, another account");
+
+    let inv = emulator::parse_seed(&text(&a.stdout)).expect("the output is a seed");
+    assert_eq!(inv.users.len(), 30);
+    assert_eq!(inv.groups.len(), 5);
+    assert_eq!(inv.policies.len(), 6);
+    assert!(inv.roles.len() >= 8, "{} roles", inv.roles.len());
+
+    let j1 = args("42", "json").output().await;
+    let j2 = args("42", "json").output().await;
+    assert_eq!(j1.stdout, j2.stdout);
+    let from_json: Inventory = serde_json::from_slice(&j1.stdout).expect("JSON seed");
+    assert_eq!(from_json, inv, "YAML and JSON print the same account");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_without_a_file_applies_ramstate_yaml_from_the_working_directory() {
+    let emu = start(demo_seed()).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        repo_path("examples/allowlist.yaml"),
+        dir.path().join("ramstate.yaml"),
+    )
+    .unwrap();
+
+    let mut run = Run::new(&emu, &["apply", "--auto-approve"]);
+    run.dir = Some(dir.path().to_path_buf());
+    let out = run.output().await;
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Plan: 0 to add, 0 to change, 11 to destroy."),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let deleted: Vec<String> = mutations(&emu.log())
+        .into_iter()
+        .filter(|e| e.action == "DeleteUser")
+        .filter_map(|e| e.params.get("UserName").cloned())
+        .collect();
+    assert_eq!(deleted.len(), 2, "{deleted:?}");
+    assert!(
+        deleted.contains(&"bob".to_string()) && deleted.contains(&"contractor-2023".to_string())
+    );
+    let touched = touched_users(&emu.log());
+    assert!(
+        !touched.iter().any(|u| u == "alice" || u == "ci-bot"),
+        "kept users were touched: {touched:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_without_a_file_in_an_empty_directory_names_ramstate_yaml_and_changes_nothing() {
+    let emu = start(demo_seed()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = Run::new(&emu, &["apply", "--auto-approve"]);
+    run.dir = Some(dir.path().to_path_buf());
+    let out = run.output().await;
+    assert_eq!(code(&out), 1);
+    assert!(
+        text(&out.stderr).contains("ramstate.yaml"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(mutations(&emu.log()).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markdown_plan_is_one_table_row_per_step_with_the_summary_and_the_kept_rules() {
+    let emu = start(demo_seed()).await;
+    let allowlist = repo_path("examples/allowlist.yaml");
+    let out = Run::new(
+        &emu,
+        &[
+            "diff",
+            allowlist.to_str().unwrap(),
+            "-o",
+            "markdown",
+            "--detailed-exitcode",
+        ],
+    )
+    .output()
+    .await;
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    let md = text(&out.stdout);
+    let lines: Vec<&str> = md.lines().collect();
+    assert_eq!(lines[0], format!("### Plan for account {DEMO_ACCOUNT}"));
+    assert!(
+        md.contains("**Plan: 0 to add, 0 to change, 11 to destroy.**"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| | Step | API call | Why |\n|---|---|---|---|\n"),
+        "{md}"
+    );
+    let rows: Vec<&&str> = lines.iter().filter(|l| l.starts_with("| `-` |")).collect();
+    assert_eq!(rows.len(), 11, "{md}");
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("`DeleteUser UserName=contractor-2023`")),
+        "{md}"
+    );
+    assert!(md.contains("11 steps across 6 resources."), "{md}");
+    assert!(md.contains("<details><summary>Kept (8)</summary>"), "{md}");
+    // A `|` inside a cell or list item is escaped, so the table keeps its columns.
+    assert!(md.contains("regex ^(ecs\\|oss)-"), "{md}");
+    for row in rows {
+        assert_eq!(row.matches(" | ").count() + 2, 5, "four cells in {row}");
+    }
+    assert!(mutations(&emu.log()).is_empty(), "diff never mutates");
+}
+
+/// A verified-less account: service roles (trusting a cloud service, some with policies)
+/// and service-linked roles, nothing else.
+const UNVERIFIED_SEED: &str = r#"
+account: { id: "5123456789012345" }
+roles:
+  - name: AliyunECSImageImportDefaultRole
+    assume_role_policy_document: '{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":["ecs.aliyuncs.com"]}}],"Version":"1"}'
+    policies: [System/AliyunOSSReadOnlyAccess, System/AliyunECSFullAccess]
+  - name: AliyunLogDefaultRole
+    assume_role_policy_document: '{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":["log.aliyuncs.com"]}}],"Version":"1"}'
+  - name: AliyunServiceRoleForECS
+    assume_role_policy_document: '{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":["ecs.aliyuncs.com"]}}],"Version":"1"}'
+    policies: [System/AliyunServiceRolePolicyForECS]
+  - name: AliyunServiceRoleForResourceDirectory
+emulator:
+  root_access_key: { id: LTAI5tUnverifiedRoot001, secret: unverifiedRootSecret0000000001 }
+  deletion_polls: 1
+"#;
+
+fn calls<'a>(log: &'a [LogEntry], action: &str) -> Vec<&'a LogEntry> {
+    mutations(log)
+        .into_iter()
+        .filter(|e| e.action == action)
+        .collect()
+}
+
+fn role_of(e: &LogEntry) -> &str {
+    e.params.get("RoleName").map(String::as_str).unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unverified_profile_deletes_service_roles_through_ram_and_service_linked_roles_through_resource_manager()
+ {
+    let seed = emulator::parse_seed(UNVERIFIED_SEED).expect("seed parses");
+    let emu = start(seed).await;
+    let profile = repo_path("examples/unverified-account.yaml");
+    let profile = profile.to_str().unwrap();
+
+    let before = Run::new(&emu, &["readiness"]).output().await;
+    assert_eq!(code(&before), 2, "four roles block closing");
+
+    let apply = Run::new(&emu, &["apply", profile, "--auto-approve"])
+        .output()
+        .await;
+    assert_eq!(
+        code(&apply),
+        0,
+        "stdout:\n{}\nstderr:\n{}",
+        text(&apply.stdout),
+        text(&apply.stderr)
+    );
+    let log = emu.log();
+
+    // Ordinary (service) roles: every policy detached, then RAM DeleteRole.
+    let detaches = calls(&log, "DetachPolicyFromRole");
+    let mut detached: Vec<(&str, &str)> = detaches
+        .iter()
+        .map(|e| (role_of(e), e.params["PolicyName"].as_str()))
+        .collect();
+    detached.sort();
+    assert_eq!(
+        detached,
+        [
+            ("AliyunECSImageImportDefaultRole", "AliyunECSFullAccess"),
+            ("AliyunECSImageImportDefaultRole", "AliyunOSSReadOnlyAccess"),
+        ]
+    );
+    let deletes = calls(&log, "DeleteRole");
+    let mut deleted: Vec<&str> = deletes.iter().map(|e| role_of(e)).collect();
+    deleted.sort();
+    assert_eq!(
+        deleted,
+        ["AliyunECSImageImportDefaultRole", "AliyunLogDefaultRole"]
+    );
+    assert!(deletes.iter().all(|e| e.service == Service::Ram));
+    assert_unblocking_precedes_deletion(&log);
+
+    // Service-linked roles: only ResourceManager's DeleteServiceLinkedRole, never a detach.
+    let slr = calls(&log, "DeleteServiceLinkedRole");
+    let mut slr_names: Vec<&str> = slr.iter().map(|e| role_of(e)).collect();
+    slr_names.sort();
+    assert_eq!(
+        slr_names,
+        [
+            "AliyunServiceRoleForECS",
+            "AliyunServiceRoleForResourceDirectory"
+        ]
+    );
+    assert!(slr.iter().all(|e| e.service == Service::ResourceManager));
+    assert!(
+        log.iter()
+            .any(|e| e.action == "GetServiceLinkedRoleDeletionStatus"),
+        "the deletion tasks are polled"
+    );
+    let everything_mutating: Vec<&str> =
+        mutations(&log).iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        everything_mutating.len(),
+        6,
+        "two detaches, two DeleteRole, two DeleteServiceLinkedRole: {everything_mutating:?}"
+    );
+
+    assert!(emu.snapshot().roles.is_empty());
+    let after = Run::new(&emu, &["readiness"]).output().await;
+    assert_eq!(code(&after), 0, "{}", text(&after.stdout));
+    let again = Run::new(&emu, &["diff", profile, "--detailed-exitcode"])
+        .output()
+        .await;
+    assert_eq!(code(&again), 0, "{}", text(&again.stdout));
+}
