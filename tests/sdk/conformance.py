@@ -704,6 +704,20 @@ class Scenario:
                 token=b.credentials.security_token,
             )
 
+        def refused() -> None:
+            # The account itself may not assume roles; nor may a caller the trust policy omits.
+            expect_error(
+                lambda: c.sts.assume_role(sts_models.AssumeRoleRequest(role_arn=arn, role_session_name="root")),
+                "NoPermission",
+                403,
+            )
+            sso = f"acs:ram::{self.account}:role/sso-readonly"
+            expect_error(
+                lambda: self.ci.sts.assume_role(sts_models.AssumeRoleRequest(role_arn=sso, role_session_name="ci")),
+                "NoPermission",
+                403,
+            )
+
         def use_sts() -> None:
             s = Clients(self.emu.host, self.style, creds["id"], creds["secret"], creds["token"])
             b = s.ok(s.sts.get_caller_identity())
@@ -812,6 +826,7 @@ class Scenario:
         self.check("sts AssumeRoleWithOIDC, unsigned, with a token the provider issued", oidc)
         self.check("sts AssumeRoleWithSAML, unsigned, with a 16 KB assertion in the query", saml)
         self.check("sts AssumeRole", assume)
+        self.check("sts AssumeRole is refused to the account and to callers the role does not trust", refused)
         if creds:
             self.check("the STS credentials sign SDK calls", use_sts)
         self.check("ram DeleteRole", delete)
