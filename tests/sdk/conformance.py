@@ -2,13 +2,19 @@
 """Alibaba Cloud's own Python SDKs, unchanged, against the ramstate emulator.
 
 Starts `ramstate emulator serve --seed <seed>` (first stdout line = its URL), points
-the official clients at it and runs a realistic sequence across RAM, IMS, STS and
-ResourceManager with every signing style the SDKs offer:
+the official clients at it and runs, with the signing styles the SDKs offer:
 
   v3       tea-openapi's default, ACS3-HMAC-SHA256 in the Authorization header
   v2       tea-openapi with signature_algorithm='v2' (RPC style, HMAC-SHA1 query signature)
   sm3      tea-openapi with signature_algorithm='ACS3-HMAC-SM3' (V3 with SM3 hashes)
   core-v1  the older aliyun-python-sdk-core + aliyun-python-sdk-ram (HMAC-SHA1, V1)
+
+- Scenario (v3, v2): a realistic sequence across RAM, IMS, STS and ResourceManager,
+  expected failures included;
+- Sweep (v3, v2, sm3): every other operation the emulator answers, through the typed
+  SDK methods;
+- faults: injected throttling and server errors as the SDK's exception classes;
+- core-v1: the older SDK's requests, GET and POST.
 
 Every response body is checked against the SDK's own model: each field the emulator
 sends must be one the model knows, with the type the model declares (a bool is a
