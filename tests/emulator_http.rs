@@ -401,6 +401,42 @@ async fn parameters_in_a_form_body_are_signed_and_read() {
 }
 
 #[tokio::test]
+async fn query_strings_longer_than_64_kib_reach_the_api_on_a_kept_alive_connection() {
+    // SDKs send even a 100,000-character SAMLAssertion in the query string; HTTP
+    // libraries refuse such URLs, so this speaks HTTP/1.1 over a socket itself.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    let addr = emu
+        .url()
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    let mut requests = String::new();
+    for (n, connection) in [
+        (100_000, "keep-alive"),
+        (10, "keep-alive"),
+        (150_000, "close"),
+    ] {
+        let pad = "a".repeat(n);
+        let all = c.signed("POST", STS, "GetCallerIdentity", &[("Pad", &pad)], |_| {});
+        requests.push_str(&format!(
+            "POST /?{} HTTP/1.1\r\nhost: {addr}\r\nconnection: {connection}\r\ncontent-length: 0\r\n\r\n",
+            query_string(&all)
+        ));
+    }
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    socket.write_all(requests.as_bytes()).await.unwrap();
+    let mut answers = String::new();
+    socket.read_to_string(&mut answers).await.unwrap();
+    assert_eq!(answers.matches("HTTP/1.1 200 OK").count(), 3, "{answers}");
+    assert_eq!(
+        answers.matches(r#""IdentityType":"Account""#).count(),
+        3,
+        "{answers}"
+    );
+}
+
+#[tokio::test]
 async fn garbage_bodies_and_bad_methods_get_errors_not_hangs() {
     let emu = start(BASE).await;
     let http = reqwest::Client::new();

@@ -12,6 +12,7 @@ mod error;
 mod faults;
 mod generate;
 mod ims;
+mod long_query;
 mod ram;
 mod rm;
 mod server;

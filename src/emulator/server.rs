@@ -23,6 +23,7 @@ use tokio::time::Instant;
 
 use super::error::{ApiError, Params};
 use super::faults::FaultState;
+use super::long_query::{self, LongQuery};
 use super::sign;
 use super::state::{Identity, State, timestamp};
 use super::{Faults, LogEntry, dispatch};
@@ -107,11 +108,7 @@ fn parse_form(bytes: &[u8], into: &mut BTreeMap<String, String>) {
 
 impl Call {
     fn parse(parts: &Parts, body: Bytes) -> Call {
-        let mut query = BTreeMap::new();
-        if let Some(q) = parts.uri.query() {
-            parse_form(q.as_bytes(), &mut query);
-        }
-        let headers: BTreeMap<String, String> = parts
+        let mut headers: BTreeMap<String, String> = parts
             .headers
             .iter()
             .map(|(k, v)| {
@@ -121,6 +118,16 @@ impl Call {
                 )
             })
             .collect();
+        // A query string too long for the request line arrives in a header instead.
+        let moved = headers.remove(long_query::QUERY_HEADER);
+        let query_string = match (parts.uri.query(), moved) {
+            (Some(long_query::MARKER), Some(moved)) => Some(moved),
+            (q, _) => q.map(str::to_string),
+        };
+        let mut query = BTreeMap::new();
+        if let Some(q) = &query_string {
+            parse_form(q.as_bytes(), &mut query);
+        }
         let form = match headers.get("content-type") {
             Some(ct) => ct
                 .to_ascii_lowercase()
@@ -218,7 +225,7 @@ pub async fn serve(
                         async move { shared.handle(req).await }
                     });
                     let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
+                        .serve_connection(TokioIo::new(LongQuery::new(stream)), svc)
                         .await;
                 });
                 while conns.try_join_next().is_some() {}

@@ -312,10 +312,12 @@ def jwt(claims: dict) -> str:
     return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
 
 
-def saml_response(session: str, not_on_or_after: str) -> str:
-    """A Base64 SAML response of a typical signed size (about 16 KB encoded). The
-    emulator reads its claims; it has no IdP certificate to check the signature with."""
-    signature = base64.b64encode(bytes(range(256)) * 40).decode()
+def saml_response(session: str, not_on_or_after: str, blocks: int = 40) -> str:
+    """A Base64 SAML response; the default is a typical signed size (about 19 KB
+    encoded), 216 blocks make it about 99,000 characters, near the documented limit of
+    100,000. The emulator reads the claims; it has no IdP certificate to check the
+    signature with."""
+    signature = base64.b64encode(bytes(range(256)) * blocks).decode()
     xml = (
         '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
         'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">'
@@ -810,6 +812,12 @@ class Scenario:
 
             b = anon.ok(assume(saml_response("alice", "2099-01-01T00:00:00Z")))
             equal(b.assumed_role_user.arn, f"acs:ram::{self.account}:role/sso-readonly/alice", "AssumedRoleUser.Arn")
+            # The SDK sends the assertion in the query string: near the documented
+            # maximum that is a request line of over 64 KiB, twice on one connection.
+            big = saml_response("alice", "2099-01-01T00:00:00Z", blocks=216)
+            expect(95_000 < len(big) <= 100_000, f"the big assertion has {len(big)} characters")
+            for _ in range(2):
+                equal(anon.ok(assume(big)).samlassertion_info.subject, "alice@example.com", "Subject")
             equal(b.samlassertion_info.subject, "alice@example.com", "SAMLAssertionInfo.Subject")
             equal(b.samlassertion_info.subject_type, "persistent", "SAMLAssertionInfo.SubjectType")
             # The failures documented for this call.
@@ -830,7 +838,7 @@ class Scenario:
             )
 
         self.check("sts AssumeRoleWithOIDC, unsigned, with a token the provider issued", oidc)
-        self.check("sts AssumeRoleWithSAML, unsigned, with a 16 KB assertion in the query", saml)
+        self.check("sts AssumeRoleWithSAML, unsigned, with assertions of 19 KB and 99 KB in the query", saml)
         self.check("sts AssumeRole", assume)
         self.check("sts AssumeRole is refused to the account and to callers the role does not trust", refused)
         if creds:
