@@ -3,8 +3,9 @@
 //! Runs tests/sdk/conformance.py (the Python SDKs) and tests/sdk/conformance.js (the
 //! TypeScript SDKs) with what tests/sdk/setup.sh installs in the target directory:
 //! `<target>/sdk-venv` and `<target>/sdk-node` (or `$SDK_VENV`, `$SDK_NODE`). Without
-//! an installation a test says it was skipped and passes: the SDKs come from package
-//! indexes, which a hermetic build may not reach.
+//! an installation a test says it was skipped and passes (the SDKs come from package
+//! indexes, which a hermetic build may not reach), unless `RAMSTATE_REQUIRE_SDK` is set,
+//! as CI sets it after running setup.sh: then a missing installation is a failure.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -20,12 +21,26 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target"))
 }
 
-/// An installation setup.sh finished (it writes `.installed` last), or `None`.
-fn installed(var: &str, default: &str) -> Option<PathBuf> {
+/// An installation setup.sh finished (it writes `.installed` last), or `None` after
+/// saying the test is skipped; panics instead when `RAMSTATE_REQUIRE_SDK` is set.
+fn installed(var: &str, default: &str, what: &str) -> Option<PathBuf> {
     let dir = std::env::var_os(var)
         .map(PathBuf::from)
         .unwrap_or_else(|| target_dir().join(default));
-    dir.join(".installed").exists().then_some(dir)
+    if dir.join(".installed").exists() {
+        return Some(dir);
+    }
+    let missing = format!(
+        "no {what} at {} (tests/sdk/setup.sh installs them)",
+        dir.display()
+    );
+    let required = std::env::var("RAMSTATE_REQUIRE_SDK").is_ok_and(|v| !v.is_empty() && v != "0");
+    assert!(
+        !required,
+        "RAMSTATE_REQUIRE_SDK is set but there are {missing}"
+    );
+    eprintln!("skipped: {missing}");
+    None
 }
 
 /// `N passed, M failed` from a script's last line.
@@ -86,8 +101,7 @@ fn tally_reads_the_summary_line() {
 
 #[test]
 fn official_python_sdks_work_against_the_emulator() {
-    let Some(venv) = installed("SDK_VENV", "sdk-venv") else {
-        eprintln!("skipped: no Python SDKs (tests/sdk/setup.sh installs <target>/sdk-venv)");
+    let Some(venv) = installed("SDK_VENV", "sdk-venv", "Python SDKs") else {
         return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -99,8 +113,7 @@ fn official_python_sdks_work_against_the_emulator() {
 
 #[test]
 fn official_typescript_sdks_work_against_the_emulator() {
-    let Some(node_dir) = installed("SDK_NODE", "sdk-node") else {
-        eprintln!("skipped: no TypeScript SDKs (tests/sdk/setup.sh installs <target>/sdk-node)");
+    let Some(node_dir) = installed("SDK_NODE", "sdk-node", "TypeScript SDKs") else {
         return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
