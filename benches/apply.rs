@@ -316,6 +316,14 @@ fn main() {
         server_qps: 0.0,
     }];
     if full {
+        // No injected latency: what a call costs the client, the loopback and the emulator.
+        scenarios.push(Scenario {
+            name: "overhead",
+            latency_ms: 0,
+            parallelism,
+            client_qps: 0.0,
+            server_qps: 0.0,
+        });
         // Below what 10 calls in flight at 20 ms could reach (500/s): the limit binds.
         scenarios.push(Scenario {
             name: "throttled",
