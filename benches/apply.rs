@@ -40,6 +40,8 @@ struct Scenario {
     client_qps: f64,
     /// The emulator's limit before it throttles (0: none).
     server_qps: f64,
+    /// How steps wait (the smoke run polls deletion tasks quickly: it measures nothing).
+    steps: StepPolicy,
 }
 
 impl Scenario {
@@ -217,7 +219,7 @@ async fn pipeline(emu: &Emulator, s: &Scenario) -> Outcome {
     let plan = ramstate::plan::diff(&desired, &inventory, &caller);
     let graph = ramstate::graph::build(&plan).unwrap();
     let deps: Vec<Vec<usize>> = (0..graph.len()).map(|i| graph.dependencies(i)).collect();
-    let policy = StepPolicy::default();
+    let policy = s.steps.clone();
     let tasks = step::DeletionTasks::default();
     let cancel = AtomicBool::new(false);
     let mark = emu.log().len();
@@ -309,14 +311,33 @@ fn main() {
     let mut seed = emulator::generate(&params);
     seed.account.id = "5123456789012345".into(); // the example profile pins this account
     let parallelism = 10;
+    let steps = if full {
+        StepPolicy::default()
+    } else {
+        StepPolicy {
+            poll_interval: Duration::from_millis(10),
+            poll_max_interval: Duration::from_millis(40),
+            ..StepPolicy::default()
+        }
+    };
     let mut scenarios = vec![Scenario {
         name: "latency",
         latency_ms,
         parallelism,
         client_qps: 0.0,
         server_qps: 0.0,
+        steps: steps.clone(),
     }];
     if full {
+        // No injected latency: what a call costs the client, the loopback and the emulator.
+        scenarios.push(Scenario {
+            name: "overhead",
+            latency_ms: 0,
+            parallelism,
+            client_qps: 0.0,
+            server_qps: 0.0,
+            steps: steps.clone(),
+        });
         // Below what 10 calls in flight at 20 ms could reach (500/s): the limit binds.
         scenarios.push(Scenario {
             name: "throttled",
@@ -324,6 +345,7 @@ fn main() {
             parallelism,
             client_qps: 0.0,
             server_qps: 200.0,
+            steps: steps.clone(),
         });
     }
 

@@ -37,6 +37,7 @@ impl Progress for NoProgress {
 }
 
 /// How many per-resource fetches are started at once; the client bounds the calls.
+/// They finish in any order (no fetch waits behind a slower one); results are sorted.
 const FAN_OUT: usize = 64;
 
 fn call(service: Service, action: &str, params: &[(&str, &str)]) -> ApiCall {
@@ -108,18 +109,32 @@ pub async fn fetch(
     let need_user_list = wants(Kind::Users) || wants(Kind::RecycleBin);
 
     let who = no_params(Service::Sts, "GetCallerIdentity");
-    let (identity, users, groups, roles, policies) = tokio::try_join!(
+    // Every branch streams on its own: nothing waits for an unrelated list to finish.
+    let (identity, (users, recycle_bin), groups, roles, policies, others) = tokio::try_join!(
         client.call_as::<wire::CallerIdentity>(&who),
         async {
             if !need_user_list {
-                return Ok(Vec::new());
+                return Ok((Vec::new(), RecycleBin::default()));
             }
             let list = list_users(client, wants(Kind::Users)).await?;
-            if wants(Kind::Users) {
-                fetch_user_details(client, list, progress).await
-            } else {
-                Ok(list)
-            }
+            // The bin's keys are asked for per user ID: they need the list, not the details.
+            let live_ids: Vec<String> = list.iter().map(|u| u.id.clone()).collect();
+            tokio::try_join!(
+                async {
+                    if wants(Kind::Users) {
+                        fetch_user_details(client, list, progress).await
+                    } else {
+                        Ok(list)
+                    }
+                },
+                async {
+                    if wants(Kind::RecycleBin) {
+                        fetch_recycle_bin(client, &live_ids, progress).await
+                    } else {
+                        Ok(RecycleBin::default())
+                    }
+                },
+            )
         },
         async {
             if wants(Kind::Groups) {
@@ -141,15 +156,8 @@ pub async fn fetch(
                 Ok(Vec::new())
             }
         },
+        fetch_account_level(client, kinds, progress),
     )?;
-    let (others, recycle_bin) =
-        tokio::try_join!(fetch_account_level(client, kinds, progress), async {
-            if wants(Kind::RecycleBin) {
-                fetch_recycle_bin(client, &users, progress).await
-            } else {
-                Ok(RecycleBin::default())
-            }
-        },)?;
     let AccountLevel {
         alias,
         default_domain,
@@ -233,15 +241,17 @@ async fn fetch_user_details(
     users: Vec<User>,
     progress: &dyn Progress,
 ) -> Result<Vec<User>, ApiError> {
-    futures::stream::iter(users)
+    let mut users: Vec<User> = futures::stream::iter(users)
         .map(|user| async move {
             let user = user_details(client, user).await?;
             progress.fetched("users", 1);
             Ok::<_, ApiError>(user)
         })
-        .buffered(FAN_OUT)
+        .buffer_unordered(FAN_OUT)
         .try_collect()
-        .await
+        .await?;
+    users.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(users)
 }
 
 async fn user_details(client: &Client, mut user: User) -> Result<User, ApiError> {
@@ -337,7 +347,7 @@ async fn fetch_groups(
             progress.fetched("groups", 1);
             Ok::<_, ApiError>(group)
         })
-        .buffered(FAN_OUT)
+        .buffer_unordered(FAN_OUT)
         .try_collect()
         .await?;
     groups.sort_by(|a, b| a.name.cmp(&b.name));
@@ -387,7 +397,7 @@ async fn fetch_roles(
         progress.fetched("roles", 1);
         Ok::<_, ApiError>(role)
     })
-    .buffered(FAN_OUT)
+    .buffer_unordered(FAN_OUT)
     .try_collect()
     .await?;
     roles.sort_by(|a, b| a.name.cmp(&b.name));
@@ -425,7 +435,7 @@ async fn fetch_policies(
         progress.fetched("policies", 1);
         Ok::<_, ApiError>(p.into_model(versions))
     })
-    .buffered(FAN_OUT)
+    .buffer_unordered(FAN_OUT)
     .try_collect()
     .await?;
     policies.sort_by(|a, b| a.name.cmp(&b.name));
@@ -500,7 +510,7 @@ async fn fetch_account_level(
                         }
                         Ok::<_, ApiError>(provider)
                     })
-                    .buffered(FAN_OUT)
+                    .buffer_unordered(FAN_OUT)
                     .try_collect()
                     .await?;
                 out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -571,7 +581,7 @@ async fn fetch_account_level(
 
 async fn fetch_recycle_bin(
     client: &Client,
-    live_users: &[User],
+    live_user_ids: &[String],
     progress: &dyn Progress,
 ) -> Result<RecycleBin, ApiError> {
     let mut users: Vec<_> = client
@@ -587,7 +597,7 @@ async fn fetch_recycle_bin(
     let user_ids: BTreeSet<String> = users
         .iter()
         .map(|u| u.id.clone())
-        .chain(live_users.iter().map(|u| u.id.clone()))
+        .chain(live_user_ids.iter().cloned())
         .filter(|id| !id.is_empty())
         .collect();
     let key_lists: Vec<Vec<crate::model::RecycledAccessKey>> = futures::stream::iter(user_ids)
@@ -603,7 +613,7 @@ async fn fetch_recycle_bin(
             .unwrap_or_default();
             Ok::<_, ApiError>(keys.into_iter().map(|k| k.into_model(&id)).collect())
         })
-        .buffered(FAN_OUT)
+        .buffer_unordered(FAN_OUT)
         .try_collect()
         .await?;
     let mut access_keys: Vec<_> = key_lists.into_iter().flatten().collect();

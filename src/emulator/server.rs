@@ -69,7 +69,11 @@ struct Core {
     state: State,
     /// (time of a write, state before it), kept while writes are still invisible.
     history: VecDeque<(Instant, State)>,
+    /// Nonces seen within twice the allowed skew, by key ID and nonce...
     nonces: BTreeMap<String, OffsetDateTime>,
+    /// ...and the same keys in the order they were seen, so expired ones are dropped
+    /// from the front instead of by scanning them all.
+    nonce_order: VecDeque<(OffsetDateTime, String)>,
 }
 
 /// Everything the connection tasks share.
@@ -243,6 +247,7 @@ impl Shared {
                 state,
                 history: VecDeque::new(),
                 nonces: BTreeMap::new(),
+                nonce_order: VecDeque::new(),
             }),
             faults: Mutex::new(FaultState::new(faults)),
             log: Mutex::new(Vec::new()),
@@ -561,8 +566,13 @@ fn use_nonce(
     nonce: &str,
     now: OffsetDateTime,
 ) -> Result<(), ApiError> {
-    if core.nonces.len() > 10_000 {
-        core.nonces.retain(|_, t| now - *t < SKEW * 2);
+    while let Some((seen, key)) = core.nonce_order.front()
+        && now - *seen >= SKEW * 2
+    {
+        if core.nonces.get(key) == Some(seen) {
+            core.nonces.remove(key);
+        }
+        core.nonce_order.pop_front();
     }
     let key = format!("{key_id}\n{nonce}");
     if let Some(t) = core.nonces.get(&key)
@@ -573,7 +583,8 @@ fn use_nonce(
             "Specified signature nonce was used already.",
         ));
     }
-    core.nonces.insert(key, now);
+    core.nonces.insert(key.clone(), now);
+    core.nonce_order.push_back((now, key));
     Ok(())
 }
 
@@ -785,5 +796,26 @@ mod tests {
             Service::ResourceManager,
             "GetServiceLinkedRoleDeletionStatus"
         ));
+    }
+
+    #[test]
+    fn a_nonce_is_refused_while_remembered_and_forgotten_once_expired() {
+        let mut core = Core {
+            state: State::from_seed(&Inventory::default(), 1, OffsetDateTime::UNIX_EPOCH).unwrap(),
+            history: VecDeque::new(),
+            nonces: BTreeMap::new(),
+            nonce_order: VecDeque::new(),
+        };
+        let t0 = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+        for n in 0..100 {
+            use_nonce(&mut core, "key", &format!("n{n}"), t0).unwrap();
+        }
+        let e = use_nonce(&mut core, "key", "n7", t0 + SKEW).unwrap_err();
+        assert_eq!(e.code, "SignatureNonceUsed");
+        let later = t0 + SKEW * 2;
+        use_nonce(&mut core, "key", "n7", later).unwrap();
+        // Everything older than twice the skew is gone; only the fresh use remains.
+        assert_eq!(core.nonces.len(), 1);
+        assert_eq!(core.nonce_order.len(), 1);
     }
 }
