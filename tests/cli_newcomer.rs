@@ -494,3 +494,55 @@ async fn unverified_profile_deletes_service_roles_through_ram_and_service_linked
         .await;
     assert_eq!(code(&again), 0, "{}", text(&again.stdout));
 }
+
+const ONLY_THE_CALLER: &str = r#"
+account: { id: "5123456789012345" }
+users:
+  - name: ops
+    access_keys:
+      - { id: LTAI5tOps00000000000001, secret: opsSecret0000000000000000000001, status: Active }
+    groups: [admins]
+    policies: [System/AliyunRAMFullAccess]
+groups:
+  - name: admins
+    policies: [System/AliyunResourceManagerFullAccess]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_holding_only_the_caller_plans_nothing_and_does_not_claim_it_is_empty() {
+    let emu = start(emulator::parse_seed(ONLY_THE_CALLER).unwrap()).await;
+    let key = ("LTAI5tOps00000000000001", "opsSecret0000000000000000000001");
+    let profile = repo_path("examples/empty-account.yaml");
+    let profile = profile.to_str().unwrap();
+
+    let plan = Run::with_key(
+        &emu,
+        key.0,
+        key.1,
+        &["diff", profile, "--detailed-exitcode"],
+    )
+    .output()
+    .await;
+    let out = text(&plan.stdout);
+    assert_eq!(code(&plan), 0, "nothing ramstate may do: {out}");
+    assert!(out.contains("  ! user.ops: the caller's own user"), "{out}");
+    assert!(out.contains("  ! group.admins: "), "{out}");
+    assert!(
+        out.trim_end().ends_with(
+            "No changes. The account matches the desired state except for 2 protected entities that ramstate never removes (the caller's own identity)."
+        ),
+        "{out}"
+    );
+
+    let apply = Run::with_key(&emu, key.0, key.1, &["apply", profile, "--auto-approve"])
+        .output()
+        .await;
+    assert_eq!(code(&apply), 0, "{}", text(&apply.stderr));
+    assert!(mutations(&emu.log()).is_empty());
+
+    let ready = Run::with_key(&emu, key.0, key.1, &["readiness"])
+        .output()
+        .await;
+    assert_eq!(code(&ready), 2, "the caller itself still blocks closing");
+    assert!(text(&ready.stdout).contains("1 blocking: ops"));
+}
