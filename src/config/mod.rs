@@ -190,11 +190,14 @@ fn parse_instant(s: &str) -> Result<OffsetDateTime, String> {
 #[derive(Debug, Error, Diagnostic)]
 pub enum ConfigError {
     #[error("cannot read {path}: {message}")]
-    #[diagnostic(
-        code(ramstate::config::read),
-        help("check the path and its permissions")
-    )]
-    Read { path: String, message: String },
+    #[diagnostic(code(ramstate::config::read))]
+    Read {
+        path: String,
+        message: String,
+        /// What to do about it, for this cause.
+        #[help]
+        help: String,
+    },
     #[error("{name}: {} problem{} in the desired-state file", problems.len(), if problems.len() == 1 { "" } else { "s" })]
     #[diagnostic(code(ramstate::config::invalid))]
     Invalid {
@@ -235,14 +238,30 @@ pub struct Problem {
 /// Reads and parses a desired-state file.
 pub fn load(path: &Path) -> Result<DesiredState, ConfigError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+    let read = |message: &str, help: &str| ConfigError::Read {
         path: name.clone(),
-        message: match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_string(),
-            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-            std::io::ErrorKind::InvalidData => "not UTF-8 text".to_string(),
-            _ => e.to_string(),
-        },
+        message: message.to_string(),
+        help: help.to_string(),
+    };
+    if path.is_dir() {
+        return Err(read(
+            "it is a directory",
+            "name the desired-state file itself, e.g. DIR/ramstate.yaml",
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => read(
+            "no such file",
+            "check the path; examples/empty-account.yaml and examples/allowlist.yaml are starting points",
+        ),
+        std::io::ErrorKind::PermissionDenied => {
+            read("permission denied", "check the file's permissions")
+        }
+        std::io::ErrorKind::InvalidData => read(
+            "not UTF-8 text",
+            "a desired-state file is YAML text; is this the right file?",
+        ),
+        _ => read(&e.to_string(), "check the path and its permissions"),
     })?;
     parse(&text, &name)
 }
@@ -463,6 +482,12 @@ impl Checker<'_> {
                 help: Some("add `version: 1`".into()),
             }),
             Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
+            Some(Value::String(t)) if t.trim() == "1" => self.problem(
+                val(&[], "version"),
+                format!("`version` must be the number 1, found the string {t:?}"),
+                "a string",
+                Some("drop the quotes: `version: 1`".into()),
+            ),
             Some(v) => self.problem(
                 val(&[], "version"),
                 format!("`version` must be 1, found {}", key_text(v)),
@@ -617,6 +642,12 @@ impl Checker<'_> {
                             None,
                         ),
                         Some(_) => {}
+                        None if s == "all" => self.problem(
+                            ip,
+                            "`all` is not a kind: it stands alone as `manage: all`",
+                            "not a kind",
+                            Some("write `manage: all`, or list the kinds you mean".into()),
+                        ),
                         None => self.problem(
                             ip,
                             format!("unknown kind `{s}`"),
