@@ -694,19 +694,22 @@ impl<'a> Differ<'a> {
             for u in &inv.users {
                 if u.policies.contains(&pref) && !self.fates.users.contains(&u.name) {
                     let a = format!("{res}/attachment.user.{}", u.name);
-                    self.detach("user", &u.name, &pref, &res, &a, &blocks);
+                    let why = format!("{blocks}; user {} stays without it", u.name);
+                    self.detach("user", &u.name, &pref, &res, &a, &why);
                 }
             }
             for g in &inv.groups {
                 if g.policies.contains(&pref) && !self.fates.groups.contains(&g.name) {
                     let a = format!("{res}/attachment.group.{}", g.name);
-                    self.detach("group", &g.name, &pref, &res, &a, &blocks);
+                    let why = format!("{blocks}; group {} stays without it", g.name);
+                    self.detach("group", &g.name, &pref, &res, &a, &why);
                 }
             }
             for r in &inv.roles {
                 if r.policies.contains(&pref) && !self.fates.roles.contains(&r.name) {
                     let a = format!("{res}/attachment.role.{}", r.name);
-                    self.detach("role", &r.name, &pref, &res, &a, &blocks);
+                    let why = format!("{blocks}; role {} stays without it", r.name);
+                    self.detach("role", &r.name, &pref, &res, &a, &why);
                 }
             }
             let versions: Vec<&str> = p.versions.iter().map(|v| v.id.as_str()).collect();

@@ -178,6 +178,28 @@ fn removed_custom_policy_is_detached_from_kept_principals_then_deleted_with_its_
 }
 
 #[test]
+fn detaching_a_removed_policy_from_a_principal_that_stays_says_it_stays_without_it() {
+    let p = diff(
+        &desired(
+            "version: 1\nmanage: [users, groups, roles, policies]\nkeep: {users: [ci-bot], groups: [dev], roles: [deployer]}\n",
+        ),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    for (address, who) in [
+        ("policy.ops/attachment.user.ci-bot", "user ci-bot"),
+        ("policy.ops/attachment.group.dev", "group dev"),
+        ("policy.ops/attachment.role.deployer", "role deployer"),
+    ] {
+        let c = p.change(address).expect(address);
+        assert_eq!(
+            c.reason,
+            format!("blocks the deletion of policy.ops; {who} stays without it")
+        );
+    }
+}
+
+#[test]
 fn kept_policy_is_never_detached_from_a_kept_principal() {
     let p = diff(
         &desired(
