@@ -182,6 +182,14 @@ async fn emulator_serve_prints_its_url_first_serves_the_seed_and_logs_json_lines
     assert_eq!(code(&apply), 0, "{}", text(&apply.stderr));
 
     let err = served.stop();
+    assert!(
+        err.contains(&format!("serving account {DEMO_ACCOUNT}")),
+        "stderr says what is served: {err}"
+    );
+    assert!(
+        err.contains(&format!("root access key id: {}", root.id)),
+        "stderr names the key to use: {err}"
+    );
     let log = std::fs::read_to_string(&log_path).expect("the log file exists");
     let entries: Vec<serde_json::Value> = log
         .lines()
