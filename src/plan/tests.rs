@@ -538,7 +538,7 @@ fn keep_rules_that_match_nothing_are_reported() {
     assert_eq!(
         p.unmatched_rules,
         vec![
-            "keep.users: name ci-bto (line 4)".to_string(),
+            "keep.users: name ci-bto (line 4); did you mean ci-bot?".to_string(),
             "keep.groups: regex ^ops (line 5)".to_string(),
         ]
     );
@@ -612,4 +612,35 @@ fn a_changed_account_changes_the_fingerprint() {
     let mut b = a.clone();
     b.users[0].comments = Some("changed".into());
     assert_ne!(fingerprint(&a), fingerprint(&b));
+}
+
+#[test]
+fn a_name_rule_that_matches_nothing_suggests_a_near_name_of_its_kind_only() {
+    let p = diff(
+        &desired(
+            "version: 1\nmanage: [users, groups, roles]\nkeep:\n  users: [ALICE, alcie, zed, dev]\n  groups: [devv]\n  roles: [ci-bot]\n",
+        ),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    assert_eq!(
+        p.unmatched_rules,
+        vec![
+            "keep.users: name ALICE (line 4); did you mean alice?".to_string(),
+            "keep.users: name alcie (line 4); did you mean alice?".to_string(),
+            "keep.users: name zed (line 4)".to_string(),
+            "keep.users: name dev (line 4)".to_string(),
+            "keep.groups: name devv (line 5); did you mean dev?".to_string(),
+            "keep.roles: name ci-bot (line 6)".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn edit_distance_counts_a_swap_of_neighbours_as_one_edit() {
+    use super::diff::edit_distance as d;
+    assert_eq!(d("ci-bto", "ci-bot"), 1);
+    assert_eq!(d("alice", "alice"), 0);
+    assert_eq!(d("bob", "bobby"), 2);
+    assert_eq!(d("", "abc"), 3);
 }
