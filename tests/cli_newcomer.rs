@@ -554,3 +554,80 @@ async fn an_account_holding_only_the_caller_plans_nothing_and_does_not_claim_it_
     assert_eq!(code(&ready), 2, "the caller itself still blocks closing");
     assert!(text(&ready.stdout).contains("1 blocking: ops"));
 }
+
+/// A user in ten groups with a policy of five versions (the most RAM allows), in an
+/// account whose deleted users go to the recycle bin, as the console does.
+fn crowded_seed() -> Inventory {
+    let doc = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"ecs:Describe*","Resource":"*"}]}"#;
+    let groups: Vec<String> = (0..10).map(|i| format!("team-{i:02}")).collect();
+    let mut yaml = format!(
+        "account: {{ id: \"{DEMO_ACCOUNT}\" }}\nusers:\n  - name: joiner\n    id: \"250000000000042\"\n    access_keys:\n      - {{ id: LTAI5tJoiner0000000001, secret: joinerSecret00000000000000001, status: Active }}\n    login_profile: {{}}\n    groups: [{}]\n    policies: [Custom/five-versions]\ngroups:\n",
+        groups.join(", ")
+    );
+    for g in &groups {
+        yaml.push_str(&format!("  - name: {g}\n"));
+    }
+    yaml.push_str("policies:\n  - name: five-versions\n    versions:\n");
+    for v in 1..=5 {
+        yaml.push_str(&format!("      - id: v{v}\n        document: '{doc}'\n"));
+        if v == 3 {
+            yaml.push_str("        is_default: true\n");
+        }
+    }
+    yaml.push_str("emulator:\n  delete_user: recycle_bin\n");
+    emulator::parse_seed(&yaml).expect("seed parses")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_in_ten_groups_with_a_five_version_policy_is_removed_and_purged_from_the_recycle_bin()
+ {
+    let emu = start(crowded_seed()).await;
+    let profile = repo_path("examples/empty-account.yaml");
+    let profile = profile.to_str().unwrap();
+
+    let plan = Run::new(&emu, &["diff", profile]).output().await;
+    let out = text(&plan.stdout);
+    assert_eq!(code(&plan), 0, "{}", text(&plan.stderr));
+    // 1 key deactivated; 1 key, 10 memberships, login profile, detach, user, its purge,
+    // 10 groups and the policy removed.
+    assert!(
+        out.contains("Plan: 0 to add, 1 to change, 26 to destroy."),
+        "{out}"
+    );
+
+    let apply = Run::new(&emu, &["apply", profile, "--auto-approve"])
+        .output()
+        .await;
+    assert_eq!(
+        code(&apply),
+        0,
+        "stdout:\n{}\nstderr:\n{}",
+        text(&apply.stdout),
+        text(&apply.stderr)
+    );
+    let log = emu.log();
+    assert_unblocking_precedes_deletion(&log);
+    let done = mutations(&log);
+    let count = |action: &str| done.iter().filter(|e| e.action == action).count();
+    assert_eq!(count("RemoveUserFromGroup"), 10);
+    assert_eq!(count("DeleteGroup"), 10);
+    assert_eq!(
+        count("DeletePolicy"),
+        1,
+        "CascadingDelete takes the versions along"
+    );
+    assert_eq!(count("DeletePolicyVersion"), 0);
+    let user_deleted = done.iter().find(|e| e.action == "DeleteUser").unwrap();
+    let purged = done
+        .iter()
+        .find(|e| e.action == "DeleteUserInRecycleBin")
+        .expect("the recycled user is purged");
+    assert_eq!(purged.params["UserId"], "250000000000042");
+    assert!(purged.started_ms >= user_deleted.finished_ms);
+
+    let after = emu.snapshot();
+    assert!(after.users.is_empty() && after.groups.is_empty() && after.policies.is_empty());
+    assert!(after.recycle_bin.is_empty(), "{:?}", after.recycle_bin);
+    let ready = Run::new(&emu, &["readiness"]).output().await;
+    assert_eq!(code(&ready), 0, "{}", text(&ready.stdout));
+}
