@@ -237,33 +237,39 @@ pub struct Problem {
 
 /// Reads and parses a desired-state file.
 pub fn load(path: &Path) -> Result<DesiredState, ConfigError> {
+    let text = read(path)?;
+    parse(&text, &path.display().to_string())
+}
+
+/// Reads a desired-state file's text, saying what to do when it cannot be used
+/// (missing, a directory, unreadable, not text).
+pub fn read(path: &Path) -> Result<String, ConfigError> {
     let name = path.display().to_string();
-    let read = |message: &str, help: &str| ConfigError::Read {
+    let fail = |message: &str, help: &str| ConfigError::Read {
         path: name.clone(),
         message: message.to_string(),
         help: help.to_string(),
     };
     if path.is_dir() {
-        return Err(read(
+        return Err(fail(
             "it is a directory",
             "name the desired-state file itself, e.g. DIR/ramstate.yaml",
         ));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => read(
+    std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => fail(
             "no such file",
             "check the path; examples/empty-account.yaml and examples/allowlist.yaml are starting points",
         ),
         std::io::ErrorKind::PermissionDenied => {
-            read("permission denied", "check the file's permissions")
+            fail("permission denied", "check the file's permissions")
         }
-        std::io::ErrorKind::InvalidData => read(
+        std::io::ErrorKind::InvalidData => fail(
             "not UTF-8 text",
             "a desired-state file is YAML text; is this the right file?",
         ),
-        _ => read(&e.to_string(), "check the path and its permissions"),
-    })?;
-    parse(&text, &name)
+        _ => fail(&e.to_string(), "check the path and its permissions"),
+    })
 }
 
 /// Parses a desired-state file. Pure; reports every problem at once.
