@@ -198,15 +198,32 @@ pub enum ConfigError {
         #[help]
         help: String,
     },
-    #[error("{name}: {} problem{} in the desired-state file", problems.len(), if problems.len() == 1 { "" } else { "s" })]
+    #[error("{headline}")]
     #[diagnostic(code(ramstate::config::invalid))]
     Invalid {
-        name: String,
+        /// `NAME: N problems in the desired-state file`, and how many are shown.
+        headline: String,
         #[source_code]
         src: NamedSource<String>,
+        /// The first [`SHOWN_PROBLEMS`] problems, in line order.
         #[related]
         problems: Vec<Problem>,
     },
+}
+
+/// Problems reported with their place in the file; a file with more is mostly wrong in
+/// the same way, and locating each costs a parse.
+pub const SHOWN_PROBLEMS: usize = 50;
+
+fn headline(name: &str, total: usize, shown: usize) -> String {
+    let s = if total == 1 { "" } else { "s" };
+    if shown < total {
+        format!(
+            "{name}: {total} problem{s} in the desired-state file (the first {shown} are shown)"
+        )
+    } else {
+        format!("{name}: {total} problem{s} in the desired-state file")
+    }
 }
 
 impl ConfigError {
@@ -914,9 +931,11 @@ impl Checker<'_> {
 
     fn into_error(self, name: &str) -> ConfigError {
         let text = self.text;
+        let total = self.found.len();
         let mut problems: Vec<Problem> = self
             .found
             .into_iter()
+            .take(SHOWN_PROBLEMS)
             .map(|f| {
                 let (offset, line, column) = match f.at {
                     At::Pos(o, l, c) => (o, l, c),
@@ -942,7 +961,7 @@ impl Checker<'_> {
             .collect();
         problems.sort_by_key(|p| (p.line, p.column));
         ConfigError::Invalid {
-            name: name.to_string(),
+            headline: headline(name, total, problems.len()),
             src: NamedSource::new(name, text.to_string()),
             problems,
         }

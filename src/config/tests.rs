@@ -306,3 +306,20 @@ fn a_quoted_version_and_all_inside_a_list_get_a_specific_fix() {
         ]
     );
 }
+
+#[test]
+fn a_file_with_thousands_of_problems_shows_the_first_fifty_and_counts_them_all() {
+    let mut text = String::from("version: 1\nmanage: [users]\nkeep:\n  users:\n");
+    for i in 0..5_000 {
+        text.push_str(&format!("    - {i}\n"));
+    }
+    let started = std::time::Instant::now();
+    let e = parse(&text, "gen.yaml").unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(
+        e.to_string(),
+        "gen.yaml: 5000 problems in the desired-state file (the first 50 are shown)"
+    );
+    let lines: Vec<usize> = e.problems().iter().map(|p| p.line).collect();
+    assert_eq!(lines, (5..55).collect::<Vec<_>>());
+}
