@@ -18,6 +18,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Run against an in-process emulator seeded from this account snapshot (no credentials needed).
     #[arg(long, global = true, value_name = "SEED")]
@@ -46,6 +47,7 @@ pub struct GlobalArgs {
     /// Per-call timeout in seconds.
     #[arg(long, global = true, default_value_t = 30)]
     pub timeout: u64,
+    /// Colour in text output (`NO_COLOR` turns `auto` off).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 }

@@ -182,6 +182,14 @@ async fn emulator_serve_prints_its_url_first_serves_the_seed_and_logs_json_lines
     assert_eq!(code(&apply), 0, "{}", text(&apply.stderr));
 
     let err = served.stop();
+    assert!(
+        err.contains(&format!("serving account {DEMO_ACCOUNT}")),
+        "stderr says what is served: {err}"
+    );
+    assert!(
+        err.contains(&format!("root access key id: {}", root.id)),
+        "stderr names the key to use: {err}"
+    );
     let log = std::fs::read_to_string(&log_path).expect("the log file exists");
     let entries: Vec<serde_json::Value> = log
         .lines()
@@ -493,4 +501,235 @@ async fn unverified_profile_deletes_service_roles_through_ram_and_service_linked
         .output()
         .await;
     assert_eq!(code(&again), 0, "{}", text(&again.stdout));
+}
+
+const ONLY_THE_CALLER: &str = r#"
+account: { id: "5123456789012345" }
+users:
+  - name: ops
+    access_keys:
+      - { id: LTAI5tOps00000000000001, secret: opsSecret0000000000000000000001, status: Active }
+    groups: [admins]
+    policies: [System/AliyunRAMFullAccess]
+groups:
+  - name: admins
+    policies: [System/AliyunResourceManagerFullAccess]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_holding_only_the_caller_plans_nothing_and_does_not_claim_it_is_empty() {
+    let emu = start(emulator::parse_seed(ONLY_THE_CALLER).unwrap()).await;
+    let key = ("LTAI5tOps00000000000001", "opsSecret0000000000000000000001");
+    let profile = repo_path("examples/empty-account.yaml");
+    let profile = profile.to_str().unwrap();
+
+    let plan = Run::with_key(
+        &emu,
+        key.0,
+        key.1,
+        &["diff", profile, "--detailed-exitcode"],
+    )
+    .output()
+    .await;
+    let out = text(&plan.stdout);
+    assert_eq!(code(&plan), 0, "nothing ramstate may do: {out}");
+    assert!(out.contains("  ! user.ops: the caller's own user"), "{out}");
+    assert!(out.contains("  ! group.admins: "), "{out}");
+    assert!(
+        out.trim_end().ends_with(
+            "No changes. The account matches the desired state except for 2 protected entities that ramstate never removes (the caller's own identity)."
+        ),
+        "{out}"
+    );
+
+    let apply = Run::with_key(&emu, key.0, key.1, &["apply", profile, "--auto-approve"])
+        .output()
+        .await;
+    assert_eq!(code(&apply), 0, "{}", text(&apply.stderr));
+    assert!(mutations(&emu.log()).is_empty());
+
+    let ready = Run::with_key(&emu, key.0, key.1, &["readiness"])
+        .output()
+        .await;
+    assert_eq!(code(&ready), 2, "the caller itself still blocks closing");
+    assert!(text(&ready.stdout).contains("1 blocking: ops"));
+}
+
+/// A user in ten groups with a policy of five versions (the most RAM allows), in an
+/// account whose deleted users go to the recycle bin, as the console does.
+fn crowded_seed() -> Inventory {
+    let doc = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"ecs:Describe*","Resource":"*"}]}"#;
+    let groups: Vec<String> = (0..10).map(|i| format!("team-{i:02}")).collect();
+    let mut yaml = format!(
+        "account: {{ id: \"{DEMO_ACCOUNT}\" }}\nusers:\n  - name: joiner\n    id: \"250000000000042\"\n    access_keys:\n      - {{ id: LTAI5tJoiner0000000001, secret: joinerSecret00000000000000001, status: Active }}\n    login_profile: {{}}\n    groups: [{}]\n    policies: [Custom/five-versions]\ngroups:\n",
+        groups.join(", ")
+    );
+    for g in &groups {
+        yaml.push_str(&format!("  - name: {g}\n"));
+    }
+    yaml.push_str("policies:\n  - name: five-versions\n    versions:\n");
+    for v in 1..=5 {
+        yaml.push_str(&format!("      - id: v{v}\n        document: '{doc}'\n"));
+        if v == 3 {
+            yaml.push_str("        is_default: true\n");
+        }
+    }
+    yaml.push_str("emulator:\n  delete_user: recycle_bin\n");
+    emulator::parse_seed(&yaml).expect("seed parses")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_in_ten_groups_with_a_five_version_policy_is_removed_and_purged_from_the_recycle_bin()
+ {
+    let emu = start(crowded_seed()).await;
+    let profile = repo_path("examples/empty-account.yaml");
+    let profile = profile.to_str().unwrap();
+
+    let plan = Run::new(&emu, &["diff", profile]).output().await;
+    let out = text(&plan.stdout);
+    assert_eq!(code(&plan), 0, "{}", text(&plan.stderr));
+    // 1 key deactivated; 1 key, 10 memberships, login profile, detach, user, its purge,
+    // 10 groups and the policy removed.
+    assert!(
+        out.contains("Plan: 0 to add, 1 to change, 26 to destroy."),
+        "{out}"
+    );
+
+    let apply = Run::new(&emu, &["apply", profile, "--auto-approve"])
+        .output()
+        .await;
+    assert_eq!(
+        code(&apply),
+        0,
+        "stdout:\n{}\nstderr:\n{}",
+        text(&apply.stdout),
+        text(&apply.stderr)
+    );
+    let log = emu.log();
+    assert_unblocking_precedes_deletion(&log);
+    let done = mutations(&log);
+    let count = |action: &str| done.iter().filter(|e| e.action == action).count();
+    assert_eq!(count("RemoveUserFromGroup"), 10);
+    assert_eq!(count("DeleteGroup"), 10);
+    assert_eq!(
+        count("DeletePolicy"),
+        1,
+        "CascadingDelete takes the versions along"
+    );
+    assert_eq!(count("DeletePolicyVersion"), 0);
+    let user_deleted = done.iter().find(|e| e.action == "DeleteUser").unwrap();
+    let purged = done
+        .iter()
+        .find(|e| e.action == "DeleteUserInRecycleBin")
+        .expect("the recycled user is purged");
+    assert_eq!(purged.params["UserId"], "250000000000042");
+    assert!(purged.started_ms >= user_deleted.finished_ms);
+
+    let after = emu.snapshot();
+    assert!(after.users.is_empty() && after.groups.is_empty() && after.policies.is_empty());
+    assert!(after.recycle_bin.is_empty(), "{:?}", after.recycle_bin);
+    let ready = Run::new(&emu, &["readiness"]).output().await;
+    assert_eq!(code(&ready), 0, "{}", text(&ready.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_files_are_refused_with_their_line_and_never_reach_the_api() {
+    let emu = start(demo_seed()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 0x80)
+        .collect();
+    let cases: [(&str, Vec<u8>, &[&str]); 5] = [
+        ("empty.yaml", Vec::new(), &["the file is empty"]),
+        ("garbage.yaml", garbage, &["not UTF-8 text", "YAML text"]),
+        (
+            "types.yaml",
+            b"version: \"1\"\naccount: 5123456789012345\nmanage: 7\nkeep: [users]\n".to_vec(),
+            &[
+                "line 1: `version` must be the number 1",
+                "line 2: `account` must be a mapping",
+                "line 3: `manage` must be `all` or a list of kinds",
+                "line 4: `keep` must be a mapping",
+            ],
+        ),
+        (
+            "kinds.yaml",
+            b"version: 1\nmanage: [users, buckets]\nkeep:\n  users: [alice]\n  groups: [admins]\n"
+                .to_vec(),
+            &[
+                "line 2: unknown kind `buckets`",
+                "line 5: keep rules for groups, which `manage` does not include",
+            ],
+        ),
+        (
+            "rules.yaml",
+            b"version: 1\nmanage: [users, virtual_mfa_devices]\nkeep:\n  users: [{glob: \"[\"}, 42, {tag: {colour: red}}]\n  virtual_mfa_devices: [{created_before: \"2024-01-01\"}]\n"
+                .to_vec(),
+            &[
+                "line 4: bad glob",
+                "line 4: a keep rule must be a name or a mapping, found a number",
+                "unknown key `colour` in `tag`",
+                "line 5: virtual MFA devices have no creation date to match",
+            ],
+        ),
+    ];
+    for (name, body, needles) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &body).unwrap();
+        let path = path.to_str().unwrap();
+        for args in [
+            vec!["validate", path],
+            vec!["apply", path, "--auto-approve"],
+        ] {
+            let out = Run::new(&emu, &args).output().await;
+            let err = text(&out.stderr);
+            assert_eq!(code(&out), 1, "{name} via {}: {err}", args[0]);
+            // apply reads the file itself first (it may be a saved plan) and words a
+            // non-text file its own way.
+            let needles: &[&str] = if name == "garbage.yaml" && args[0] == "apply" {
+                &["UTF-8"]
+            } else {
+                needles
+            };
+            for needle in needles {
+                assert!(
+                    err.contains(needle),
+                    "{name} via {}: no {needle:?} in\n{err}",
+                    args[0]
+                );
+            }
+        }
+    }
+    let out = Run::new(&emu, &["validate", dir.path().to_str().unwrap()])
+        .output()
+        .await;
+    assert_eq!(code(&out), 1);
+    assert!(
+        text(&out.stderr).contains("it is a directory"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(emu.log().is_empty(), "bad input must not reach the API");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifty_thousand_rule_allowlist_validates_in_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = String::from("version: 1\nmanage: [users]\nkeep:\n  users:\n");
+    for i in 0..50_000 {
+        body.push_str(&format!("    - user-{i:05}\n"));
+    }
+    let path = dir.path().join("big.yaml");
+    std::fs::write(&path, body).unwrap();
+    let started = std::time::Instant::now();
+    let out = Run::offline(&["validate", path.to_str().unwrap()])
+        .output()
+        .await;
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("is valid"));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
 }

@@ -36,6 +36,14 @@ pub async fn serve(args: &ServeArgs) -> miette::Result<()> {
         writeln!(out, "{}", emu.url()).into_diagnostic()?;
         out.flush().into_diagnostic()?;
     }
+    eprintln!(
+        "serving account {}; Ctrl-C stops it",
+        emu.snapshot().account.id
+    );
+    eprintln!(
+        "point ramstate at it with --endpoint {} (or RAMSTATE_ENDPOINT) and the root key in {KEY_ID_ENV} and {KEY_SECRET_ENV}",
+        emu.url()
+    );
     if !secret_known {
         // Generated here: scripts need both halves, once.
         eprintln!("root access key id: {}", emu.root_key().id);
@@ -43,6 +51,11 @@ pub async fn serve(args: &ServeArgs) -> miette::Result<()> {
     } else if key_from_env {
         eprintln!(
             "root access key id: {} (from {KEY_ID_ENV})",
+            emu.root_key().id
+        );
+    } else {
+        eprintln!(
+            "root access key id: {} (the seed's emulator.root_access_key)",
             emu.root_key().id
         );
     }

@@ -190,20 +190,40 @@ fn parse_instant(s: &str) -> Result<OffsetDateTime, String> {
 #[derive(Debug, Error, Diagnostic)]
 pub enum ConfigError {
     #[error("cannot read {path}: {message}")]
-    #[diagnostic(
-        code(ramstate::config::read),
-        help("check the path and its permissions")
-    )]
-    Read { path: String, message: String },
-    #[error("{name}: {} problem{} in the desired-state file", problems.len(), if problems.len() == 1 { "" } else { "s" })]
+    #[diagnostic(code(ramstate::config::read))]
+    Read {
+        path: String,
+        message: String,
+        /// What to do about it, for this cause.
+        #[help]
+        help: String,
+    },
+    #[error("{headline}")]
     #[diagnostic(code(ramstate::config::invalid))]
     Invalid {
-        name: String,
+        /// `NAME: N problems in the desired-state file`, and how many are shown.
+        headline: String,
         #[source_code]
         src: NamedSource<String>,
+        /// The first [`SHOWN_PROBLEMS`] problems, in line order.
         #[related]
         problems: Vec<Problem>,
     },
+}
+
+/// Problems reported with their place in the file; a file with more is mostly wrong in
+/// the same way, and locating each costs a parse.
+pub const SHOWN_PROBLEMS: usize = 50;
+
+fn headline(name: &str, total: usize, shown: usize) -> String {
+    let s = if total == 1 { "" } else { "s" };
+    if shown < total {
+        format!(
+            "{name}: {total} problem{s} in the desired-state file (the first {shown} are shown)"
+        )
+    } else {
+        format!("{name}: {total} problem{s} in the desired-state file")
+    }
 }
 
 impl ConfigError {
@@ -234,17 +254,39 @@ pub struct Problem {
 
 /// Reads and parses a desired-state file.
 pub fn load(path: &Path) -> Result<DesiredState, ConfigError> {
+    let text = read(path)?;
+    parse(&text, &path.display().to_string())
+}
+
+/// Reads a desired-state file's text, saying what to do when it cannot be used
+/// (missing, a directory, unreadable, not text).
+pub fn read(path: &Path) -> Result<String, ConfigError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+    let fail = |message: &str, help: &str| ConfigError::Read {
         path: name.clone(),
-        message: match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_string(),
-            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-            std::io::ErrorKind::InvalidData => "not UTF-8 text".to_string(),
-            _ => e.to_string(),
-        },
-    })?;
-    parse(&text, &name)
+        message: message.to_string(),
+        help: help.to_string(),
+    };
+    if path.is_dir() {
+        return Err(fail(
+            "it is a directory",
+            "name the desired-state file itself, e.g. DIR/ramstate.yaml",
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => fail(
+            "no such file",
+            "check the path; examples/empty-account.yaml and examples/allowlist.yaml are starting points",
+        ),
+        std::io::ErrorKind::PermissionDenied => {
+            fail("permission denied", "check the file's permissions")
+        }
+        std::io::ErrorKind::InvalidData => fail(
+            "not UTF-8 text",
+            "a desired-state file is YAML text; is this the right file?",
+        ),
+        _ => fail(&e.to_string(), "check the path and its permissions"),
+    })
 }
 
 /// Parses a desired-state file. Pure; reports every problem at once.
@@ -463,6 +505,12 @@ impl Checker<'_> {
                 help: Some("add `version: 1`".into()),
             }),
             Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
+            Some(Value::String(t)) if t.trim() == "1" => self.problem(
+                val(&[], "version"),
+                format!("`version` must be the number 1, found the string {t:?}"),
+                "a string",
+                Some("drop the quotes: `version: 1`".into()),
+            ),
             Some(v) => self.problem(
                 val(&[], "version"),
                 format!("`version` must be 1, found {}", key_text(v)),
@@ -617,6 +665,12 @@ impl Checker<'_> {
                             None,
                         ),
                         Some(_) => {}
+                        None if s == "all" => self.problem(
+                            ip,
+                            "`all` is not a kind: it stands alone as `manage: all`",
+                            "not a kind",
+                            Some("write `manage: all`, or list the kinds you mean".into()),
+                        ),
                         None => self.problem(
                             ip,
                             format!("unknown kind `{s}`"),
@@ -877,9 +931,11 @@ impl Checker<'_> {
 
     fn into_error(self, name: &str) -> ConfigError {
         let text = self.text;
+        let total = self.found.len();
         let mut problems: Vec<Problem> = self
             .found
             .into_iter()
+            .take(SHOWN_PROBLEMS)
             .map(|f| {
                 let (offset, line, column) = match f.at {
                     At::Pos(o, l, c) => (o, l, c),
@@ -905,7 +961,7 @@ impl Checker<'_> {
             .collect();
         problems.sort_by_key(|p| (p.line, p.column));
         ConfigError::Invalid {
-            name: name.to_string(),
+            headline: headline(name, total, problems.len()),
             src: NamedSource::new(name, text.to_string()),
             problems,
         }

@@ -272,3 +272,54 @@ fn rule_lines_in_an_odd_layout_still_point_at_each_rule() {
     let lines: Vec<usize> = d.keep[&Kind::Users].iter().map(|r| r.line).collect();
     assert_eq!(lines, vec![4, 5, 6]);
 }
+
+#[test]
+fn load_says_a_directory_is_a_directory_and_binary_data_is_not_a_desired_state_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = load(dir.path()).unwrap_err();
+    assert!(e.to_string().ends_with(": it is a directory"), "{e}");
+    let help = miette::Diagnostic::help(&e).unwrap().to_string();
+    assert!(help.contains("ramstate.yaml"), "{help}");
+
+    let garbage = dir.path().join("garbage.yaml");
+    std::fs::write(&garbage, [0xff, 0xfe, 0x00, 0x9f, 0x80, 0x01]).unwrap();
+    let e = load(&garbage).unwrap_err();
+    assert!(e.to_string().ends_with(": not UTF-8 text"), "{e}");
+    let help = miette::Diagnostic::help(&e).unwrap().to_string();
+    assert!(help.contains("YAML text"), "{help}");
+}
+
+#[test]
+fn a_quoted_version_and_all_inside_a_list_get_a_specific_fix() {
+    let found = lines_and_messages("version: \"1\"\nmanage: [all, users]\n");
+    assert_eq!(
+        found,
+        vec![
+            (
+                1,
+                "`version` must be the number 1, found the string \"1\"".to_string()
+            ),
+            (
+                2,
+                "`all` is not a kind: it stands alone as `manage: all`".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_file_with_thousands_of_problems_shows_the_first_fifty_and_counts_them_all() {
+    let mut text = String::from("version: 1\nmanage: [users]\nkeep:\n  users:\n");
+    for i in 0..5_000 {
+        text.push_str(&format!("    - {i}\n"));
+    }
+    let started = std::time::Instant::now();
+    let e = parse(&text, "gen.yaml").unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(
+        e.to_string(),
+        "gen.yaml: 5000 problems in the desired-state file (the first 50 are shown)"
+    );
+    let lines: Vec<usize> = e.problems().iter().map(|p| p.line).collect();
+    assert_eq!(lines, (5..55).collect::<Vec<_>>());
+}

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::{Action, Change, FORMAT_VERSION, Kept, Plan, Protected, fingerprint};
-use crate::config::{Candidate, DesiredState};
+use crate::config::{Candidate, DesiredState, Matcher};
 use crate::model::{
     ApiCall, Caller, Group, Inventory, KeyStatus, Kind, PolicyRef, PolicyType, Role, Service, User,
     VirtualMfaDevice,
@@ -217,6 +217,32 @@ fn device_addr(d: &VirtualMfaDevice) -> String {
 }
 
 /// ` (line 12)`, or nothing for a rule built in code.
+/// Edits (insertions, deletions, substitutions, swaps of neighbours) from `a` to `b`.
+pub(super) fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 fn line_suffix(line: usize) -> String {
     if line > 0 {
         format!(" (line {line})")
@@ -322,11 +348,35 @@ impl<'a> Differ<'a> {
                     .iter()
                     .any(|(k, c)| k == kind && rule.matches(c));
                 if !used {
-                    out.push(format!("keep.{kind}: {rule}{}", line_suffix(rule.line)));
+                    let hint = match &rule.matcher {
+                        Matcher::Name(name) => self
+                            .nearest_name(*kind, name)
+                            .map(|n| format!("; did you mean {n}?"))
+                            .unwrap_or_default(),
+                        _ => String::new(),
+                    };
+                    out.push(format!(
+                        "keep.{kind}: {rule}{}{hint}",
+                        line_suffix(rule.line)
+                    ));
                 }
             }
         }
         out
+    }
+
+    /// The name of `kind` closest to a name rule that matched nothing, when it is close
+    /// enough to be a typo: differing in case only, or by one edit (two for longer names).
+    fn nearest_name(&self, kind: Kind, name: &str) -> Option<&str> {
+        let want = name.to_lowercase();
+        let limit = if want.chars().count() >= 5 { 2 } else { 1 };
+        self.candidates
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, c)| (edit_distance(&want, &c.name.to_lowercase()), c.name))
+            .filter(|(d, _)| *d <= limit)
+            .min()
+            .map(|(_, n)| n)
     }
 
     fn decide_all(&mut self) {
@@ -694,19 +744,22 @@ impl<'a> Differ<'a> {
             for u in &inv.users {
                 if u.policies.contains(&pref) && !self.fates.users.contains(&u.name) {
                     let a = format!("{res}/attachment.user.{}", u.name);
-                    self.detach("user", &u.name, &pref, &res, &a, &blocks);
+                    let why = format!("{blocks}; user {} stays without it", u.name);
+                    self.detach("user", &u.name, &pref, &res, &a, &why);
                 }
             }
             for g in &inv.groups {
                 if g.policies.contains(&pref) && !self.fates.groups.contains(&g.name) {
                     let a = format!("{res}/attachment.group.{}", g.name);
-                    self.detach("group", &g.name, &pref, &res, &a, &blocks);
+                    let why = format!("{blocks}; group {} stays without it", g.name);
+                    self.detach("group", &g.name, &pref, &res, &a, &why);
                 }
             }
             for r in &inv.roles {
                 if r.policies.contains(&pref) && !self.fates.roles.contains(&r.name) {
                     let a = format!("{res}/attachment.role.{}", r.name);
-                    self.detach("role", &r.name, &pref, &res, &a, &blocks);
+                    let why = format!("{blocks}; role {} stays without it", r.name);
+                    self.detach("role", &r.name, &pref, &res, &a, &why);
                 }
             }
             let versions: Vec<&str> = p.versions.iter().map(|v| v.id.as_str()).collect();

@@ -178,6 +178,28 @@ fn removed_custom_policy_is_detached_from_kept_principals_then_deleted_with_its_
 }
 
 #[test]
+fn detaching_a_removed_policy_from_a_principal_that_stays_says_it_stays_without_it() {
+    let p = diff(
+        &desired(
+            "version: 1\nmanage: [users, groups, roles, policies]\nkeep: {users: [ci-bot], groups: [dev], roles: [deployer]}\n",
+        ),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    for (address, who) in [
+        ("policy.ops/attachment.user.ci-bot", "user ci-bot"),
+        ("policy.ops/attachment.group.dev", "group dev"),
+        ("policy.ops/attachment.role.deployer", "role deployer"),
+    ] {
+        let c = p.change(address).expect(address);
+        assert_eq!(
+            c.reason,
+            format!("blocks the deletion of policy.ops; {who} stays without it")
+        );
+    }
+}
+
+#[test]
 fn kept_policy_is_never_detached_from_a_kept_principal() {
     let p = diff(
         &desired(
@@ -516,7 +538,7 @@ fn keep_rules_that_match_nothing_are_reported() {
     assert_eq!(
         p.unmatched_rules,
         vec![
-            "keep.users: name ci-bto (line 4)".to_string(),
+            "keep.users: name ci-bto (line 4); did you mean ci-bot?".to_string(),
             "keep.groups: regex ^ops (line 5)".to_string(),
         ]
     );
@@ -590,4 +612,35 @@ fn a_changed_account_changes_the_fingerprint() {
     let mut b = a.clone();
     b.users[0].comments = Some("changed".into());
     assert_ne!(fingerprint(&a), fingerprint(&b));
+}
+
+#[test]
+fn a_name_rule_that_matches_nothing_suggests_a_near_name_of_its_kind_only() {
+    let p = diff(
+        &desired(
+            "version: 1\nmanage: [users, groups, roles]\nkeep:\n  users: [ALICE, alcie, zed, dev]\n  groups: [devv]\n  roles: [ci-bot]\n",
+        ),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    assert_eq!(
+        p.unmatched_rules,
+        vec![
+            "keep.users: name ALICE (line 4); did you mean alice?".to_string(),
+            "keep.users: name alcie (line 4); did you mean alice?".to_string(),
+            "keep.users: name zed (line 4)".to_string(),
+            "keep.users: name dev (line 4)".to_string(),
+            "keep.groups: name devv (line 5); did you mean dev?".to_string(),
+            "keep.roles: name ci-bot (line 6)".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn edit_distance_counts_a_swap_of_neighbours_as_one_edit() {
+    use super::diff::edit_distance as d;
+    assert_eq!(d("ci-bto", "ci-bot"), 1);
+    assert_eq!(d("alice", "alice"), 0);
+    assert_eq!(d("bob", "bobby"), 2);
+    assert_eq!(d("", "abc"), 3);
 }

@@ -54,7 +54,19 @@ pub fn header(plan: &Plan) -> Vec<String> {
 /// `Plan: 0 to add, 1 to change, 8 to destroy.` or the no-changes sentence.
 pub fn summary_line(plan: &Plan) -> String {
     if plan.is_empty() {
-        return "No changes. The account matches the desired state.".to_string();
+        if plan.protected.is_empty() {
+            return "No changes. The account matches the desired state.".to_string();
+        }
+        // What is protected would be removed by anyone else: saying "matches" would be wrong.
+        let n = plan.protected.len();
+        let what = if n == 1 {
+            "1 protected entity".to_string()
+        } else {
+            format!("{n} protected entities")
+        };
+        return format!(
+            "No changes. The account matches the desired state except for {what} that ramstate never removes (the caller's own identity)."
+        );
     }
     let Summary {
         add,
@@ -196,8 +208,34 @@ pub fn plan_json(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)
 }
 
+/// Text inside a code span of a table cell: only `|` (GFM splits cells on it even there)
+/// and line breaks need care.
 fn md(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Plain Markdown text: characters that would start emphasis, links, HTML or code are
+/// escaped, so a rule like `glob *-admin*` reads as written. An underscore inside a word
+/// (`virtual_mfa_devices`) never starts emphasis and stays as it is.
+fn md_text(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let in_word = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphanumeric())
+        };
+        match c {
+            '_' if in_word(i.checked_sub(1)) && in_word(Some(i + 1)) => out.push(c),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// The plan as a pull-request comment.
@@ -206,7 +244,7 @@ pub fn plan_markdown(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "### {}", head[0].trim_end_matches('.'))?;
     writeln!(w)?;
     for line in &head[1..] {
-        writeln!(w, "{line}")?;
+        writeln!(w, "{}", md_text(line))?;
     }
     writeln!(w)?;
     writeln!(w, "**{}**", summary_line(plan))?;
@@ -222,7 +260,7 @@ pub fn plan_markdown(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
                 c.action.symbol(),
                 md(&c.address),
                 md(&c.call.to_string()),
-                md(&c.reason)
+                md_text(&c.reason)
             )?;
         }
         writeln!(w)?;
@@ -238,14 +276,14 @@ pub fn plan_markdown(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "#### Protected")?;
         writeln!(w)?;
         for x in &plan.protected {
-            writeln!(w, "- `{}`: {}", md(&x.address), md(&x.reason))?;
+            writeln!(w, "- `{}`: {}", md(&x.address), md_text(&x.reason))?;
         }
     }
     if !plan.unmatched_rules.is_empty() {
         writeln!(w)?;
         writeln!(w, "> **Warning:** these keep rules match nothing:")?;
         for r in &plan.unmatched_rules {
-            writeln!(w, "> - `{}`", md(r))?;
+            writeln!(w, "> - {}", md_text(r))?;
         }
     }
     if !plan.kept.is_empty() {
@@ -253,10 +291,97 @@ pub fn plan_markdown(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "<details><summary>Kept ({})</summary>", plan.kept.len())?;
         writeln!(w)?;
         for k in &plan.kept {
-            writeln!(w, "- `{}`: {}", md(&k.address), md(&k.rule))?;
+            writeln!(w, "- `{}`: {}", md(&k.address), md_text(&k.rule))?;
         }
         writeln!(w)?;
         writeln!(w, "</details>")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ApiCall, Service};
+    use crate::plan::{Kept, Protected};
+
+    fn plan(changes: Vec<Change>, protected: Vec<Protected>, kept: Vec<Kept>) -> Plan {
+        Plan {
+            format_version: crate::plan::FORMAT_VERSION,
+            account_id: "5123456789012345".into(),
+            managed: vec![Kind::Users],
+            changes,
+            protected,
+            kept,
+            unmatched_rules: vec!["keep.users: glob *-admin* (line 7)".into()],
+            inventory_fingerprint: None,
+        }
+    }
+
+    fn delete_user(name: &str) -> Change {
+        Change {
+            address: format!("user.{name}"),
+            resource: format!("user.{name}"),
+            action: Action::Delete,
+            reason: "users are managed and no keep rule matches".into(),
+            call: ApiCall::new(Service::Ram, "DeleteUser", [("UserName", name)]),
+            before: None,
+            after: None,
+        }
+    }
+
+    fn caller() -> Vec<Protected> {
+        vec![
+            Protected {
+                address: "group.admins".into(),
+                reason: "the caller's user ops is a member".into(),
+            },
+            Protected {
+                address: "user.ops".into(),
+                reason: "the caller's own user: ramstate runs as it".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn no_changes_with_protected_entities_does_not_claim_the_account_matches() {
+        let line = summary_line(&plan(vec![], caller(), vec![]));
+        assert_eq!(
+            line,
+            "No changes. The account matches the desired state except for 2 protected entities that ramstate never removes (the caller's own identity)."
+        );
+        let one = summary_line(&plan(vec![], caller()[1..].to_vec(), vec![]));
+        assert!(one.contains("except for 1 protected entity that"), "{one}");
+        assert_eq!(
+            summary_line(&plan(vec![], vec![], vec![])),
+            "No changes. The account matches the desired state."
+        );
+    }
+
+    #[test]
+    fn markdown_escapes_rule_text_so_globs_do_not_turn_into_emphasis() {
+        let kept = vec![Kept {
+            address: "user.ci_bot".into(),
+            rule: "keep.users: glob *_bot* (line 5)".into(),
+        }];
+        let mut out = Vec::new();
+        plan_markdown(&plan(vec![delete_user("bob")], caller(), kept), &mut out).unwrap();
+        let md = String::from_utf8(out).unwrap();
+        assert!(
+            md.contains("- `user.ci_bot`: keep.users: glob \\*\\_bot\\* (line 5)"),
+            "{md}"
+        );
+        assert!(
+            md.contains("> - keep.users: glob \\*-admin\\* (line 7)"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `-` | `user.bob` | `DeleteUser UserName=bob` | users are managed and no keep rule matches |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("- `user.ops`: the caller's own user: ramstate runs as it"),
+            "{md}"
+        );
+    }
 }

@@ -80,6 +80,16 @@ pub fn readiness_text(r: &Readiness, w: &mut dyn Write, color: bool) -> io::Resu
                 count(r.blocker_count(), "blocker")
             ))
         )?;
+        // Everything but a service-linked role still in use can go in one apply.
+        if r.items
+            .iter()
+            .any(|i| i.blocking.iter().any(|b| b.usages.is_empty()))
+        {
+            writeln!(
+                w,
+                "`ramstate apply` with a file that manages these kinds removes them (examples/empty-account.yaml manages every kind)."
+            )?;
+        }
         if r.items
             .iter()
             .any(|i| i.blocking.iter().any(|b| !b.usages.is_empty()))
