@@ -57,6 +57,16 @@ fn absent_if_not_found<T>(r: Result<T, ApiError>) -> Result<Option<T>, ApiError>
     }
 }
 
+/// A resource listed a moment ago may be gone when its details are read (deleted in the
+/// meantime, or listed by a replica that lags behind): it is left out, not an error.
+fn unless_vanished<T>(r: Result<T, ApiError>, code: &str) -> Result<Option<T>, ApiError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.code == code => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 fn unexpected(action: &str, e: serde_json::Error) -> ApiError {
     ApiError::local(
         crate::api::ErrorKind::Other,
@@ -241,15 +251,16 @@ async fn fetch_user_details(
     users: Vec<User>,
     progress: &dyn Progress,
 ) -> Result<Vec<User>, ApiError> {
-    let mut users: Vec<User> = futures::stream::iter(users)
+    let users: Vec<Option<User>> = futures::stream::iter(users)
         .map(|user| async move {
-            let user = user_details(client, user).await?;
+            let user = unless_vanished(user_details(client, user).await, "EntityNotExist.User")?;
             progress.fetched("users", 1);
             Ok::<_, ApiError>(user)
         })
         .buffer_unordered(FAN_OUT)
         .try_collect()
         .await?;
+    let mut users: Vec<User> = users.into_iter().flatten().collect();
     users.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(users)
 }
@@ -330,7 +341,7 @@ async fn fetch_groups(
     let groups = client
         .paginate::<wire::Group>(&no_params(Service::Ram, "ListGroups"), "Groups.Group")
         .await?;
-    let mut groups: Vec<_> = futures::stream::iter(groups)
+    let groups: Vec<Option<_>> = futures::stream::iter(groups)
         .map(|g| async move {
             let policies = list::<AttachedPolicy>(
                 client,
@@ -341,15 +352,19 @@ async fn fetch_groups(
                 ),
                 "Policies.Policy",
             )
-            .await?;
+            .await;
+            let Some(policies) = unless_vanished(policies, "EntityNotExist.Group")? else {
+                return Ok(None);
+            };
             let mut group = g.into_model();
             group.policies = policy_refs(policies);
             progress.fetched("groups", 1);
-            Ok::<_, ApiError>(group)
+            Ok::<_, ApiError>(Some(group))
         })
         .buffer_unordered(FAN_OUT)
         .try_collect()
         .await?;
+    let mut groups: Vec<_> = groups.into_iter().flatten().collect();
     groups.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(groups)
 }
@@ -366,7 +381,7 @@ async fn fetch_roles(
     let roles = client
         .paginate::<wire::Role>(&no_params(Service::Ram, "ListRoles"), "Roles.Role")
         .await?;
-    let mut roles: Vec<_> = futures::stream::iter(roles.into_iter().filter(|r| {
+    let roles: Vec<Option<_>> = futures::stream::iter(roles.into_iter().filter(|r| {
         if is_service_linked_role_name(&r.role_name) {
             service_linked
         } else {
@@ -376,14 +391,17 @@ async fn fetch_roles(
     .map(|r| async move {
         let by_name = [("RoleName", r.role_name.as_str())];
         let get_role = call(Service::Ram, "GetRole", &by_name);
-        let (detail, policies) = tokio::try_join!(
+        let both = tokio::try_join!(
             client.call(&get_role),
             list::<AttachedPolicy>(
                 client,
                 call(Service::Ram, "ListPoliciesForRole", &by_name),
                 "Policies.Policy"
             ),
-        )?;
+        );
+        let Some((detail, policies)) = unless_vanished(both, "EntityNotExist.Role")? else {
+            return Ok(None);
+        };
         let detail: wire::Role = field(&detail, "Role", "GetRole")?;
         let mut role = r.into_model();
         if role.assume_role_policy_document.is_none() {
@@ -395,11 +413,12 @@ async fn fetch_roles(
         }
         role.policies = policy_refs(policies);
         progress.fetched("roles", 1);
-        Ok::<_, ApiError>(role)
+        Ok::<_, ApiError>(Some(role))
     })
     .buffer_unordered(FAN_OUT)
-    .try_collect()
+    .try_collect::<Vec<_>>()
     .await?;
+    let mut roles: Vec<_> = roles.into_iter().flatten().collect();
     roles.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(roles)
 }
@@ -414,13 +433,13 @@ async fn fetch_policies(
             "Policies.Policy",
         )
         .await?;
-    let mut policies: Vec<_> = futures::stream::iter(
+    let policies: Vec<Option<_>> = futures::stream::iter(
         policies
             .into_iter()
             .filter(|p| p.policy_type.is_empty() || p.policy_type.eq_ignore_ascii_case("custom")),
     )
     .map(|p| async move {
-        let versions: Vec<wire::WirePolicyVersion> = list(
+        let versions: Result<Vec<wire::WirePolicyVersion>, _> = list(
             client,
             call(
                 Service::Ram,
@@ -429,15 +448,19 @@ async fn fetch_policies(
             ),
             "PolicyVersions.PolicyVersion",
         )
-        .await?;
+        .await;
+        let Some(versions) = unless_vanished(versions, "EntityNotExist.Policy")? else {
+            return Ok(None);
+        };
         let mut versions: Vec<_> = versions.into_iter().map(|v| v.into_model()).collect();
         versions.sort_by_key(|v| version_order(&v.id));
         progress.fetched("policies", 1);
-        Ok::<_, ApiError>(p.into_model(versions))
+        Ok::<_, ApiError>(Some(p.into_model(versions)))
     })
     .buffer_unordered(FAN_OUT)
-    .try_collect()
+    .try_collect::<Vec<_>>()
     .await?;
+    let mut policies: Vec<_> = policies.into_iter().flatten().collect();
     policies.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(policies)
 }

@@ -176,6 +176,14 @@ fn readiness_json_of_a_full_account() {
 }
 
 #[test]
+fn readiness_markdown_of_a_full_account() {
+    let r = readiness::assess(&inventory());
+    let mut out = Vec::new();
+    render::readiness_markdown(&r, &mut out).unwrap();
+    insta::assert_snapshot!(String::from_utf8(out).unwrap());
+}
+
+#[test]
 fn unverified_account_profile_removes_each_role_through_its_own_api() {
     let inv: Inventory = yaml_serde::from_str(
         r#"

@@ -460,6 +460,51 @@ async fn a_failing_call_fails_the_fetch_with_its_error() {
     assert_eq!(e.code, "NoPermission");
 }
 
+#[tokio::test]
+async fn resources_deleted_between_the_list_and_their_details_are_left_out() {
+    // The lists still show carol, the first group, role and policy; their detail calls
+    // answer that they are gone (deleted meanwhile, or listed by a lagging replica).
+    let s = seed();
+    let (user, group, role, policy) = (
+        "carol".to_string(),
+        s.groups[0].name.clone(),
+        s.roles[0].name.clone(),
+        s.policies[0].name.clone(),
+    );
+    let (g, r, p) = (group.clone(), role.clone(), policy.clone());
+    let mock = serve(move |seen, _| {
+        let is = |param: &str, v: &str| seen.param(param) == Some(v);
+        match seen.action() {
+            "ListAccessKeys"
+            | "GetLoginProfile"
+            | "GetUserMFAInfo"
+            | "ListGroupsForUser"
+            | "ListPoliciesForUser"
+                if is("UserName", &user) =>
+            {
+                not_found("EntityNotExist.User")
+            }
+            "ListPoliciesForGroup" if is("GroupName", &g) => not_found("EntityNotExist.Group"),
+            "GetRole" | "ListPoliciesForRole" if is("RoleName", &r) => {
+                not_found("EntityNotExist.Role")
+            }
+            "ListPolicyVersions" if is("PolicyName", &p) => not_found("EntityNotExist.Policy"),
+            _ => answer(&s, seen),
+        }
+    })
+    .await;
+    let got = inventory::fetch(&client(&mock.url), &all_kinds(), &NoProgress)
+        .await
+        .unwrap();
+    let seed = seed();
+    assert_eq!(got.users.len(), seed.users.len() - 1);
+    assert!(got.users.iter().all(|u| u.name != "carol"));
+    assert!(got.groups.iter().all(|x| x.name != group));
+    assert!(got.roles.iter().all(|x| x.name != role));
+    assert!(got.policies.iter().all(|x| x.name != policy));
+    assert_eq!(got.groups.len(), seed.groups.len() - 1);
+}
+
 #[derive(Default)]
 struct Recorder(Mutex<Vec<(String, usize)>>);
 

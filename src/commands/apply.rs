@@ -40,7 +40,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
         .or_else(|| saved_plan.as_ref().map(|s| s.account_id.clone()))
         .ok_or_else(|| {
             miette!(
-                help = "add `account: {{id: \"<16-digit id>\"}}` to the file, or pass --account-id",
+                help = "add `account: { id: \"<16-digit id>\" }` to the file, or pass --account-id",
                 "apply needs to know which account it is meant for"
             )
         })?;
@@ -83,7 +83,9 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
     }
 
     if !args.auto_approve && !confirm(&conn.caller.account_id)? {
-        eprintln!("Apply cancelled; nothing was changed.");
+        eprintln!(
+            "Apply cancelled; nothing was changed. (To apply without a prompt, as in CI, pass --auto-approve.)"
+        );
         return Ok(Outcome::Incomplete);
     }
 

@@ -66,13 +66,7 @@ pub fn render(plan: &Plan, format: PlanFormat, color: bool, out: &mut dyn Write)
 }
 
 pub fn read_desired(path: &std::path::Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| {
-        miette!(
-            help = "pass the path of a desired-state YAML file, e.g. examples/empty-account.yaml",
-            "cannot read {}: {e}",
-            path.display()
-        )
-    })
+    Ok(crate::config::read(path)?)
 }
 
 /// Every account the run is pinned to (the file's `account.id`, `--account-id`) must be

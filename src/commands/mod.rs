@@ -43,7 +43,19 @@ impl From<Outcome> for ExitCode {
 /// Parse the command line, run the command, and map the outcome to an exit code:
 /// 0 success, 1 error or an apply that did not converge, 2 changes pending.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are successes; a usage error is an error (1), never
+            // "changes pending" (2), whatever clap's own convention.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let color = use_color(cli.global.color, std::io::stderr().is_terminal());
     miette::set_hook(Box::new(move |_| {
         Box::new(
@@ -104,7 +116,7 @@ async fn dispatch(cli: Cli) -> Result<Outcome> {
             Ok(Outcome::Clean)
         }
         Command::Schema => {
-            println!("{}", crate::config::schema_text());
+            print!("{}", crate::config::schema_text());
             Ok(Outcome::Clean)
         }
         Command::Inventory(args) => inventory(global, args.output).await,
@@ -156,9 +168,8 @@ async fn readiness(global: &GlobalArgs, format: PlanFormat) -> Result<Outcome> {
     let color = use_color(global.color, std::io::stdout().is_terminal());
     match format {
         PlanFormat::Json => crate::render::readiness_json(&report, &mut out),
-        PlanFormat::Text | PlanFormat::Markdown => {
-            crate::render::readiness_text(&report, &mut out, color)
-        }
+        PlanFormat::Text => crate::render::readiness_text(&report, &mut out, color),
+        PlanFormat::Markdown => crate::render::readiness_markdown(&report, &mut out),
     }
     .into_diagnostic()?;
     Ok(if report.ready() {

@@ -9,7 +9,7 @@ mod readiness;
 
 pub use inventory::inventory_text;
 pub use plan::{header, plan_json, plan_markdown, plan_text, summary_line};
-pub use readiness::{readiness_json, readiness_text};
+pub use readiness::{readiness_json, readiness_markdown, readiness_text};
 
 /// ANSI styling that disappears when colour is off.
 #[derive(Clone, Copy)]

@@ -210,14 +210,14 @@ pub fn plan_json(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
 
 /// Text inside a code span of a table cell: only `|` (GFM splits cells on it even there)
 /// and line breaks need care.
-fn md(s: &str) -> String {
+pub(super) fn md(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
 /// Plain Markdown text: characters that would start emphasis, links, HTML or code are
 /// escaped, so a rule like `glob *-admin*` reads as written. An underscore inside a word
 /// (`virtual_mfa_devices`) never starts emphasis and stays as it is.
-fn md_text(s: &str) -> String {
+pub(super) fn md_text(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
     for (i, &c) in chars.iter().enumerate() {

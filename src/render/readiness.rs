@@ -1,7 +1,8 @@
-//! Readiness reports as text and JSON.
+//! Readiness reports as text, JSON and Markdown.
 
 use std::io::{self, Write};
 
+use super::plan::{md, md_text};
 use super::{Paint, count};
 use crate::readiness::Readiness;
 
@@ -107,4 +108,64 @@ pub fn readiness_text(r: &Readiness, w: &mut dyn Write, color: bool) -> io::Resu
 pub fn readiness_json(r: &Readiness, w: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, r)?;
     writeln!(w)
+}
+
+/// The readiness report as a Markdown table, for a pull request or an issue.
+pub fn readiness_markdown(r: &Readiness, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        w,
+        "### Account {}: closure checklist\n",
+        md_text(&r.account_id)
+    )?;
+    writeln!(w, "| Item | Status | Blocking |")?;
+    writeln!(w, "|---|---|---|")?;
+    for item in &r.items {
+        if item.ready() {
+            writeln!(w, "| {} | ready | |", md_text(&item.title))?;
+            continue;
+        }
+        let mut names: Vec<String> = item
+            .blocking
+            .iter()
+            .map(|b| {
+                let mut cell = format!("`{}`", md(&b.name));
+                if let Some(d) = &b.detail {
+                    cell.push_str(&format!(" ({})", md_text(d)));
+                }
+                for u in &b.usages {
+                    cell.push_str(&format!(
+                        "<br>used in {} by {}",
+                        md_text(&u.region),
+                        md_text(&u.resources.join(", "))
+                    ));
+                }
+                cell
+            })
+            .collect();
+        if names.len() > SHOWN {
+            let more = names.len() - SHOWN;
+            names.truncate(SHOWN);
+            names.push(format!("and {more} more"));
+        }
+        writeln!(
+            w,
+            "| {} | **{} blocking** | {} |",
+            md_text(&item.title),
+            item.blocking.len(),
+            names.join(", ")
+        )?;
+    }
+    writeln!(w)?;
+    if r.ready() {
+        writeln!(w, "**Ready:** nothing in RAM blocks closing this account.")
+    } else {
+        let items = r.items.iter().filter(|i| !i.ready()).count();
+        writeln!(
+            w,
+            "**Not ready:** {} block{} closing ({}).",
+            count(items, "item"),
+            if items == 1 { "s" } else { "" },
+            count(r.blocker_count(), "blocker")
+        )
+    }
 }
