@@ -69,6 +69,17 @@ fn date(rng: &mut StdRng) -> String {
     timestamp(time::OffsetDateTime::from_unix_timestamp(t).expect("in range"))
 }
 
+/// A date no earlier than `after` (same format, so text order is time order): a key is
+/// used after it was created, a user logs in after it was created.
+fn date_after(rng: &mut StdRng, after: &str) -> String {
+    let d = date(rng);
+    if d.as_str() < after {
+        after.to_string()
+    } else {
+        d
+    }
+}
+
 fn document(rng: &mut StdRng, team: &str) -> String {
     let svc = SERVICES[rng.random_range(0..SERVICES.len())].to_lowercase();
     let verb = ["Describe*", "List*", "Get*", "*"][rng.random_range(0..4)];
@@ -154,18 +165,24 @@ pub fn generate(params: &GenerateParams) -> Inventory {
         .map(|i| {
             let team = TEAMS[i % TEAMS.len()];
             let name = format!("{team}-user-{i:05}");
+            let created = date(&mut rng);
             let n_keys = rng.random_range(0..=2usize);
             let access_keys = (0..n_keys)
-                .map(|k| AccessKey {
-                    id: format!("LTAI{}", alnum(&mut rng, 20)),
-                    secret: Some(alnum(&mut rng, 30)),
-                    status: if k == 1 && rng.random_bool(0.5) {
-                        KeyStatus::Inactive
-                    } else {
-                        KeyStatus::Active
-                    },
-                    create_date: Some(date(&mut rng)),
-                    last_used_date: rng.random_bool(0.7).then(|| date(&mut rng)),
+                .map(|k| {
+                    let key_created = date_after(&mut rng, &created);
+                    AccessKey {
+                        id: format!("LTAI{}", alnum(&mut rng, 20)),
+                        secret: Some(alnum(&mut rng, 30)),
+                        status: if k == 1 && rng.random_bool(0.5) {
+                            KeyStatus::Inactive
+                        } else {
+                            KeyStatus::Active
+                        },
+                        last_used_date: rng
+                            .random_bool(0.7)
+                            .then(|| date_after(&mut rng, &key_created)),
+                        create_date: Some(key_created),
+                    }
                 })
                 .collect();
             let mfa = rng.random_bool(0.2).then(|| {
@@ -173,20 +190,20 @@ pub fn generate(params: &GenerateParams) -> Inventory {
                 devices.push(VirtualMfaDevice {
                     serial_number: serial.clone(),
                     user: Some(name.clone()),
-                    activate_date: Some(date(&mut rng)),
+                    activate_date: Some(date_after(&mut rng, &created)),
                 });
                 serial
             });
             User {
                 display_name: Some(format!("{team} user {i}")),
                 id: digits(&mut rng, 16),
-                create_date: Some(date(&mut rng)),
-                last_login_date: rng.random_bool(0.5).then(|| date(&mut rng)),
+                last_login_date: rng.random_bool(0.5).then(|| date_after(&mut rng, &created)),
+                create_date: Some(created.clone()),
                 access_keys,
                 login_profile: rng.random_bool(0.5).then(|| LoginProfile {
                     password_reset_required: rng.random_bool(0.2),
                     mfa_bind_required: rng.random_bool(0.3),
-                    create_date: Some(date(&mut rng)),
+                    create_date: Some(date_after(&mut rng, &created)),
                 }),
                 mfa_device: mfa,
                 groups: {
@@ -293,6 +310,30 @@ mod tests {
         };
         assert_eq!(generate(&p), generate(&p));
         assert_ne!(generate(&p), generate(&GenerateParams { seed: 8, ..p }));
+    }
+
+    #[test]
+    fn nothing_is_used_or_logged_into_before_it_was_created() {
+        let inv = generate(&GenerateParams {
+            users: 300,
+            groups: 12,
+            roles: 4,
+            policies: 4,
+            seed: 3,
+        });
+        for u in &inv.users {
+            let created = u.create_date.as_deref().unwrap();
+            assert!(u.last_login_date.as_deref().is_none_or(|d| d >= created));
+            for k in &u.access_keys {
+                let key_created = k.create_date.as_deref().unwrap();
+                assert!(
+                    key_created >= created,
+                    "{} key made before its user",
+                    u.name
+                );
+                assert!(k.last_used_date.as_deref().is_none_or(|d| d >= key_created));
+            }
+        }
     }
 
     #[test]
