@@ -252,11 +252,9 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
         .port();
     let log_file = match &config.log_file {
         None => None,
+        // A new log per run: its `seq` numbers start at 0 again.
         Some(path) => Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
+            std::fs::File::create(path)
                 .map_err(|source| EmulatorError::Log {
                     path: path.clone(),
                     source,
