@@ -254,11 +254,10 @@ pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
         None => None,
         // A new log per run: its `seq` numbers start at 0 again.
         Some(path) => Some(
-            std::fs::File::create(path)
-                .map_err(|source| EmulatorError::Log {
-                    path: path.clone(),
-                    source,
-                })?,
+            std::fs::File::create(path).map_err(|source| EmulatorError::Log {
+                path: path.clone(),
+                source,
+            })?,
         ),
     };
     let shared = Arc::new(server::Shared::new(state, config.faults, log_file));
