@@ -496,3 +496,109 @@ async fn ctrl_c_lets_running_calls_finish_and_reports_what_was_not_done() {
         "the walk stopped before the end"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_session_protects_the_key_and_user_it_is_assumed_with() {
+    let seed = demo_seed();
+    let bot = seed
+        .users
+        .iter()
+        .find(|u| u.name == "ci-bot")
+        .unwrap()
+        .clone();
+    let key = bot
+        .access_keys
+        .iter()
+        .find(|k| k.secret.is_some() && k.status == ramstate::model::KeyStatus::Active)
+        .unwrap()
+        .clone();
+    let role_arn = format!("acs:ram::{}:role/deployer", seed.account.id);
+    let emu = start(seed).await;
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".aliyun")).unwrap();
+    std::fs::write(
+        home.path().join(".aliyun/config.json"),
+        serde_json::json!({"current": "deploy", "profiles": [{
+            "name": "deploy", "mode": "RamRoleArn",
+            "access_key_id": key.id, "access_key_secret": key.secret,
+            "ram_role_arn": role_arn, "ram_session_name": "ramstate"
+        }]})
+        .to_string(),
+    )
+    .unwrap();
+    let profile = repo_path("examples/empty-account.yaml");
+    let mut run =
+        Run::offline(&["diff", profile.to_str().unwrap(), "-o", "json"]).home(home.path());
+    run.env
+        .insert("RAMSTATE_ENDPOINT".into(), emu.url().to_string());
+    let out = run.output().await;
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let protected = plan["protected"].to_string();
+    assert!(protected.contains("role.deployer"), "{protected}");
+    assert!(protected.contains("user.ci-bot"), "{protected}");
+    for change in plan["changes"].as_array().unwrap() {
+        let params = change["call"]["params"].to_string();
+        assert!(
+            !params.contains(&key.id) && !params.contains("\"ci-bot\""),
+            "a change touches the key the role session is assumed with: {change}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_made_by_another_caller_is_refused() {
+    let seed = demo_seed();
+    let id = account_id(&seed);
+    let bot = seed
+        .users
+        .iter()
+        .find(|u| u.name == "ci-bot")
+        .unwrap()
+        .clone();
+    let key = bot
+        .access_keys
+        .iter()
+        .find(|k| k.secret.is_some() && k.status == ramstate::model::KeyStatus::Active)
+        .unwrap()
+        .clone();
+    let emu = start(seed).await;
+    let dir = tempfile::tempdir().unwrap();
+    let plan_path = dir.path().join("plan.json");
+    let profile = repo_path("examples/empty-account.yaml");
+    // The root account plans (ci-bot is not protected in its plan)...
+    let saved = Run::new(
+        &emu,
+        &[
+            "diff",
+            profile.to_str().unwrap(),
+            "--out",
+            plan_path.to_str().unwrap(),
+        ],
+    )
+    .output()
+    .await;
+    assert_eq!(code(&saved), 0, "{}", text(&saved.stderr));
+    // ...and ci-bot tries to apply that plan: it would lose its own access.
+    let out = Run::with_key(
+        &emu,
+        &key.id,
+        key.secret.as_deref().unwrap(),
+        &[
+            "apply",
+            plan_path.to_str().unwrap(),
+            "--auto-approve",
+            "--account-id",
+            &id,
+        ],
+    )
+    .output()
+    .await;
+    assert_eq!(code(&out), 1);
+    assert!(
+        text(&out.stderr).contains("another caller"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(mutations(&emu.log()).is_empty());
+}

@@ -483,7 +483,8 @@ impl Client {
         }
     }
 
-    /// Who is calling: STS GetCallerIdentity plus the long-lived key ID in use.
+    /// Who is calling: STS GetCallerIdentity plus the long-lived key ID in use (the
+    /// signing key, or the key a role session is assumed with).
     pub async fn caller(&self) -> Result<Caller, ApiError> {
         let call = ApiCall::new(
             Service::Sts,
@@ -492,7 +493,12 @@ impl Client {
         );
         let identity: wire::CallerIdentity = self.call_as(&call).await?;
         let key = self.inner.credentials.key(self).await?;
-        Ok(identity.into_caller((!key.is_temporary()).then_some(key.id)))
+        let long_lived = if key.is_temporary() {
+            self.inner.credentials.source_key_id().map(str::to_string)
+        } else {
+            Some(key.id)
+        };
+        Ok(identity.into_caller(long_lived))
     }
 
     /// A call signed with the given key (or anonymous), bypassing the credential

@@ -360,6 +360,15 @@ impl Credentials {
         }
     }
 
+    /// The long-lived key a role session is assumed with (RamRoleArn profiles): apply must
+    /// protect it like the key it signs with, or the session could not be renewed.
+    pub fn source_key_id(&self) -> Option<&str> {
+        match &self.inner.provider {
+            Provider::RamRoleArn { source, .. } => Some(source.id.as_str()),
+            _ => None,
+        }
+    }
+
     /// The key to sign the next request with, fetching or refreshing a session if needed.
     pub(crate) async fn key(&self, client: &Client) -> Result<AccessKey, ApiError> {
         if let Provider::Static(key) = &self.inner.provider {

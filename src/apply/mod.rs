@@ -4,12 +4,12 @@ pub mod executor;
 pub mod step;
 
 use crate::model::Caller;
-use crate::plan::{Action, Change};
+use crate::plan::Change;
 
 /// Why a removal step must not run because it would take away the caller's own identity:
 /// its user (or anything attached to it), the key it signs with, or the role it runs as.
 pub fn touches_caller(change: &Change, caller: &Caller) -> Option<String> {
-    if !(change.action.is_destroy() || change.action == Action::Deactivate) {
+    if !change.action.is_removal() {
         return None;
     }
     let param = |name: &str| change.call.params.get(name).map(String::as_str);
@@ -47,6 +47,7 @@ pub fn touches_caller(change: &Change, caller: &Caller) -> Option<String> {
 mod tests {
     use super::*;
     use crate::model::{ApiCall, Service};
+    use crate::plan::Action;
 
     fn change(action: Action, api: &str, params: &[(&str, &str)]) -> Change {
         Change {

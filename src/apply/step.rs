@@ -70,7 +70,7 @@ pub async fn run(
     if change.call.action == "DeleteServiceLinkedRole" {
         return delete_service_linked_role(client, &change.call, policy, tasks).await;
     }
-    let removal = change.action.is_destroy();
+    let removal = change.action.is_removal();
     let idempotent = !change.action.is_create();
     let mut wait = policy.conflict_backoff;
     let mut attempt = 0;
@@ -78,7 +78,7 @@ pub async fn run(
         let outcome = if idempotent {
             client.call(&change.call).await
         } else {
-            // A create or update that timed out may have happened: never repeat it blindly.
+            // A create that timed out may have happened: never repeat it blindly.
             client.call_once(&change.call).await
         };
         match outcome {

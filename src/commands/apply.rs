@@ -67,6 +67,15 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
                     "refusing to apply a stale plan: the account changed since the plan was made"
                 ));
             }
+            // The saved steps must be what this caller, with this desired state, would plan:
+            // a plan made by someone else (or edited) could take away this caller's access.
+            let fresh = crate::plan::diff(&desired, &inventory, &conn.caller);
+            if fresh.changes != s.plan.changes {
+                return Err(miette!(
+                    help = "make the plan with the credentials that will apply it: `ramstate diff FILE --out PLAN`",
+                    "refusing to apply: the saved plan differs from what these credentials would plan for its desired state (made by another caller, or edited)"
+                ));
+            }
             s.plan
         }
         None => crate::plan::diff(&desired, &inventory, &conn.caller),
@@ -82,14 +91,17 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
         return Ok(Outcome::Clean);
     }
 
+    // Checked before asking, so nothing is approved that cannot run.
+    let graph = crate::graph::build(&plan)?;
+
     if !args.auto_approve && !confirm(&conn.caller.account_id)? {
         eprintln!(
-            "Apply cancelled; nothing was changed. (To apply without a prompt, as in CI, pass --auto-approve.)"
+            "Apply cancelled: no account ID {} was typed; nothing was changed. (To apply without a prompt, as in CI, pass --auto-approve.)",
+            conn.caller.account_id
         );
         return Ok(Outcome::Incomplete);
     }
 
-    let graph = crate::graph::build(&plan).map_err(|e| miette!("{e}"))?;
     let steps: Vec<&Change> = (0..graph.len()).map(|i| graph.step(i)).collect();
     // Defence in depth: the plan never targets the caller, and the walk refuses it anyway.
     let refusals: Vec<Option<String>> = steps
@@ -99,14 +111,21 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
     let deps: Vec<Vec<usize>> = (0..graph.len()).map(|i| graph.dependencies(i)).collect();
 
     let cancel = Arc::new(AtomicBool::new(false));
-    let watcher = {
+    // Watches for Ctrl-C until the command ends (detached; the process exits after `run`).
+    let _watcher = {
         let cancel = cancel.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 cancel.store(true, Ordering::SeqCst);
                 eprintln!(
-                    "\nInterrupted: letting the calls in flight finish, starting no new ones."
+                    "\nInterrupted: letting the calls in flight finish, starting no new ones. Press Ctrl-C again to quit at once."
                 );
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!(
+                        "Interrupted again: quitting; calls in flight may or may not have happened."
+                    );
+                    std::process::exit(130);
+                }
             }
         })
     };
@@ -133,7 +152,6 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
     )
     .await;
     progress.finish();
-    watcher.abort();
     super::tasks::remember(
         &conn.caller.account_id,
         deletion_tasks.into_inner().unwrap_or_default(),
@@ -159,6 +177,12 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
     let mut remaining = crate::plan::diff(&desired, &conn.fetch(&kinds).await?, &conn.caller);
     let mut wait = Duration::from_secs(1);
     for _ in 0..3 {
+        if cancel.load(Ordering::SeqCst) {
+            eprintln!(
+                "Interrupted during the final check; run `ramstate diff` to see what is left."
+            );
+            return Ok(Outcome::Incomplete);
+        }
         if !remaining
             .changes
             .iter()

@@ -91,6 +91,12 @@ impl Action {
         )
     }
 
+    /// Takes something away: a destroy, or disabling a key on its way out. "Already gone"
+    /// finishes such a step, and such a step must never reach the caller's own identity.
+    pub fn is_removal(self) -> bool {
+        self.is_destroy() || self == Action::Deactivate
+    }
+
     pub fn is_create(self) -> bool {
         self == Action::Create
     }
