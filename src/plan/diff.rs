@@ -216,7 +216,6 @@ fn device_addr(d: &VirtualMfaDevice) -> String {
     format!("virtual_mfa_device.{}", d.name())
 }
 
-/// ` (line 12)`, or nothing for a rule built in code.
 /// Edits (insertions, deletions, substitutions, swaps of neighbours) from `a` to `b`.
 pub(super) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
@@ -243,6 +242,7 @@ pub(super) fn edit_distance(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
+/// ` (line 12)`, or nothing for a rule built in code.
 fn line_suffix(line: usize) -> String {
     if line > 0 {
         format!(" (line {line})")
