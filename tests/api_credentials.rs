@@ -683,7 +683,8 @@ async fn an_emulator_role_session_is_assumed_used_and_renewed() {
     let first = c.caller().await.unwrap();
     assert_eq!(first.identity_type, "AssumedRoleUser");
     assert_eq!(first.role_name.as_deref(), Some("deployer"));
-    assert_eq!(first.access_key_id, None);
+    // The long-lived key the session is assumed with is the one apply must protect.
+    assert_eq!(first.access_key_id.as_deref(), Some("LTAIbot"));
     c.call(&get_user()).await.unwrap_err(); // no user `a`; signed and accepted all the same
     now.fetch_add(800, Ordering::SeqCst);
     let second = c.caller().await.unwrap();
