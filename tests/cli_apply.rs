@@ -337,18 +337,7 @@ fn ramstate_client(emu: &emulator::Emulator) -> ramstate::api::Client {
 async fn running_as_a_ram_user_never_touches_that_user_or_its_key() {
     let seed = demo_seed();
     let id = account_id(&seed);
-    let bot = seed
-        .users
-        .iter()
-        .find(|u| u.name == "ci-bot")
-        .expect("the demo account has ci-bot")
-        .clone();
-    let key = bot
-        .access_keys
-        .iter()
-        .find(|k| k.secret.is_some() && k.status == ramstate::model::KeyStatus::Active)
-        .expect("ci-bot has an active key with a secret in the seed")
-        .clone();
+    let key = ci_bot_key(&seed);
     let emu = start(seed).await;
     let profile = repo_path("examples/empty-account.yaml");
     let plan = Run::with_key(
@@ -500,18 +489,7 @@ async fn ctrl_c_lets_running_calls_finish_and_reports_what_was_not_done() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_role_session_protects_the_key_and_user_it_is_assumed_with() {
     let seed = demo_seed();
-    let bot = seed
-        .users
-        .iter()
-        .find(|u| u.name == "ci-bot")
-        .unwrap()
-        .clone();
-    let key = bot
-        .access_keys
-        .iter()
-        .find(|k| k.secret.is_some() && k.status == ramstate::model::KeyStatus::Active)
-        .unwrap()
-        .clone();
+    let key = ci_bot_key(&seed);
     let role_arn = format!("acs:ram::{}:role/deployer", seed.account.id);
     let emu = start(seed).await;
     let home = tempfile::tempdir().unwrap();
@@ -550,18 +528,7 @@ async fn a_role_session_protects_the_key_and_user_it_is_assumed_with() {
 async fn a_saved_plan_made_by_another_caller_is_refused() {
     let seed = demo_seed();
     let id = account_id(&seed);
-    let bot = seed
-        .users
-        .iter()
-        .find(|u| u.name == "ci-bot")
-        .unwrap()
-        .clone();
-    let key = bot
-        .access_keys
-        .iter()
-        .find(|k| k.secret.is_some() && k.status == ramstate::model::KeyStatus::Active)
-        .unwrap()
-        .clone();
+    let key = ci_bot_key(&seed);
     let emu = start(seed).await;
     let dir = tempfile::tempdir().unwrap();
     let plan_path = dir.path().join("plan.json");

@@ -18,6 +18,20 @@ pub fn demo_seed() -> Inventory {
     emulator::load_seed(&repo_path("examples/demo-account.yaml")).expect("demo seed loads")
 }
 
+/// The demo account's `ci-bot`, a typical caller: its active key, secret included.
+pub fn ci_bot_key(seed: &Inventory) -> ramstate::model::AccessKey {
+    seed.users
+        .iter()
+        .find(|u| u.name == "ci-bot")
+        .and_then(|u| {
+            u.access_keys
+                .iter()
+                .find(|k| k.secret.is_some() && k.status == ramstate::model::KeyStatus::Active)
+        })
+        .expect("the demo account's ci-bot has an active key with a secret")
+        .clone()
+}
+
 pub async fn start(seed: Inventory) -> Emulator {
     emulator::start(EmulatorConfig {
         seed,
