@@ -671,6 +671,9 @@ pub struct Caller {
     /// The access key ID the requests are signed with (long-lived keys only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_key_id: Option<String>,
+    /// The OIDC identity provider the caller signs in through (OIDC role assumption).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc_provider: Option<String>,
 }
 
 #[cfg(test)]

@@ -758,6 +758,8 @@ async fn oidc_against_the_emulator_yields_a_working_role_session() {
     let caller = c.caller().await.unwrap();
     assert_eq!(caller.role_name.as_deref(), Some("gh-actions"));
     assert_eq!(caller.identity_type, "AssumedRoleUser");
+    // The provider the session signs in through, so that apply leaves it alone.
+    assert_eq!(caller.oidc_provider.as_deref(), Some("github"));
 
     // A token for another audience is refused with the service's own error.
     std::fs::write(

@@ -57,6 +57,7 @@ fn caller() -> Caller {
         user_name: Some("ci-bot".into()),
         access_key_id: Some("LTAIcibot1".into()),
         role_name: None,
+        ..Caller::default()
     }
 }
 

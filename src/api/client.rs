@@ -498,7 +498,9 @@ impl Client {
         } else {
             Some(key.id)
         };
-        Ok(identity.into_caller(long_lived))
+        let mut caller = identity.into_caller(long_lived);
+        caller.oidc_provider = self.inner.credentials.oidc_provider().map(str::to_string);
+        Ok(caller)
     }
 
     /// A call signed with the given key (or anonymous), bypassing the credential

@@ -369,6 +369,17 @@ impl Credentials {
         }
     }
 
+    /// The name of the OIDC identity provider an OIDC role session signs in through: apply
+    /// must not delete it, or the next run could not sign in.
+    pub fn oidc_provider(&self) -> Option<&str> {
+        match &self.inner.provider {
+            Provider::Oidc { provider_arn, .. } => provider_arn
+                .rsplit_once("oidc-provider/")
+                .map(|(_, name)| name),
+            _ => None,
+        }
+    }
+
     /// The key to sign the next request with, fetching or refreshing a session if needed.
     pub(crate) async fn key(&self, client: &Client) -> Result<AccessKey, ApiError> {
         if let Provider::Static(key) = &self.inner.provider {

@@ -171,6 +171,7 @@ impl CallerIdentity {
             user_name,
             role_name,
             access_key_id,
+            oidc_provider: None,
         }
     }
 }

@@ -7,7 +7,8 @@ use crate::model::Caller;
 use crate::plan::Change;
 
 /// Why a removal step must not run because it would take away the caller's own identity:
-/// its user (or anything attached to it), the key it signs with, or the role it runs as.
+/// its user (or anything attached to it), the key it signs with, the role it runs as, or
+/// the OIDC provider it signs in through.
 pub fn touches_caller(change: &Change, caller: &Caller) -> Option<String> {
     if !change.action.is_removal() {
         return None;
@@ -28,6 +29,11 @@ pub fn touches_caller(change: &Change, caller: &Caller) -> Option<String> {
             "role ramstate is running as",
             "RoleName",
             caller.role_name.as_deref(),
+        ),
+        (
+            "OIDC provider ramstate signs in through",
+            "OIDCProviderName",
+            caller.oidc_provider.as_deref(),
         ),
     ];
     for (what, name, mine) in checks {
@@ -69,6 +75,7 @@ mod tests {
             user_name: Some("ci-bot".into()),
             role_name: None,
             access_key_id: Some("LTAIbot".into()),
+            oidc_provider: None,
         }
     }
 
@@ -98,6 +105,19 @@ mod tests {
         );
         assert!(touches_caller(&off, &bot()).is_some());
         assert!(touches_caller(&del, &bot()).is_some());
+    }
+
+    #[test]
+    fn deleting_the_oidc_provider_the_caller_signs_in_through_is_refused() {
+        let mut ci = bot();
+        ci.oidc_provider = Some("github".into());
+        let del = change(
+            Action::Delete,
+            "DeleteOIDCProvider",
+            &[("OIDCProviderName", "github")],
+        );
+        assert!(touches_caller(&del, &ci).is_some());
+        assert_eq!(touches_caller(&del, &bot()), None);
     }
 
     #[test]

@@ -121,6 +121,13 @@ fn order_key(c: &Change) -> (usize, &str, u8, u8, &str) {
 /// Addresses that belong to the caller's identity (or what it depends on), with why.
 fn guard(inv: &Inventory, caller: &Caller) -> BTreeMap<String, String> {
     let mut g = BTreeMap::new();
+    if let Some(name) = caller.oidc_provider.as_deref() {
+        g.insert(
+            format!("oidc_provider.{name}"),
+            "the OIDC provider ramstate signs in through: without it the next run cannot sign in"
+                .to_string(),
+        );
+    }
     let mut caller_users: Vec<&User> = Vec::new();
     for u in &inv.users {
         if caller

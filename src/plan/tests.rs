@@ -644,3 +644,27 @@ fn edit_distance_counts_a_swap_of_neighbours_as_one_edit() {
     assert_eq!(d("bob", "bobby"), 2);
     assert_eq!(d("", "abc"), 3);
 }
+
+#[test]
+fn the_oidc_provider_the_caller_signs_in_through_is_protected() {
+    let caller = Caller {
+        arn: "acs:ram::1234567890123456:assumed-role/deployer/ci".into(),
+        identity_type: "AssumedRoleUser".into(),
+        role_name: Some("deployer".into()),
+        oidc_provider: Some("github".into()),
+        ..nobody()
+    };
+    let p = diff(
+        &desired("version: 1\nmanage: [oidc_providers]\n"),
+        &inventory(SETTINGS),
+        &caller,
+    );
+    assert!(!calls(&p).iter().any(|c| c.contains("DeleteOIDCProvider")));
+    assert!(
+        p.protected
+            .iter()
+            .any(|x| x.address == "oidc_provider.github" && x.reason.contains("signs in")),
+        "{:?}",
+        p.protected
+    );
+}
