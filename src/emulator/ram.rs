@@ -169,25 +169,41 @@ fn user_json(u: &UserRec, detail: bool) -> Value {
     v
 }
 
+/// A new entity's name must be free and its kind under quota: `EntityAlreadyExists.<Code>`
+/// or `LimitExceeded.<Code>` (409) otherwise. `what` is (code, one, many).
+fn ensure_new(
+    taken: bool,
+    count: usize,
+    limit: usize,
+    (code, one, many): (&str, &str, &str),
+    name: &str,
+) -> Result<(), ApiError> {
+    if taken {
+        return Err(ApiError::conflict(
+            format!("EntityAlreadyExists.{code}"),
+            format!("The {one} already exists: {name}."),
+        ));
+    }
+    if count >= limit {
+        return Err(ApiError::conflict(
+            format!("LimitExceeded.{code}"),
+            format!("The count of {many} beyond the current limits: {limit}."),
+        ));
+    }
+    Ok(())
+}
+
 /// Adds a user built from `proto` (name and profile fields), checking the name is
 /// free and the quota.
 pub fn new_user(st: &mut State, proto: User, t: &str) -> Result<String, ApiError> {
     let name = proto.name.clone();
-    if st.users.contains_key(&name) {
-        return Err(ApiError::conflict(
-            "EntityAlreadyExists.User",
-            format!("The user already exists: {name}."),
-        ));
-    }
-    if st.users.len() >= quota::USERS {
-        return Err(ApiError::conflict(
-            "LimitExceeded.User",
-            format!(
-                "The count of users beyond the current limits: {}.",
-                quota::USERS
-            ),
-        ));
-    }
+    ensure_new(
+        st.users.contains_key(&name),
+        st.users.len(),
+        quota::USERS,
+        ("User", "user", "users"),
+        &name,
+    )?;
     let id = st.numeric_id(16);
     st.users.insert(
         name.clone(),
@@ -938,21 +954,13 @@ fn create_group(st: &mut State, p: &Params, t: &str) -> R {
     let name = p.required("GroupName")?;
     check_name("GroupName", name, 64, user_name_char)?;
     check_length("Comments", p.get("Comments"), 128)?;
-    if st.groups.contains_key(name) {
-        return Err(ApiError::conflict(
-            "EntityAlreadyExists.Group",
-            format!("The group already exists: {name}."),
-        ));
-    }
-    if st.groups.len() >= quota::GROUPS {
-        return Err(ApiError::conflict(
-            "LimitExceeded.Group",
-            format!(
-                "The count of groups beyond the current limits: {}.",
-                quota::GROUPS
-            ),
-        ));
-    }
+    ensure_new(
+        st.groups.contains_key(name),
+        st.groups.len(),
+        quota::GROUPS,
+        ("Group", "group", "groups"),
+        name,
+    )?;
     let id = format!("g-{}", st.alnum(12));
     let rec = GroupRec {
         group: Group {
@@ -1215,21 +1223,13 @@ fn create_role(st: &mut State, p: &Params, t: &str) -> R {
     check_length("Description", p.get("Description"), 1024)?;
     let max = p.int("MaxSessionDuration", 3600, 43200)?.unwrap_or(3600) as u32;
     let tags = read_tags(p)?;
-    if st.roles.contains_key(name) {
-        return Err(ApiError::conflict(
-            "EntityAlreadyExists.Role",
-            format!("The role already exists: {name}."),
-        ));
-    }
-    if st.roles.len() >= quota::ROLES {
-        return Err(ApiError::conflict(
-            "LimitExceeded.Role",
-            format!(
-                "The count of roles beyond the current limits: {}.",
-                quota::ROLES
-            ),
-        ));
-    }
+    ensure_new(
+        st.roles.contains_key(name),
+        st.roles.len(),
+        quota::ROLES,
+        ("Role", "role", "roles"),
+        name,
+    )?;
     let id = st.numeric_id(16);
     let rec = RoleRec {
         role: Role {
@@ -1365,21 +1365,13 @@ fn create_policy(st: &mut State, p: &Params, t: &str) -> R {
     check_policy_document("PolicyDocument", doc, quota::POLICY_SIZE)?;
     check_length("Description", p.get("Description"), 1024)?;
     let tags = read_tags(p)?;
-    if st.policies.contains_key(name) {
-        return Err(ApiError::conflict(
-            "EntityAlreadyExists.Policy",
-            format!("The policy already exists: {name}."),
-        ));
-    }
-    if st.policies.len() >= quota::POLICIES {
-        return Err(ApiError::conflict(
-            "LimitExceeded.Policy",
-            format!(
-                "The count of policies beyond the current limits: {}.",
-                quota::POLICIES
-            ),
-        ));
-    }
+    ensure_new(
+        st.policies.contains_key(name),
+        st.policies.len(),
+        quota::POLICIES,
+        ("Policy", "policy", "policies"),
+        name,
+    )?;
     let policy = Policy {
         name: name.to_string(),
         description: p.get("Description").map(str::to_string),
