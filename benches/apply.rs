@@ -25,11 +25,12 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use ramstate::api::{Client, ClientConfig, Credentials};
-use ramstate::apply::executor::{self, Silent, StepStatus};
-use ramstate::apply::step::{self, StepPolicy};
+use ramstate::apply::executor::Silent;
+use ramstate::apply::step::{ClientRunner, StepPolicy};
 use ramstate::emulator::{self, Emulator, EmulatorConfig, Faults, GenerateParams, LogEntry};
 use ramstate::graph::ApplyGraph;
 use ramstate::model::{Inventory, is_service_linked_role_name};
+use ramstate::plan::Op;
 
 /// One way of running the pipeline.
 struct Scenario {
@@ -218,26 +219,24 @@ async fn pipeline(emu: &Emulator, s: &Scenario) -> Outcome {
 
     let plan = ramstate::plan::diff(&desired, &inventory, &caller);
     let graph = ramstate::graph::build(&plan).unwrap();
-    let deps: Vec<Vec<usize>> = (0..graph.len()).map(|i| graph.dependencies(i)).collect();
-    let policy = s.steps.clone();
-    let tasks = step::DeletionTasks::default();
+    // What `ramstate apply` runs, refusals of anything protected included.
+    let options = ramstate::apply::Options {
+        parallelism: s.parallelism,
+        protection: ramstate::plan::protection(&inventory, &caller),
+    };
+    let runner = ClientRunner {
+        client: &client,
+        policy: s.steps.clone(),
+    };
     let cancel = AtomicBool::new(false);
     let mark = emu.log().len();
     let started = Instant::now();
-    let shapes: Vec<_> = (0..graph.len())
-        .map(|i| step::shape(graph.step(i)))
-        .collect();
-    let statuses = executor::execute_shaped(&deps, &shapes, s.parallelism, &cancel, &Silent, |i| {
-        let (client, change, policy, tasks) = (&client, graph.step(i), &policy, &tasks);
-        async move { step::run(client, change, policy, tasks).await }
-    })
-    .await;
+    let report = ramstate::apply::execute(&graph, &runner, &options, &cancel, &Silent).await;
     let wall = started.elapsed();
     let log = emu.log();
     let polls = polls_per_task(&log[mark..]);
     let chain = apply_chain(&graph, |i| {
-        let call = &graph.step(i).call;
-        if call.action == "DeleteServiceLinkedRole" {
+        if graph.step(i).op.is_deletion_task() {
             1 + polls
         } else {
             1
@@ -260,11 +259,10 @@ async fn pipeline(emu: &Emulator, s: &Scenario) -> Outcome {
     let remaining = ramstate::plan::diff(&desired, &after, &caller);
     // Only service-linked roles still in use may stay: they are blockers, not slowness.
     assert!(
-        remaining.changes.iter().all(|c| c
-            .call
-            .params
-            .get("RoleName")
-            .is_some_and(|r| is_service_linked_role_name(r))),
+        remaining
+            .changes
+            .iter()
+            .all(|c| matches!(&c.op, Op::DeleteServiceLinkedRole { name } if is_service_linked_role_name(name))),
         "the account did not converge: {:?}",
         remaining
             .changes
@@ -275,10 +273,7 @@ async fn pipeline(emu: &Emulator, s: &Scenario) -> Outcome {
     Outcome {
         phases,
         steps: graph.len(),
-        failed: statuses
-            .iter()
-            .filter(|s| !matches!(s, StepStatus::Done | StepStatus::AlreadyGone { .. }))
-            .count(),
+        failed: report.statuses.iter().filter(|s| !s.is_done()).count(),
         remaining: remaining.changes.len(),
     }
 }

@@ -67,6 +67,12 @@ pub enum PlanFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DataFormat {
     Text,
     Json,
@@ -119,6 +125,10 @@ pub struct ApplyArgs {
     /// The account this run is meant for, when the file does not name one.
     #[arg(long, value_name = "ID")]
     pub account_id: Option<String>,
+    /// How the outcome is printed: `json` puts one document on stdout (the plan, each
+    /// step's result, what is left) and the plan to review on stderr.
+    #[arg(short, long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
 }
 
 #[derive(Debug, Args)]

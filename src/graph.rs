@@ -1,15 +1,15 @@
 //! Plan → apply graph: one node per step, an edge from each step to the steps it unblocks.
 //!
-//! Edges are derived per resource from the calls themselves, the way the API's
-//! conflict rules state them: `DeleteUser(alice)` waits for every detach, membership
-//! removal, login-profile deletion, MFA unbind and key deletion of alice;
-//! `DeleteGroup(dev)` for every removal from and detach of dev; `DeletePolicy(p)` for
-//! every detach of p; `DeleteVirtualMFADevice(d)` for the unbind of d; a key's deletion
-//! for its deactivation; a recycled user's purge for the purge of its keys and for the
-//! deletion that put it in the bin. The order
+//! Edges are derived per resource from the typed operations, the way the API's conflict
+//! rules state them ([`Op::removes`](crate::plan::Op::removes) and
+//! [`Op::unblocks`](crate::plan::Op::unblocks)): a user's deletion waits for every detach,
+//! membership removal, login-profile deletion, MFA unbind and key deletion of that user;
+//! a group's for every removal from and detach of it; a policy's for every detach of it;
+//! a device's for its unbinding; a key's deletion for its deactivation; a recycled user's
+//! purge for the purge of its keys and for the deletion that put it in the bin. The order
 //! Alibaba's closure checklist gives emerges from these edges alone.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
 use miette::Diagnostic;
@@ -18,7 +18,7 @@ use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
 use thiserror::Error;
 
-use crate::plan::{Change, Plan};
+use crate::plan::{Address, Change, Entity, Plan};
 
 /// The steps of a plan with their dependencies; node `i` is `plan.changes[i]`.
 #[derive(Debug, Clone)]
@@ -43,111 +43,63 @@ pub enum GraphError {
     Cycle(String),
 }
 
-/// What a step unblocks, keyed by what its call names.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Blocker {
-    User(String),
-    Group(String),
-    Role(String),
-    Policy(String),
-    Device(String),
-    Key(String, String),
-    RecycledUser(String),
-}
+/// Steps and the order between them, as the walk needs them.
+pub trait Dag {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The steps that must finish before step `i` starts, ascending.
+    fn dependencies(&self, i: usize) -> Vec<usize>;
+    /// The steps that wait for step `i`, ascending.
+    fn dependents(&self, i: usize) -> Vec<usize>;
 
-fn param<'c>(c: &'c Change, k: &str) -> Option<&'c str> {
-    c.call.params.get(k).map(String::as_str)
-}
-
-/// The deletions a step must precede.
-fn unblocks(c: &Change) -> Vec<Blocker> {
-    let user = || param(c, "UserName").map(|u| Blocker::User(u.into()));
-    let custom_policy = || {
-        (param(c, "PolicyType") == Some("Custom"))
-            .then(|| param(c, "PolicyName").map(|p| Blocker::Policy(p.into())))
-            .flatten()
-    };
-    let v: Vec<Option<Blocker>> = match c.call.action.as_str() {
-        "DetachPolicyFromUser" => vec![user(), custom_policy()],
-        "DetachPolicyFromGroup" => vec![
-            param(c, "GroupName").map(|g| Blocker::Group(g.into())),
-            custom_policy(),
-        ],
-        "DetachPolicyFromRole" => vec![
-            param(c, "RoleName").map(|r| Blocker::Role(r.into())),
-            custom_policy(),
-        ],
-        "RemoveUserFromGroup" => vec![
-            user(),
-            param(c, "GroupName").map(|g| Blocker::Group(g.into())),
-        ],
-        "DeleteLoginProfile" | "DeleteAccessKey" => vec![user()],
-        "UnbindMFADevice" => vec![
-            user(),
-            c.before
-                .as_ref()
-                .and_then(|b| b.get("serial_number"))
-                .and_then(|s| s.as_str())
-                .map(|s| Blocker::Device(s.into())),
-        ],
-        "UpdateAccessKey" => vec![
-            param(c, "UserName")
-                .zip(param(c, "UserAccessKeyId"))
-                .map(|(u, k)| Blocker::Key(u.into(), k.into())),
-        ],
-        "DeletePolicyVersion" => vec![param(c, "PolicyName").map(|p| Blocker::Policy(p.into()))],
-        "DeleteAccessKeyInRecycleBin" => {
-            vec![param(c, "UserId").map(|u| Blocker::RecycledUser(u.into()))]
+    /// Every transitive dependent of step `i` (what a failure of `i` skips), ascending.
+    fn descendants(&self, i: usize) -> Vec<usize> {
+        let mut seen = vec![false; self.len()];
+        let mut stack = vec![i];
+        while let Some(n) = stack.pop() {
+            for d in self.dependents(n) {
+                if !seen[d] {
+                    seen[d] = true;
+                    stack.push(d);
+                }
+            }
         }
-        // A user reaches the recycle bin only once deleted; its ID is in `before`.
-        "DeleteUser" => vec![
-            c.before
-                .as_ref()
-                .and_then(|b| b.get("id"))
-                .and_then(|s| s.as_str())
-                .filter(|s| !s.is_empty())
-                .map(|s| Blocker::RecycledUser(s.into())),
-        ],
-        _ => vec![],
-    };
-    v.into_iter().flatten().collect()
+        (0..self.len()).filter(|&n| seen[n]).collect()
+    }
 }
 
-/// The deletion a step is, if it waits for others.
-fn blocked_as(c: &Change) -> Option<Blocker> {
-    let p = |k| param(c, k).map(str::to_string);
-    match c.call.action.as_str() {
-        "DeleteUser" => p("UserName").map(Blocker::User),
-        "DeleteGroup" => p("GroupName").map(Blocker::Group),
-        "DeleteRole" => p("RoleName").map(Blocker::Role),
-        "DeletePolicy" => p("PolicyName").map(Blocker::Policy),
-        "DeleteVirtualMFADevice" => p("SerialNumber").map(Blocker::Device),
-        "DeleteAccessKey" => p("UserName")
-            .zip(p("UserAccessKeyId"))
-            .map(|(u, k)| Blocker::Key(u, k)),
-        "DeleteUserInRecycleBin" => p("UserId").map(Blocker::RecycledUser),
-        _ => None,
+impl Dag for ApplyGraph {
+    fn len(&self) -> usize {
+        ApplyGraph::len(self)
+    }
+    fn dependencies(&self, i: usize) -> Vec<usize> {
+        ApplyGraph::dependencies(self, i)
+    }
+    fn dependents(&self, i: usize) -> Vec<usize> {
+        ApplyGraph::dependents(self, i)
     }
 }
 
 /// Builds the graph of a plan and checks that it is acyclic.
 pub fn build(plan: &Plan) -> Result<ApplyGraph, GraphError> {
     let mut graph = DiGraph::<Change, ()>::with_capacity(plan.changes.len(), plan.changes.len());
-    let mut seen = BTreeMap::new();
-    for (i, c) in plan.changes.iter().enumerate() {
-        if seen.insert(c.address.as_str(), i).is_some() {
-            return Err(GraphError::DuplicateAddress(c.address.clone()));
+    let mut seen: HashSet<&Address> = HashSet::with_capacity(plan.changes.len());
+    for c in &plan.changes {
+        if !seen.insert(&c.address) {
+            return Err(GraphError::DuplicateAddress(c.address.to_string()));
         }
         graph.add_node(c.clone());
     }
-    let mut waiting: BTreeMap<Blocker, Vec<usize>> = BTreeMap::new();
+    let mut waiting: BTreeMap<Entity, Vec<usize>> = BTreeMap::new();
     for (i, c) in plan.changes.iter().enumerate() {
-        if let Some(b) = blocked_as(c) {
-            waiting.entry(b).or_default().push(i);
+        if let Some(e) = c.op.removes() {
+            waiting.entry(e).or_default().push(i);
         }
     }
     for (i, c) in plan.changes.iter().enumerate() {
-        for b in unblocks(c) {
+        for b in c.op.unblocks() {
             for &j in waiting.get(&b).into_iter().flatten() {
                 if i != j {
                     graph.update_edge(NodeIndex::new(i), NodeIndex::new(j), ());
@@ -156,7 +108,7 @@ pub fn build(plan: &Plan) -> Result<ApplyGraph, GraphError> {
         }
     }
     let order = toposort(&graph, None)
-        .map_err(|cycle| GraphError::Cycle(graph[cycle.node_id()].address.clone()))?
+        .map_err(|cycle| GraphError::Cycle(graph[cycle.node_id()].address.to_string()))?
         .into_iter()
         .map(NodeIndex::index)
         .collect();
@@ -200,17 +152,7 @@ impl ApplyGraph {
 
     /// Every transitive dependent of step `i` (what a failure of `i` skips), ascending.
     pub fn descendants(&self, i: usize) -> Vec<usize> {
-        let mut seen = vec![false; self.len()];
-        let mut stack = vec![i];
-        while let Some(n) = stack.pop() {
-            for d in self.dependents(n) {
-                if !seen[d] {
-                    seen[d] = true;
-                    stack.push(d);
-                }
-            }
-        }
-        (0..self.len()).filter(|&n| seen[n]).collect()
+        Dag::descendants(self, i)
     }
 
     /// Edges as `(from, to)`: `to` waits for `from`.
@@ -230,7 +172,7 @@ impl ApplyGraph {
         let mut s = String::new();
         for i in 0..self.len() {
             let c = self.step(i);
-            let _ = writeln!(s, "{i:>3} {}  [{}]", c.address, c.call.action);
+            let _ = writeln!(s, "{i:>3} {}  [{}]", c.address, c.call().action);
             for d in self.dependencies(i) {
                 let _ = writeln!(s, "      after {d:>3} {}", self.step(d).address);
             }

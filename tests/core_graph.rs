@@ -49,7 +49,7 @@ fn index(g: &ApplyGraph, address: &str) -> usize {
 fn deps(g: &ApplyGraph, address: &str) -> Vec<String> {
     g.dependencies(index(g, address))
         .into_iter()
-        .map(|i| g.step(i).address.clone())
+        .map(|i| g.step(i).address.to_string())
         .collect()
 }
 
@@ -114,11 +114,12 @@ fn group_policy_and_device_deletions_wait_for_their_own_releases_only() {
 #[test]
 fn settings_and_independent_deletions_are_roots() {
     let g = graph::build(&plan_for("version: 1\nmanage: all\n")).unwrap();
-    let roots: Vec<&str> = g
+    let roots: Vec<String> = g
         .roots()
         .into_iter()
-        .map(|i| g.step(i).address.as_str())
+        .map(|i| g.step(i).address.to_string())
         .collect();
+    let roots: Vec<&str> = roots.iter().map(String::as_str).collect();
     for r in [
         "default_domain",
         "account_alias",
@@ -134,10 +135,10 @@ fn settings_and_independent_deletions_are_roots() {
 #[test]
 fn a_failure_skips_exactly_its_descendants() {
     let g = graph::build(&plan_for("version: 1\nmanage: all\n")).unwrap();
-    let d: Vec<&str> = g
+    let d: Vec<String> = g
         .descendants(index(&g, "user.alice/mfa_device"))
         .into_iter()
-        .map(|i| g.step(i).address.as_str())
+        .map(|i| g.step(i).address.to_string())
         .collect();
     assert_eq!(
         d,
@@ -187,7 +188,7 @@ fn purging_a_deleted_user_from_the_recycle_bin_waits_for_its_deletion() {
     let g = graph::build(&plan_for("version: 1\nmanage: all\n")).unwrap();
     assert_eq!(deps(&g, "user.alice/recycle_bin"), vec!["user.alice"]);
     let d = graph::build(&plan_for("version: 1\nmanage: [users]\n")).unwrap();
-    assert!((0..d.len()).all(|i| d.step(i).call.action != "DeleteUserInRecycleBin"));
+    assert!((0..d.len()).all(|i| d.step(i).call().action != "DeleteUserInRecycleBin"));
 }
 
 #[test]

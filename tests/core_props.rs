@@ -543,8 +543,8 @@ fn apply_in_memory(
     let mut now = inv.clone();
     for &i in order {
         let c = &plan.changes[i];
-        apply_call(&mut now, &c.call, recycle)
-            .map_err(|e| format!("{} ({}): {e}", c.address, c.call))?;
+        apply_call(&mut now, &c.call(), recycle)
+            .map_err(|e| format!("{} ({}): {e}", c.address, c.call()))?;
         assert_eq!(g.step(i).address, c.address);
     }
     Ok(now)
@@ -585,19 +585,19 @@ proptest! {
         let plan = plan::diff(&d, &inv, &caller);
         let g = graph::build(&plan).unwrap();
         let after = apply_in_memory(&plan, &g, &inv, g.topological_order(), false).map_err(TestCaseError::fail)?;
-        let spared: BTreeSet<&str> = plan
+        let spared: BTreeSet<String> = plan
             .kept
             .iter()
-            .map(|k| k.address.as_str())
-            .chain(plan.protected.iter().map(|p| p.address.as_str()))
+            .map(|k| k.address.to_string())
+            .chain(plan.protected.iter().map(|p| p.address.to_string()))
             .collect();
         for c in &plan.changes {
-            prop_assert!(!spared.contains(c.resource.as_str()), "{} belongs to a kept resource", c.address);
+            prop_assert!(!spared.contains(&c.resource().to_string()), "{} belongs to a kept resource", c.address);
         }
-        let removed_groups: BTreeSet<&str> = plan.changes.iter()
-            .filter(|c| c.call.action == "DeleteGroup").map(|c| c.call.params["GroupName"].as_str()).collect();
+        let removed_groups: BTreeSet<String> = plan.changes.iter()
+            .filter(|c| c.call().action == "DeleteGroup").map(|c| c.call().params["GroupName"].clone()).collect();
         let removed_policies: BTreeSet<PolicyRef> = plan.changes.iter()
-            .filter(|c| c.call.action == "DeletePolicy").map(|c| PolicyRef::custom(c.call.params["PolicyName"].clone())).collect();
+            .filter(|c| c.call().action == "DeletePolicy").map(|c| PolicyRef::custom(c.call().params["PolicyName"].clone())).collect();
         for addr in &spared {
             if let Some(name) = addr.strip_prefix("user.") {
                 let (was, now) = (user_named(&inv, name).unwrap(), user_named(&after, name));
@@ -605,7 +605,7 @@ proptest! {
                 prop_assert_eq!(&was.access_keys, &now.access_keys);
                 prop_assert_eq!(&was.login_profile, &now.login_profile);
                 prop_assert_eq!(&was.mfa_device, &now.mfa_device);
-                let groups: Vec<&String> = was.groups.iter().filter(|g| !removed_groups.contains(g.as_str())).collect();
+                let groups: Vec<&String> = was.groups.iter().filter(|g| !removed_groups.contains(*g)).collect();
                 prop_assert_eq!(groups, now.groups.iter().collect::<Vec<_>>());
                 let pols: Vec<&PolicyRef> = was.policies.iter().filter(|p| !removed_policies.contains(p)).collect();
                 prop_assert_eq!(pols, now.policies.iter().collect::<Vec<_>>());
@@ -659,11 +659,12 @@ fn the_simulated_api_refuses_a_delete_before_its_detach() {
         .unwrap();
     let plan = plan::diff(&d, &inv, &caller);
     let Some(del) = plan.changes.iter().position(|c| {
-        c.call.action == "DeleteUser"
-            && user_named(&inv, &c.call.params["UserName"]).is_some_and(|u| !u.policies.is_empty())
+        c.call().action == "DeleteUser"
+            && user_named(&inv, &c.call().params["UserName"])
+                .is_some_and(|u| !u.policies.is_empty())
     }) else {
         return;
     };
     let mut state = inv.clone();
-    assert!(apply_call(&mut state, &plan.changes[del].call, false).is_err());
+    assert!(apply_call(&mut state, &plan.changes[del].call(), false).is_err());
 }

@@ -125,7 +125,7 @@ fn plan_json_allowlist() {
     render::plan_json(&allowlist_plan(), &mut out).unwrap();
     let s = String::from_utf8(out).unwrap();
     let v: serde_json::Value = serde_json::from_str(&s).unwrap();
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["format_version"], 2);
     assert_eq!(v["summary"]["destroy"], allowlist_plan().summary().destroy);
     assert_eq!(v["inventory_fingerprint"].as_str().map(str::len), Some(64));
     // The fingerprint follows the inventory's serialised form; the rest is the contract.
@@ -137,12 +137,26 @@ fn plan_json_allowlist() {
 }
 
 #[test]
-fn plan_json_reads_back_as_the_same_plan() {
+fn plan_json_shows_each_steps_typed_operation_beside_the_call_it_makes() {
     let plan = empty_account_plan();
     let mut out = Vec::new();
     render::plan_json(&plan, &mut out).unwrap();
-    let back: Plan = serde_json::from_slice(&out).unwrap();
-    assert_eq!(back, plan);
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["format_version"], 2);
+    let changes = v["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), plan.changes.len());
+    for (j, c) in changes.iter().zip(&plan.changes) {
+        assert_eq!(j["address"], c.address.to_string());
+        assert_eq!(j["resource"], c.resource().to_string());
+        assert_eq!(j["call"]["action"], c.call().action);
+        assert!(j["op"]["op"].is_string(), "{j}");
+    }
+    let user = changes
+        .iter()
+        .find(|j| j["op"]["op"] == "delete_user")
+        .expect("a user deletion");
+    assert_eq!(user["call"]["action"], "DeleteUser");
+    assert_eq!(user["op"]["name"], user["call"]["params"]["UserName"]);
 }
 
 #[test]
@@ -205,7 +219,7 @@ roles:
     let calls: Vec<String> = plan
         .changes
         .iter()
-        .map(|c| format!("{:?} {}", c.call.service, c.call))
+        .map(|c| format!("{:?} {}", c.call().service, c.call()))
         .collect();
     assert_eq!(
         calls,

@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod credentials;
+pub mod deletion;
 pub mod error;
 pub mod retry;
 pub mod sign;

@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde::Serialize;
 
+use crate::graph::Dag;
+
 /// How a step spends its time, for scheduling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shape {
@@ -51,6 +53,8 @@ pub enum StepResult {
     AlreadyGone { code: String },
     /// The call failed for good.
     Failed { error: String },
+    /// The step was never sent: it would affect something protected.
+    Refused { why: String },
 }
 
 /// Where a step ended up after the walk.
@@ -63,6 +67,10 @@ pub enum StepStatus {
     },
     Failed {
         error: String,
+    },
+    /// Never sent: it would affect the caller's own identity.
+    Refused {
+        why: String,
     },
     /// Not attempted because `root`, a step it depends on, failed.
     Skipped {
@@ -88,28 +96,12 @@ pub trait Reporter: Sync {
 pub struct Silent;
 impl Reporter for Silent {}
 
-/// Walk the steps `0..deps.len()`, where `deps[i]` lists the steps that must be done
-/// before step `i` starts. `deps` must be acyclic (the graph module checks that).
-/// Every step is one call ([`Shape::CALL`]); see [`execute_shaped`].
-pub async fn execute<F, Fut>(
-    deps: &[Vec<usize>],
-    parallelism: usize,
-    cancel: &AtomicBool,
-    reporter: &dyn Reporter,
-    run: F,
-) -> Vec<StepStatus>
-where
-    F: Fn(usize) -> Fut,
-    Fut: Future<Output = StepResult>,
-{
-    let shapes = vec![Shape::CALL; deps.len()];
-    execute_shaped(deps, &shapes, parallelism, cancel, reporter, run).await
-}
-
-/// [`execute`], with each step's [`Shape`]: the ready step with the costliest chain
-/// ahead of it starts first, and steps that mostly wait run outside `parallelism`.
-pub async fn execute_shaped<F, Fut>(
-    deps: &[Vec<usize>],
+/// Walk the steps of `dag`: a step starts once every step it depends on is done. The
+/// ready step with the costliest chain ahead of it starts first, and steps whose
+/// [`Shape`] says they mostly wait run outside `parallelism`. `dag` must be acyclic (the
+/// graph module checks that).
+pub async fn walk<D, F, Fut>(
+    dag: &D,
     shapes: &[Shape],
     parallelism: usize,
     cancel: &AtomicBool,
@@ -117,19 +109,15 @@ pub async fn execute_shaped<F, Fut>(
     run: F,
 ) -> Vec<StepStatus>
 where
+    D: Dag + ?Sized,
     F: Fn(usize) -> Fut,
     Fut: Future<Output = StepResult>,
 {
-    let n = deps.len();
+    let n = dag.len();
     assert_eq!(shapes.len(), n, "one shape per step");
     let parallelism = parallelism.max(1);
-    let mut waiting_on: Vec<usize> = deps.iter().map(Vec::len).collect();
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (i, ds) in deps.iter().enumerate() {
-        for &d in ds {
-            dependents[d].push(i);
-        }
-    }
+    let mut waiting_on: Vec<usize> = (0..n).map(|i| dag.dependencies(i).len()).collect();
+    let dependents: Vec<Vec<usize>> = (0..n).map(|i| dag.dependents(i)).collect();
     let rank = chain_ahead(&dependents, shapes);
     let mut status: Vec<Option<StepStatus>> = vec![None; n];
     let mut ready = Ready::default();
@@ -162,6 +150,7 @@ where
             StepResult::Done => StepStatus::Done,
             StepResult::AlreadyGone { code } => StepStatus::AlreadyGone { code },
             StepResult::Failed { error } => StepStatus::Failed { error },
+            StepResult::Refused { why } => StepStatus::Refused { why },
         };
         if done.is_done() {
             for &d in &dependents[i] {
@@ -171,7 +160,13 @@ where
                 }
             }
         } else {
-            skip_dependents(i, &dependents, &mut status, reporter);
+            for d in dag.descendants(i) {
+                if status[d].is_none() {
+                    let skipped = StepStatus::Skipped { root: i };
+                    reporter.finished(d, &skipped);
+                    status[d] = Some(skipped);
+                }
+            }
         }
         reporter.finished(i, &done);
         status[i] = Some(done);
@@ -240,30 +235,76 @@ fn chain_ahead(dependents: &[Vec<usize>], shapes: &[Shape]) -> Vec<u64> {
     rank.into_iter().map(|r| r.unwrap_or(0)).collect()
 }
 
-fn skip_dependents(
-    root: usize,
-    dependents: &[Vec<usize>],
-    status: &mut [Option<StepStatus>],
-    reporter: &dyn Reporter,
-) {
-    let mut stack = dependents[root].clone();
-    while let Some(d) = stack.pop() {
-        if status[d].is_some() {
-            continue;
-        }
-        let skipped = StepStatus::Skipped { root };
-        reporter.finished(d, &skipped);
-        status[d] = Some(skipped);
-        stack.extend(dependents[d].iter().copied());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Mutex;
     use std::sync::atomic::AtomicUsize;
     use std::time::Duration;
+
+    /// A graph given as each step's dependencies.
+    struct Deps(Vec<Vec<usize>>);
+
+    impl Dag for Deps {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn dependencies(&self, i: usize) -> Vec<usize> {
+            self.0[i].clone()
+        }
+        fn dependents(&self, i: usize) -> Vec<usize> {
+            (0..self.0.len())
+                .filter(|&j| self.0[j].contains(&i))
+                .collect()
+        }
+    }
+
+    /// Every step one call.
+    async fn execute<F, Fut>(
+        deps: &[Vec<usize>],
+        parallelism: usize,
+        cancel: &AtomicBool,
+        reporter: &dyn Reporter,
+        run: F,
+    ) -> Vec<StepStatus>
+    where
+        F: Fn(usize) -> Fut,
+        Fut: Future<Output = StepResult>,
+    {
+        let shapes = vec![Shape::CALL; deps.len()];
+        walk(
+            &Deps(deps.to_vec()),
+            &shapes,
+            parallelism,
+            cancel,
+            reporter,
+            run,
+        )
+        .await
+    }
+
+    async fn execute_shaped<F, Fut>(
+        deps: &[Vec<usize>],
+        shapes: &[Shape],
+        parallelism: usize,
+        cancel: &AtomicBool,
+        reporter: &dyn Reporter,
+        run: F,
+    ) -> Vec<StepStatus>
+    where
+        F: Fn(usize) -> Fut,
+        Fut: Future<Output = StepResult>,
+    {
+        walk(
+            &Deps(deps.to_vec()),
+            shapes,
+            parallelism,
+            cancel,
+            reporter,
+            run,
+        )
+        .await
+    }
 
     fn order_recorder() -> Mutex<Vec<usize>> {
         Mutex::new(Vec::new())

@@ -8,12 +8,11 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
-use serde::Deserialize;
-
+use crate::api::deletion::{DeletionStatus, DeletionTask, TaskState, deletion_status_call};
 use crate::api::{ApiError, Client, ErrorKind};
+use crate::apply::Runner;
 use crate::apply::executor::{Shape, StepResult};
-use crate::model::{ApiCall, Service};
-use crate::plan::Change;
+use crate::plan::{Change, Op};
 
 /// Timing rules for steps.
 #[derive(Debug, Clone)]
@@ -46,7 +45,7 @@ impl Default for StepPolicy {
 /// How a change's step spends its time, for the walk's scheduling: a service-linked role
 /// deletion polls an asynchronous task for seconds, so it starts early and holds no slot.
 pub fn shape(change: &Change) -> Shape {
-    if change.call.action == "DeleteServiceLinkedRole" {
+    if change.op.is_deletion_task() {
         // Its polls take seconds where a call takes tens of milliseconds.
         Shape {
             cost: 100,
@@ -60,6 +59,18 @@ pub fn shape(change: &Change) -> Shape {
 /// The deletion tasks a walk started: service-linked role name → `DeletionTaskId`.
 pub type DeletionTasks = std::sync::Mutex<BTreeMap<String, String>>;
 
+/// Runs steps against the API with the client.
+pub struct ClientRunner<'a> {
+    pub client: &'a Client,
+    pub policy: StepPolicy,
+}
+
+impl Runner for ClientRunner<'_> {
+    async fn run(&self, change: &Change, tasks: &DeletionTasks) -> StepResult {
+        run(self.client, change, &self.policy, tasks).await
+    }
+}
+
 /// Run one plan change against the API. Deletion tasks it starts are recorded in `tasks`.
 pub async fn run(
     client: &Client,
@@ -67,19 +78,21 @@ pub async fn run(
     policy: &StepPolicy,
     tasks: &DeletionTasks,
 ) -> StepResult {
-    if change.call.action == "DeleteServiceLinkedRole" {
-        return delete_service_linked_role(client, &change.call, policy, tasks).await;
+    let call = change.call();
+    if let Op::DeleteServiceLinkedRole { name } = &change.op {
+        return delete_service_linked_role(client, name, &call, policy, tasks).await;
     }
-    let removal = change.action.is_removal();
-    let idempotent = !change.action.is_create();
+    let action = change.action();
+    let removal = action.is_removal();
+    let idempotent = !action.is_create();
     let mut wait = policy.conflict_backoff;
     let mut attempt = 0;
     loop {
         let outcome = if idempotent {
-            client.call(&change.call).await
+            client.call(&call).await
         } else {
             // A create that timed out may have happened: never repeat it blindly.
-            client.call_once(&change.call).await
+            client.call_once(&call).await
         };
         match outcome {
             Ok(_) => return StepResult::Done,
@@ -107,87 +120,10 @@ fn describe(e: &ApiError) -> String {
     }
 }
 
-/// `GetServiceLinkedRoleDeletionStatus` as the wire carries it.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "PascalCase")]
-pub struct DeletionStatus {
-    #[serde(default)]
-    pub status: String,
-    #[serde(default)]
-    pub reason: Option<DeletionReason>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "PascalCase")]
-pub struct DeletionReason {
-    #[serde(default)]
-    pub message: String,
-    #[serde(default)]
-    pub role_usages: Option<RoleUsages>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-pub struct RoleUsages {
-    #[serde(rename = "RoleUsage", default)]
-    pub role_usage: Vec<RoleUsage>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "PascalCase")]
-pub struct RoleUsage {
-    #[serde(default)]
-    pub region: String,
-    #[serde(default)]
-    pub resources: Option<Resources>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-pub struct Resources {
-    #[serde(rename = "Resource", default)]
-    pub resource: Vec<String>,
-}
-
-impl DeletionReason {
-    /// The regions and resources still using the role, as the model holds them.
-    pub fn usages(&self) -> Vec<crate::model::RoleUsage> {
-        self.role_usages
-            .iter()
-            .flat_map(|u| &u.role_usage)
-            .map(|u| crate::model::RoleUsage {
-                region: u.region.clone(),
-                resources: u
-                    .resources
-                    .as_ref()
-                    .map(|r| r.resource.clone())
-                    .unwrap_or_default(),
-            })
-            .collect()
-    }
-
-    /// `message; in use in cn-hangzhou by i-1, i-2; in cn-beijing by ...`
-    pub fn explain(&self) -> String {
-        let mut text = self.message.clone();
-        for usage in self.role_usages.iter().flat_map(|u| &u.role_usage) {
-            let resources = usage
-                .resources
-                .as_ref()
-                .map(|r| r.resource.join(", "))
-                .unwrap_or_default();
-            text.push_str(&format!("; in use in {} by {}", usage.region, resources));
-        }
-        text
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct DeletionTask {
-    deletion_task_id: String,
-}
-
 async fn delete_service_linked_role(
     client: &Client,
-    call: &ApiCall,
+    role: &str,
+    call: &crate::model::ApiCall,
     policy: &StepPolicy,
     tasks: &DeletionTasks,
 ) -> StepResult {
@@ -200,25 +136,14 @@ async fn delete_service_linked_role(
             };
         }
     };
-    if let Some(role) = call.params.get("RoleName") {
-        tasks
-            .lock()
-            .expect("task log lock")
-            .insert(role.clone(), task.deletion_task_id.clone());
-    }
+    tasks
+        .lock()
+        .expect("task log lock")
+        .insert(role.to_string(), task.deletion_task_id.clone());
     let status_call = deletion_status_call(&task.deletion_task_id);
     poll_deletion(policy, || client.call_as::<DeletionStatus>(&status_call))
         .await
         .unwrap_or_else(|error| StepResult::Failed { error })
-}
-
-/// The read-only call that tells how a deletion task stands.
-pub fn deletion_status_call(task_id: &str) -> ApiCall {
-    ApiCall::new(
-        Service::ResourceManager,
-        "GetServiceLinkedRoleDeletionStatus",
-        [("DeletionTaskId", task_id)],
-    )
 }
 
 /// Poll a deletion task until it settles, with exponential backoff and a deadline.
@@ -232,20 +157,19 @@ where
     loop {
         tokio::time::sleep(wait).await;
         let status = poll().await.map_err(|e| describe(&e))?;
-        match status.status.as_str() {
-            "SUCCEEDED" => return Ok(StepResult::Done),
-            "FAILED" => {
+        match status.state() {
+            TaskState::Succeeded => return Ok(StepResult::Done),
+            TaskState::Failed => {
                 let why = status
                     .reason
                     .map(|r| r.explain())
                     .unwrap_or_else(|| "no reason given".into());
                 return Err(format!("the deletion task failed: {why}"));
             }
-            "INTERNAL_ERROR" => {
+            TaskState::InternalError => {
                 return Err("the deletion task ended with INTERNAL_ERROR; try again later".into());
             }
-            // IN_PROGRESS, NOT_STARTED, or anything newer: keep waiting.
-            _ => {}
+            TaskState::Running => {}
         }
         if started.elapsed() + wait > policy.poll_deadline {
             return Err(format!(

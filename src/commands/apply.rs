@@ -1,5 +1,5 @@
-//! `ramstate apply [FILE|SAVED_PLAN]`: pin the account, show the plan, ask, walk the graph,
-//! then re-fetch and re-diff: success only when the account converged.
+//! `ramstate apply [FILE|SAVED_PLAN]`: load the plan (or verify a saved one), pin the
+//! account, confirm, execute, check that the account converged, render.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
@@ -10,14 +10,16 @@ use std::time::Duration;
 
 use miette::{IntoDiagnostic, Result, miette};
 
-use crate::apply::executor::{self, StepResult, StepStatus};
-use crate::apply::{self as applying, step};
-use crate::cli::{ApplyArgs, GlobalArgs, PlanFormat};
-use crate::plan::Change;
+use crate::apply::{self, step};
+use crate::cli::{ApplyArgs, GlobalArgs, PlanFormat, ReportFormat};
+use crate::config::DesiredState;
+use crate::model::{Caller, Inventory, Kind};
+use crate::plan::{Address, Plan};
+use crate::render::ApplyOutcome;
 
 use super::diff::{check_account, read_desired, render};
 use super::progress::ApplyProgress;
-use super::saved;
+use super::saved::{self, SavedPlan};
 use super::{Connection, Outcome, use_color};
 
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
@@ -49,51 +51,22 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
     check_account(&desired, Some(&wanted), &conn.caller)?;
     let kinds = crate::plan::fetch_kinds(&desired.kinds());
     let inventory = conn.fetch(&kinds).await?;
-
-    let plan = match saved_plan {
-        Some(s) => {
-            if s.account_id != conn.caller.account_id {
-                return Err(miette!(
-                    "refusing to apply: the saved plan is for account {}, the credentials belong to {}",
-                    s.account_id,
-                    conn.caller.account_id
-                ));
-            }
-            if s.plan.inventory_fingerprint.as_deref()
-                != Some(crate::plan::fingerprint(&inventory).as_str())
-            {
-                return Err(miette!(
-                    help = "make a new plan with `ramstate diff FILE --out PLAN` and review it",
-                    "refusing to apply a stale plan: the account changed since the plan was made"
-                ));
-            }
-            // The saved steps must be what this caller, with this desired state, would plan:
-            // a plan made by someone else (or edited) could take away this caller's access.
-            let fresh = crate::plan::diff(&desired, &inventory, &conn.caller);
-            if fresh.changes != s.plan.changes {
-                return Err(miette!(
-                    help = "make the plan with the credentials that will apply it: `ramstate diff FILE --out PLAN`",
-                    "refusing to apply: the saved plan differs from what these credentials would plan for its desired state (made by another caller, or edited)"
-                ));
-            }
-            s.plan
-        }
-        None => crate::plan::diff(&desired, &inventory, &conn.caller),
-    };
-
-    let color = use_color(global.color, std::io::stdout().is_terminal());
-    {
-        let mut out = std::io::stdout().lock();
-        render(&plan, PlanFormat::Text, color, &mut out)?;
-        out.flush().into_diagnostic()?;
+    let plan = crate::plan::diff(&desired, &inventory, &conn.caller);
+    if let Some(saved) = &saved_plan {
+        verify_saved(saved, &plan, &inventory, &conn.caller)?;
     }
-    if plan.is_empty() {
-        return Ok(Outcome::Clean);
-    }
-
     // Checked before asking, so nothing is approved that cannot run.
     let graph = crate::graph::build(&plan)?;
 
+    review(&plan, global, args.output)?;
+    if plan.is_empty() {
+        let report = apply::ApplyReport::default();
+        show(
+            &ApplyOutcome::new(&plan, &graph, &report, Some(&plan)),
+            args.output,
+        )?;
+        return Ok(Outcome::Clean);
+    }
     if !args.auto_approve && !confirm(&conn.caller.account_id)? {
         eprintln!(
             "Apply cancelled: no account ID {} was typed; nothing was changed. (To apply without a prompt, as in CI, pass --auto-approve.)",
@@ -102,113 +75,147 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
         return Ok(Outcome::Incomplete);
     }
 
-    let steps: Vec<&Change> = (0..graph.len()).map(|i| graph.step(i)).collect();
-    // Defence in depth: the plan never targets the caller, and the walk refuses it anyway.
-    let refusals: Vec<Option<String>> = steps
-        .iter()
-        .map(|c| applying::touches_caller(c, &conn.caller))
-        .collect();
-    let deps: Vec<Vec<usize>> = (0..graph.len()).map(|i| graph.dependencies(i)).collect();
-
-    let cancel = Arc::new(AtomicBool::new(false));
-    // Watches for Ctrl-C until the command ends (detached; the process exits after `run`).
-    let _watcher = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.store(true, Ordering::SeqCst);
-                eprintln!(
-                    "\nInterrupted: letting the calls in flight finish, starting no new ones. Press Ctrl-C again to quit at once."
-                );
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!(
-                        "Interrupted again: quitting; calls in flight may or may not have happened."
-                    );
-                    std::process::exit(130);
-                }
-            }
-        })
+    let cancel = watch_for_interrupts();
+    let options = apply::Options {
+        parallelism: global.parallelism,
+        // Defence in depth: the plan never targets the caller, and the walk refuses it anyway.
+        protection: crate::plan::protection(&inventory, &conn.caller),
     };
-    let policy = step::StepPolicy::default();
-    let deletion_tasks = step::DeletionTasks::default();
-    let progress = ApplyProgress::new(&steps);
-    let shapes: Vec<executor::Shape> = steps.iter().map(|c| step::shape(c)).collect();
-    let statuses = executor::execute_shaped(
-        &deps,
-        &shapes,
-        global.parallelism,
-        &cancel,
-        &progress,
-        |i| {
-            let (client, change, refusal) = (&conn.client, steps[i], &refusals[i]);
-            let (policy, tasks) = (&policy, &deletion_tasks);
-            async move {
-                match refusal {
-                    Some(why) => StepResult::Failed { error: why.clone() },
-                    None => step::run(client, change, policy, tasks).await,
-                }
-            }
-        },
-    )
-    .await;
+    drop(inventory);
+    let runner = step::ClientRunner {
+        client: &conn.client,
+        policy: step::StepPolicy::default(),
+    };
+    let progress = ApplyProgress::new(&graph);
+    let report = apply::execute(&graph, &runner, &options, &cancel, &progress).await;
     progress.finish();
-    super::tasks::remember(
-        &conn.caller.account_id,
-        deletion_tasks.into_inner().unwrap_or_default(),
-    );
+    super::tasks::remember(&conn.caller.account_id, report.deletion_tasks.clone());
 
-    let interrupted = cancel.load(Ordering::SeqCst);
-    summarise(&steps, &statuses, interrupted);
-
-    if interrupted {
+    let remaining = if report.interrupted {
+        None
+    } else {
+        converge(&conn, &desired, &kinds, &report.done(&graph), &cancel).await?
+    };
+    let outcome = ApplyOutcome::new(&plan, &graph, &report, remaining.as_ref());
+    show(&outcome, args.output)?;
+    if remaining.is_none() {
         eprintln!("Run `ramstate diff` to see what is left.");
-        return Ok(Outcome::Incomplete);
     }
+    Ok(if outcome.converged() {
+        Outcome::Clean
+    } else {
+        Outcome::Incomplete
+    })
+}
 
-    // Converged? Re-fetch what the file manages and plan again. RAM is eventually
-    // consistent: when a step we saw succeed still shows as pending, read again a few
-    // times before concluding.
-    let done: BTreeSet<&str> = steps
-        .iter()
-        .zip(&statuses)
-        .filter(|(_, s)| s.is_done())
-        .map(|(c, _)| c.address.as_str())
-        .collect();
-    let mut remaining = crate::plan::diff(&desired, &conn.fetch(&kinds).await?, &conn.caller);
+/// A saved plan applies only when it is still what this caller would plan now: for the
+/// same account, made from this very inventory, with the same steps.
+fn verify_saved(
+    saved: &SavedPlan,
+    fresh: &Plan,
+    inventory: &Inventory,
+    caller: &Caller,
+) -> Result<()> {
+    if saved.account_id != caller.account_id {
+        return Err(miette!(
+            "refusing to apply: the saved plan is for account {}, the credentials belong to {}",
+            saved.account_id,
+            caller.account_id
+        ));
+    }
+    if saved.inventory_fingerprint() != Some(crate::plan::fingerprint(inventory).as_str()) {
+        return Err(miette!(
+            help = "make a new plan with `ramstate diff FILE --out PLAN` and review it",
+            "refusing to apply a stale plan: the account changed since the plan was made"
+        ));
+    }
+    // The saved steps must be what this caller, with this desired state, would plan:
+    // a plan made by someone else (or edited) could take away this caller's access.
+    let steps = serde_json::to_value(&fresh.changes).into_diagnostic()?;
+    if saved.plan.get("changes") != Some(&steps) {
+        return Err(miette!(
+            help = "make the plan with the credentials that will apply it: `ramstate diff FILE --out PLAN`",
+            "refusing to apply: the saved plan differs from what these credentials would plan for its desired state (made by another caller, or edited)"
+        ));
+    }
+    Ok(())
+}
+
+/// The plan to review: on stdout as text; with `-o json` on stderr, so that stdout holds
+/// one JSON document, the outcome.
+fn review(plan: &Plan, global: &GlobalArgs, format: ReportFormat) -> Result<()> {
+    if format == ReportFormat::Json {
+        let color = use_color(global.color, std::io::stderr().is_terminal());
+        return render(plan, PlanFormat::Text, color, &mut std::io::stderr().lock());
+    }
+    let color = use_color(global.color, std::io::stdout().is_terminal());
+    let mut out = std::io::stdout().lock();
+    render(plan, PlanFormat::Text, color, &mut out)?;
+    out.flush().into_diagnostic()
+}
+
+/// Ctrl-C stops the walk from starting new steps; a second one quits at once.
+fn watch_for_interrupts() -> Arc<AtomicBool> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    // Detached: it watches until the process exits after the command.
+    let flag = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            flag.store(true, Ordering::SeqCst);
+            eprintln!(
+                "\nInterrupted: letting the calls in flight finish, starting no new ones. Press Ctrl-C again to quit at once."
+            );
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "Interrupted again: quitting; calls in flight may or may not have happened."
+                );
+                std::process::exit(130);
+            }
+        }
+    });
+    cancel
+}
+
+/// Re-fetch what the file manages and plan again: what is left. RAM is eventually
+/// consistent, so when a step we saw succeed still shows as pending, read again a few
+/// times before concluding. `None` when interrupted meanwhile.
+async fn converge(
+    conn: &Connection,
+    desired: &DesiredState,
+    kinds: &BTreeSet<Kind>,
+    done: &BTreeSet<&Address>,
+    cancel: &AtomicBool,
+) -> Result<Option<Plan>> {
+    let mut remaining = crate::plan::diff(desired, &conn.fetch(kinds).await?, &conn.caller);
     let mut wait = Duration::from_secs(1);
     for _ in 0..3 {
-        if cancel.load(Ordering::SeqCst) {
-            eprintln!(
-                "Interrupted during the final check; run `ramstate diff` to see what is left."
-            );
-            return Ok(Outcome::Incomplete);
-        }
-        if !remaining
-            .changes
-            .iter()
-            .any(|c| done.contains(c.address.as_str()))
-        {
+        if !remaining.changes.iter().any(|c| done.contains(&c.address)) {
             break;
+        }
+        if cancel.load(Ordering::SeqCst) {
+            eprintln!("Interrupted during the final check.");
+            return Ok(None);
         }
         tokio::time::sleep(wait).await;
         wait *= 2;
-        remaining = crate::plan::diff(&desired, &conn.fetch(&kinds).await?, &conn.caller);
+        remaining = crate::plan::diff(desired, &conn.fetch(kinds).await?, &conn.caller);
     }
-    let failed = statuses.iter().any(|s| !s.is_done());
-    if remaining.is_empty() && !failed {
-        println!("Apply complete. The account matches the desired state.");
-        return Ok(Outcome::Clean);
-    }
-    if !remaining.is_empty() {
-        println!(
-            "\nThe account has not converged: {} change(s) still pending:",
-            remaining.changes.len()
-        );
-        for c in &remaining.changes {
-            println!("  {} {}", c.address, c.call);
+    Ok(Some(remaining))
+}
+
+/// The apply's result on stdout (text or JSON). In text, how each failed, refused or
+/// unrun step ended goes to stderr with the progress lines.
+fn show(outcome: &ApplyOutcome<'_>, format: ReportFormat) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        ReportFormat::Json => crate::render::apply_json(outcome, &mut out),
+        ReportFormat::Text => {
+            crate::render::apply_steps_text(outcome, &mut std::io::stderr().lock())
+                .and_then(|_| crate::render::apply_result_text(outcome, &mut out))
         }
     }
-    Ok(Outcome::Incomplete)
+    .into_diagnostic()?;
+    out.flush().into_diagnostic()
 }
 
 /// Ask for the account ID on the terminal (or standard input).
@@ -223,38 +230,4 @@ fn confirm(account_id: &str) -> Result<bool> {
         .read_line(&mut line)
         .into_diagnostic()?;
     Ok(line.trim() == account_id)
-}
-
-fn summarise(steps: &[&Change], statuses: &[StepStatus], interrupted: bool) {
-    let count = |f: fn(&StepStatus) -> bool| statuses.iter().filter(|s| f(s)).count();
-    let done = count(StepStatus::is_done);
-    let failed = count(|s| matches!(s, StepStatus::Failed { .. }));
-    let skipped = count(|s| matches!(s, StepStatus::Skipped { .. }));
-    let not_run = count(|s| matches!(s, StepStatus::NotRun));
-    eprintln!(
-        "\n{done} step(s) done, {failed} failed, {skipped} skipped because of a failure, {not_run} not run."
-    );
-    for (i, s) in statuses.iter().enumerate() {
-        if let StepStatus::Failed { error } = s {
-            let blocked = statuses
-                .iter()
-                .filter(|t| matches!(t, StepStatus::Skipped { root } if *root == i))
-                .count();
-            eprintln!(
-                "  failed: {} ({})\n    {error}",
-                steps[i].address, steps[i].call
-            );
-            if blocked > 0 {
-                eprintln!("    {blocked} dependent step(s) were skipped");
-            }
-        }
-    }
-    if interrupted {
-        eprintln!("Interrupted before the end; not run:");
-        for (i, s) in statuses.iter().enumerate() {
-            if *s == StepStatus::NotRun {
-                eprintln!("  {} ({})", steps[i].address, steps[i].call);
-            }
-        }
-    }
 }

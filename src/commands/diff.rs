@@ -31,7 +31,7 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<Outcome> {
     if let Some(path) = &args.out {
         saved::write(
             path,
-            &saved_plan(&plan, &inventory, &args.file.display().to_string(), text),
+            &saved_plan(&plan, &inventory, &args.file.display().to_string(), text)?,
         )?;
         eprintln!(
             "Saved the plan to {}; apply it with `ramstate apply {}`.",
@@ -46,14 +46,19 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<Outcome> {
     })
 }
 
-pub fn saved_plan(plan: &Plan, inventory: &Inventory, source: &str, text: String) -> SavedPlan {
-    SavedPlan {
+pub fn saved_plan(
+    plan: &Plan,
+    inventory: &Inventory,
+    source: &str,
+    text: String,
+) -> Result<SavedPlan> {
+    Ok(SavedPlan {
         ramstate_saved_plan: saved::SAVED_PLAN_FORMAT,
         account_id: inventory.account.id.clone(),
         desired_source: source.to_string(),
         desired_text: text,
-        plan: plan.clone(),
-    }
+        plan: serde_json::to_value(plan).into_diagnostic()?,
+    })
 }
 
 pub fn render(plan: &Plan, format: PlanFormat, color: bool, out: &mut dyn Write) -> Result<()> {

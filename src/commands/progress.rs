@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::apply::executor::{Reporter, StepStatus};
-use crate::plan::Change;
+use crate::graph::ApplyGraph;
 
 fn bar(len: Option<u64>) -> ProgressBar {
     let bar = match len {
@@ -55,13 +55,13 @@ impl crate::inventory::Progress for FetchProgress {
 
 /// Reports each apply step as it finishes, naming its API call.
 pub struct ApplyProgress<'a> {
-    steps: &'a [&'a Change],
+    steps: &'a ApplyGraph,
     bar: ProgressBar,
     finished: AtomicUsize,
 }
 
 impl<'a> ApplyProgress<'a> {
-    pub fn new(steps: &'a [&'a Change]) -> Self {
+    pub fn new(steps: &'a ApplyGraph) -> Self {
         let bar = bar(Some(steps.len() as u64));
         bar.set_style(
             ProgressStyle::with_template("{bar:30} {pos}/{len} steps").expect("static template"),
@@ -82,16 +82,17 @@ impl Reporter for ApplyProgress<'_> {
     fn finished(&self, step: usize, status: &StepStatus) {
         let n = self.finished.fetch_add(1, Ordering::Relaxed) + 1;
         let total = self.steps.len();
-        let call = &self.steps[step].call;
+        let call = self.steps.step(step).call();
         let line = match status {
             StepStatus::Done => format!("[{n}/{total}] done     {call}"),
             StepStatus::AlreadyGone { code } => {
                 format!("[{n}/{total}] done     {call} (already gone: {code})")
             }
             StepStatus::Failed { error } => format!("[{n}/{total}] FAILED   {call}: {error}"),
+            StepStatus::Refused { why } => format!("[{n}/{total}] REFUSED  {call}: {why}"),
             StepStatus::Skipped { root } => format!(
                 "[{n}/{total}] skipped  {call} (because {} failed)",
-                self.steps[*root].address
+                self.steps.step(*root).address
             ),
             StepStatus::NotRun => format!("[{n}/{total}] not run  {call}"),
         };

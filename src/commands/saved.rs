@@ -7,8 +7,6 @@ use std::path::Path;
 use miette::{IntoDiagnostic, Result, WrapErr, miette};
 use serde::{Deserialize, Serialize};
 
-use crate::plan::Plan;
-
 pub const SAVED_PLAN_FORMAT: u32 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -19,7 +17,16 @@ pub struct SavedPlan {
     /// Where the desired state came from, and its text, so apply can check convergence.
     pub desired_source: String,
     pub desired_text: String,
-    pub plan: Plan,
+    /// The plan as `diff -o json` prints it. Apply plans afresh and refuses to go on
+    /// unless the fresh plan's steps are exactly these.
+    pub plan: serde_json::Value,
+}
+
+impl SavedPlan {
+    /// The fingerprint of the inventory the plan was made from.
+    pub fn inventory_fingerprint(&self) -> Option<&str> {
+        self.plan.get("inventory_fingerprint")?.as_str()
+    }
 }
 
 /// Read a file that is either a saved plan (JSON with `ramstate_saved_plan`) or not (`None`).
@@ -42,6 +49,16 @@ pub fn read_if_saved(text: &str, path: &Path) -> Result<Option<SavedPlan>> {
             "{} is a saved plan of format {}, this ramstate reads format {SAVED_PLAN_FORMAT}",
             path.display(),
             saved.ramstate_saved_plan
+        ));
+    }
+    let plan_format = saved.plan.get("format_version").and_then(|v| v.as_u64());
+    if plan_format != Some(u64::from(crate::plan::FORMAT_VERSION)) {
+        return Err(miette!(
+            help = "make the plan again with this ramstate: `ramstate diff FILE --out PLAN`",
+            "{} holds a plan of format {}, made by another version of ramstate; this one reads format {}",
+            path.display(),
+            plan_format.map_or("unknown".to_string(), |v| v.to_string()),
+            crate::plan::FORMAT_VERSION
         ));
     }
     Ok(Some(saved))

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::apply::step::{DeletionStatus, deletion_status_call};
+use crate::api::deletion::{DeletionStatus, TaskState, deletion_status_call};
 use crate::model::Inventory;
 
 use super::Connection;
@@ -75,7 +75,7 @@ pub async fn explain_remaining_roles(conn: &Connection, inventory: &mut Inventor
             .client
             .call_as::<DeletionStatus>(&deletion_status_call(task))
             .await
-            && status.status == "FAILED"
+            && status.state() == TaskState::Failed
             && let Some(reason) = status.reason
         {
             role.usages = reason.usages();

@@ -5,16 +5,17 @@
 //! deletion needs (detaches, member removals, unbind, key deletions); each sub-step
 //! belongs to a removed resource, so nothing kept is ever the subject of a change.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
+use super::address::{Address, Part, Resource};
+use super::op::{Entity, Op, Principal};
+use super::protection::{Protection, protection};
+use super::reason::Reason;
 use super::{Action, Change, FORMAT_VERSION, Kept, Plan, Protected, fingerprint};
 use crate::config::{Candidate, DesiredState, Matcher};
-use crate::model::{
-    ApiCall, Caller, Group, Inventory, KeyStatus, Kind, PolicyRef, PolicyType, Role, Service, User,
-    VirtualMfaDevice,
-};
+use crate::model::{Caller, Group, Inventory, KeyStatus, Kind, PolicyRef, Role, VirtualMfaDevice};
 
 /// The kinds an inventory must hold for a diff of `managed` to be right: removing a
 /// group needs its members (users), removing a policy needs its attachments (users,
@@ -48,7 +49,7 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
         changes: Vec::new(),
         protected: Vec::new(),
         kept: Vec::new(),
-        guarded: guard(inventory, caller),
+        guarded: protection(inventory, caller),
         fates: Fates::default(),
         candidates: Vec::new(),
     };
@@ -64,12 +65,12 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
 
     let unmatched_rules = d.unmatched();
     let mut changes = d.changes;
-    changes.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
+    changes.sort_by_cached_key(order_key);
     let mut protected = d.protected;
-    protected.sort();
+    protected.sort_by_cached_key(|p| (p.address.to_string(), p.reason.clone()));
     protected.dedup();
     let mut kept = d.kept;
-    kept.sort();
+    kept.sort_by_cached_key(|k| (k.address.to_string(), k.rule.clone()));
     Plan {
         format_version: FORMAT_VERSION,
         account_id,
@@ -85,142 +86,56 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
 /// Plan order: resources in checklist order, then by name; within a resource the
 /// sub-steps (deactivations before deletions), then the resource's own step, then its
 /// purge from the recycle bin.
-fn order_key(c: &Change) -> (usize, &str, u8, u8, &str) {
-    let prefix = c.resource.split('.').next().unwrap_or("");
-    let rank = [
-        "user",
-        "group",
-        "role",
-        "policy",
-        "saml_provider",
-        "oidc_provider",
-        "virtual_mfa_device",
-        "default_domain",
-        "application",
-        "service_linked_role",
-        "recycle_bin",
-        "account_alias",
-    ]
-    .iter()
-    .position(|p| *p == prefix)
-    .unwrap_or(usize::MAX);
-    let tier = if c.address == c.resource {
-        1
-    } else if c.address.starts_with(&c.resource) && c.address.ends_with("/recycle_bin") {
-        2
-    } else {
-        0
+fn order_key(c: &Change) -> (usize, String, u8, u8, String) {
+    let tier = match &c.address.part {
+        None => 1,
+        Some(Part::RecycleBin) => 2,
+        Some(_) => 0,
     };
-    let step = match c.action {
+    let step = match c.action() {
         Action::Deactivate => 0,
         _ => 1,
     };
-    (rank, c.resource.as_str(), tier, step, c.address.as_str())
+    let rank = c.resource().rank();
+    (
+        rank,
+        c.resource().to_string(),
+        tier,
+        step,
+        c.address.to_string(),
+    )
 }
 
-/// Addresses that belong to the caller's identity (or what it depends on), with why.
-fn guard(inv: &Inventory, caller: &Caller) -> BTreeMap<String, String> {
-    let mut g = BTreeMap::new();
-    if let Some(name) = caller.oidc_provider.as_deref() {
-        g.insert(
-            format!("oidc_provider.{name}"),
-            "the OIDC provider ramstate signs in through: without it the next run cannot sign in"
-                .to_string(),
-        );
-    }
-    let mut caller_users: Vec<&User> = Vec::new();
-    for u in &inv.users {
-        if caller
-            .user_name
-            .as_deref()
-            .is_some_and(|n| n.eq_ignore_ascii_case(&u.name))
-        {
-            g.insert(
-                user_addr(&u.name),
-                "the caller's own user: ramstate runs as it".to_string(),
-            );
-            caller_users.push(u);
-        } else if let Some(k) = caller
-            .access_key_id
-            .as_deref()
-            .and_then(|id| u.access_keys.iter().find(|k| k.id == id))
-        {
-            g.insert(
-                user_addr(&u.name),
-                format!("owns the access key ramstate signs with ({})", k.id),
-            );
-            caller_users.push(u);
-        }
-    }
-    let mut caller_policies: BTreeMap<String, String> = BTreeMap::new();
-    for u in &caller_users {
-        for gname in &u.groups {
-            g.insert(
-                group_addr(gname),
-                format!(
-                    "the caller's user {} is a member; removing it would change the caller's permissions",
-                    u.name
-                ),
-            );
-            if let Some(group) = inv.groups.iter().find(|x| &x.name == gname) {
-                for p in custom(&group.policies) {
-                    caller_policies.entry(p.to_string()).or_insert(format!(
-                        "attached to group {gname}, which the caller belongs to"
-                    ));
-                }
-            }
-        }
-        for p in custom(&u.policies) {
-            caller_policies
-                .entry(p.to_string())
-                .or_insert(format!("attached to the caller's user {}", u.name));
-        }
-    }
-    // Role ARNs carry the name in lower case, so the caller's role is matched without case.
-    if let Some(rname) = caller.role_name.as_deref() {
-        let role = inv
-            .roles
-            .iter()
-            .find(|r| r.name.eq_ignore_ascii_case(rname));
-        let rname = role.map_or(rname, |r| r.name.as_str());
-        g.insert(role_addr(rname), "the role ramstate runs as".to_string());
-        if let Some(role) = role {
-            for p in custom(&role.policies) {
-                caller_policies
-                    .entry(p.to_string())
-                    .or_insert(format!("attached to the caller's role {rname}"));
-            }
-        }
-    }
-    for (p, why) in caller_policies {
-        g.insert(policy_addr(&p), why);
-    }
-    g
+fn user_addr(n: &str) -> Address {
+    Resource::User(n.to_string()).address()
+}
+fn group_addr(n: &str) -> Address {
+    Resource::Group(n.to_string()).address()
+}
+fn role_addr(n: &str) -> Address {
+    Resource::Role(n.to_string()).address()
+}
+fn slr_addr(n: &str) -> Address {
+    Resource::ServiceLinkedRole(n.to_string()).address()
+}
+fn policy_addr(n: &str) -> Address {
+    Resource::Policy(n.to_string()).address()
+}
+fn device_addr(d: &VirtualMfaDevice) -> Address {
+    Resource::VirtualMfaDevice(d.name().to_string()).address()
 }
 
-fn custom(refs: &[PolicyRef]) -> impl Iterator<Item = &str> {
-    refs.iter()
-        .filter(|p| p.policy_type == PolicyType::Custom)
-        .map(|p| p.name.as_str())
-}
-
-fn user_addr(n: &str) -> String {
-    format!("user.{n}")
-}
-fn group_addr(n: &str) -> String {
-    format!("group.{n}")
-}
-fn role_addr(n: &str) -> String {
-    format!("role.{n}")
-}
-fn slr_addr(n: &str) -> String {
-    format!("service_linked_role.{n}")
-}
-fn policy_addr(n: &str) -> String {
-    format!("policy.{n}")
-}
-fn device_addr(d: &VirtualMfaDevice) -> String {
-    format!("virtual_mfa_device.{}", d.name())
+/// The entity behind a resource's address, as protection knows it.
+fn protected_entity(a: &Address) -> Option<Entity> {
+    Some(match &a.resource {
+        Resource::User(n) => Entity::User(n.clone()),
+        Resource::Group(n) => Entity::Group(n.clone()),
+        Resource::Role(n) | Resource::ServiceLinkedRole(n) => Entity::Role(n.clone()),
+        Resource::Policy(n) => Entity::Policy(n.clone()),
+        Resource::SamlProvider(n) => Entity::SamlProvider(n.clone()),
+        Resource::OidcProvider(n) => Entity::OidcProvider(n.clone()),
+        _ => return None,
+    })
 }
 
 /// Edits (insertions, deletions, substitutions, swaps of neighbours) from `a` to `b`.
@@ -256,13 +171,6 @@ fn line_suffix(line: usize) -> String {
     } else {
         String::new()
     }
-}
-
-fn ram(action: &str, params: &[(&str, &str)]) -> ApiCall {
-    ApiCall::new(Service::Ram, action, params.iter().copied())
-}
-fn ims(action: &str, params: &[(&str, &str)]) -> ApiCall {
-    ApiCall::new(Service::Ims, action, params.iter().copied())
 }
 
 fn opt(v: &Option<String>) -> Value {
@@ -301,7 +209,7 @@ struct Differ<'a> {
     changes: Vec<Change>,
     protected: Vec<Protected>,
     kept: Vec<Kept>,
-    guarded: BTreeMap<String, String>,
+    guarded: Protection,
     fates: Fates,
     /// Every entity of a managed kind that keep rules were tried on.
     candidates: Vec<(Kind, Candidate<'a>)>,
@@ -319,22 +227,22 @@ fn bound_user<'i>(inv: &'i Inventory, d: &'i VirtualMfaDevice) -> Option<&'i str
 
 impl<'a> Differ<'a> {
     /// Whether the entity at `address` of `kind` is removed; records why it is kept.
-    fn removes(&mut self, kind: Kind, address: &str, c: Candidate<'a>) -> bool {
+    fn removes(&mut self, kind: Kind, address: Address, c: Candidate<'a>) -> bool {
         if !self.desired.manages(kind) {
             return false;
         }
         self.candidates.push((kind, c));
         if let Some(rule) = self.desired.keeper(kind, &c) {
             self.kept.push(Kept {
-                address: address.to_string(),
+                address,
                 rule: format!("keep.{kind}: {rule}{}", line_suffix(rule.line)),
             });
             return false;
         }
-        if let Some(reason) = self.guarded.get(address) {
+        if let Some(reason) = protected_entity(&address).and_then(|e| self.guarded.reason(&e)) {
             self.protected.push(Protected {
-                address: address.to_string(),
-                reason: reason.clone(),
+                address,
+                reason: reason.to_string(),
             });
             return false;
         }
@@ -394,7 +302,7 @@ impl<'a> Differ<'a> {
                 tags: Some(&u.tags),
                 create_date: u.create_date.as_deref(),
             };
-            if self.removes(Kind::Users, &user_addr(&u.name), c) {
+            if self.removes(Kind::Users, user_addr(&u.name), c) {
                 self.fates.users.insert(u.name.clone());
             }
         }
@@ -404,7 +312,7 @@ impl<'a> Differ<'a> {
                 tags: None,
                 create_date: g.create_date.as_deref(),
             };
-            if self.removes(Kind::Groups, &group_addr(&g.name), c) {
+            if self.removes(Kind::Groups, group_addr(&g.name), c) {
                 self.fates.groups.insert(g.name.clone());
             }
         }
@@ -415,10 +323,10 @@ impl<'a> Differ<'a> {
                 create_date: r.create_date.as_deref(),
             };
             if r.is_service_linked() {
-                if self.removes(Kind::ServiceLinkedRoles, &slr_addr(&r.name), c) {
+                if self.removes(Kind::ServiceLinkedRoles, slr_addr(&r.name), c) {
                     self.fates.slrs.insert(r.name.clone());
                 }
-            } else if self.removes(Kind::Roles, &role_addr(&r.name), c) {
+            } else if self.removes(Kind::Roles, role_addr(&r.name), c) {
                 self.fates.roles.insert(r.name.clone());
             }
         }
@@ -428,7 +336,7 @@ impl<'a> Differ<'a> {
                 tags: Some(&p.tags),
                 create_date: p.create_date.as_deref(),
             };
-            if self.removes(Kind::Policies, &policy_addr(&p.name), c) {
+            if self.removes(Kind::Policies, policy_addr(&p.name), c) {
                 self.fates.policies.insert(p.name.clone());
             }
         }
@@ -469,8 +377,25 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn not_kept(&self, kind: Kind) -> String {
-        format!("{kind} are managed and no keep rule matches")
+    fn push(&mut self, address: Address, op: Op, reason: Reason) {
+        self.push_with(address, op, reason, None, None);
+    }
+
+    fn push_with(
+        &mut self,
+        address: Address,
+        op: Op,
+        reason: Reason,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) {
+        self.changes.push(Change {
+            address,
+            op,
+            reason,
+            before,
+            after,
+        });
     }
 
     fn users(&mut self) {
@@ -479,40 +404,39 @@ impl<'a> Differ<'a> {
             if !self.fates.users.contains(&u.name) {
                 continue;
             }
-            let res = user_addr(&u.name);
-            let blocks = format!("blocks the deletion of {res}");
+            let res = Resource::User(u.name.clone());
+            let blocks = || Reason::Blocks(res.clone().address());
             let name = u.name.as_str();
             for p in &u.policies {
-                self.detach("user", name, p, &res, &format!("{res}/policy.{p}"), &blocks);
+                self.detach(
+                    res.clone().part(Part::Policy(p.clone())),
+                    Principal::user(name),
+                    p,
+                    blocks(),
+                );
             }
             for g in &u.groups {
-                self.changes.push(Change {
-                    address: format!("{res}/group.{g}"),
-                    resource: res.clone(),
-                    action: Action::RemoveMember,
-                    reason: blocks.clone(),
-                    call: ram(
-                        "RemoveUserFromGroup",
-                        &[("GroupName", g), ("UserName", name)],
-                    ),
-                    before: None,
-                    after: None,
-                });
+                self.push(
+                    res.clone().part(Part::Group(g.clone())),
+                    Op::RemoveMember {
+                        user: name.into(),
+                        group: g.clone(),
+                    },
+                    blocks(),
+                );
             }
             if let Some(lp) = &u.login_profile {
-                self.changes.push(Change {
-                    address: format!("{res}/login_profile"),
-                    resource: res.clone(),
-                    action: Action::Delete,
-                    reason: blocks.clone(),
-                    call: ram("DeleteLoginProfile", &[("UserName", name)]),
-                    before: Some(compact(json!({
+                self.push_with(
+                    res.clone().part(Part::LoginProfile),
+                    Op::DeleteLoginProfile { user: name.into() },
+                    blocks(),
+                    Some(compact(json!({
                         "password_reset_required": lp.password_reset_required,
                         "mfa_bind_required": lp.mfa_bind_required,
                         "create_date": opt(&lp.create_date),
                     }))),
-                    after: None,
-                });
+                    None,
+                );
             }
             // The binding is known from either side; trust whichever says so.
             let serial = u.mfa_device.as_ref().or_else(|| {
@@ -522,112 +446,85 @@ impl<'a> Differ<'a> {
                     .map(|d| &d.serial_number)
             });
             if let Some(serial) = serial {
-                self.changes.push(Change {
-                    address: format!("{res}/mfa_device"),
-                    resource: res.clone(),
-                    action: Action::Unbind,
-                    reason: blocks.clone(),
-                    call: ram("UnbindMFADevice", &[("UserName", name)]),
-                    before: Some(json!({ "serial_number": serial })),
-                    after: None,
-                });
+                self.push_with(
+                    res.clone().part(Part::MfaDevice),
+                    Op::UnbindMfaDevice {
+                        user: name.into(),
+                        serial_number: serial.clone(),
+                    },
+                    blocks(),
+                    Some(json!({ "serial_number": serial })),
+                    None,
+                );
             }
             for k in &u.access_keys {
-                let kaddr = format!("{res}/access_key.{}", k.id);
                 if k.status == KeyStatus::Active {
-                    self.changes.push(Change {
-                        address: format!("{kaddr}/status"),
-                        resource: res.clone(),
-                        action: Action::Deactivate,
-                        reason: format!("an active key is disabled before it is deleted; {blocks}"),
-                        call: ram(
-                            "UpdateAccessKey",
-                            &[
-                                ("Status", "Inactive"),
-                                ("UserAccessKeyId", &k.id),
-                                ("UserName", name),
-                            ],
-                        ),
-                        before: Some(json!({ "status": "Active" })),
-                        after: Some(json!({ "status": "Inactive" })),
-                    });
+                    self.push_with(
+                        res.clone().part(Part::AccessKeyStatus(k.id.clone())),
+                        Op::DeactivateAccessKey {
+                            user: name.into(),
+                            key: k.id.clone(),
+                        },
+                        Reason::DeactivateFirst(res.clone().address()),
+                        Some(json!({ "status": "Active" })),
+                        Some(json!({ "status": "Inactive" })),
+                    );
                 }
-                self.changes.push(Change {
-                    address: kaddr,
-                    resource: res.clone(),
-                    action: Action::Delete,
-                    reason: blocks.clone(),
-                    call: ram(
-                        "DeleteAccessKey",
-                        &[("UserAccessKeyId", &k.id), ("UserName", name)],
-                    ),
-                    before: Some(compact(json!({
+                self.push_with(
+                    res.clone().part(Part::AccessKey(k.id.clone())),
+                    Op::DeleteAccessKey {
+                        user: name.into(),
+                        key: k.id.clone(),
+                    },
+                    blocks(),
+                    Some(compact(json!({
                         "status": k.status,
                         "create_date": opt(&k.create_date),
                         "last_used_date": opt(&k.last_used_date),
                     }))),
-                    after: None,
-                });
+                    None,
+                );
             }
-            self.changes.push(Change {
-                address: res.clone(),
-                resource: res.clone(),
-                action: Action::Delete,
-                reason: self.not_kept(Kind::Users),
-                call: ram("DeleteUser", &[("UserName", name)]),
-                before: Some(compact(json!({
+            self.push_with(
+                res.clone().address(),
+                Op::DeleteUser {
+                    name: name.into(),
+                    id: u.id.clone(),
+                },
+                Reason::NotKept(Kind::Users),
+                Some(compact(json!({
                     "id": u.id,
                     "display_name": opt(&u.display_name),
                     "create_date": opt(&u.create_date),
                     "last_login_date": opt(&u.last_login_date),
                 }))),
-                after: None,
-            });
+                None,
+            );
             // The service may recycle a deleted user (and the keys deleted before it)
             // instead of erasing it; purging asks for it to be gone for good. A user that
             // was not recycled is simply not found there.
             if self.desired.manages(Kind::RecycleBin) && !u.id.is_empty() {
-                self.changes.push(Change {
-                    address: format!("{res}/recycle_bin"),
-                    resource: res.clone(),
-                    action: Action::Purge,
-                    reason: "recycle_bin: purge; if the deleted user and its keys were recycled, they are deleted for good".into(),
-                    call: ims("DeleteUserInRecycleBin", &[("UserId", u.id.as_str())]),
-                    before: None,
-                    after: None,
-                });
+                self.push(
+                    res.clone().part(Part::RecycleBin),
+                    Op::PurgeRecycledUser {
+                        user_id: u.id.clone(),
+                    },
+                    Reason::PurgeAfterDelete,
+                );
             }
         }
     }
 
-    /// Plans one detach. `principal` is `user`, `group` or `role`.
-    fn detach(
-        &mut self,
-        principal: &str,
-        name: &str,
-        p: &PolicyRef,
-        resource: &str,
-        address: &str,
-        reason: &str,
-    ) {
-        let (action, key) = match principal {
-            "user" => ("DetachPolicyFromUser", "UserName"),
-            "group" => ("DetachPolicyFromGroup", "GroupName"),
-            _ => ("DetachPolicyFromRole", "RoleName"),
-        };
-        let ptype = p.policy_type.to_string();
-        self.changes.push(Change {
-            address: address.to_string(),
-            resource: resource.to_string(),
-            action: Action::Detach,
-            reason: reason.to_string(),
-            call: ram(
-                action,
-                &[(key, name), ("PolicyName", &p.name), ("PolicyType", &ptype)],
-            ),
-            before: None,
-            after: None,
-        });
+    /// Plans one detach of `policy` from `principal`.
+    fn detach(&mut self, address: Address, principal: Principal, policy: &PolicyRef, why: Reason) {
+        self.push(
+            address,
+            Op::DetachPolicy {
+                principal,
+                policy: policy.clone(),
+            },
+            why,
+        );
     }
 
     fn groups(&mut self) {
@@ -641,16 +538,13 @@ impl<'a> Differ<'a> {
     }
 
     fn group(&mut self, g: &Group) {
-        let res = group_addr(&g.name);
-        let blocks = format!("blocks the deletion of {res}");
+        let res = Resource::Group(g.name.clone());
         for p in &g.policies {
             self.detach(
-                "group",
-                &g.name,
+                res.clone().part(Part::Policy(p.clone())),
+                Principal::group(&g.name),
                 p,
-                &res,
-                &format!("{res}/policy.{p}"),
-                &blocks,
+                Reason::Blocks(res.clone().address()),
             );
         }
         let inv = self.inv;
@@ -658,36 +552,32 @@ impl<'a> Differ<'a> {
         // leave it as part of their own removal.
         for u in &inv.users {
             if u.groups.contains(&g.name) && !self.fates.users.contains(&u.name) {
-                self.changes.push(Change {
-                    address: format!("{res}/member.{}", u.name),
-                    resource: res.clone(),
-                    action: Action::RemoveMember,
-                    reason: format!("{blocks}; user {} stays", u.name),
-                    call: ram(
-                        "RemoveUserFromGroup",
-                        &[
-                            ("GroupName", g.name.as_str()),
-                            ("UserName", u.name.as_str()),
-                        ],
-                    ),
-                    before: None,
-                    after: None,
-                });
+                self.push(
+                    res.clone().part(Part::Member(u.name.clone())),
+                    Op::RemoveMember {
+                        user: u.name.clone(),
+                        group: g.name.clone(),
+                    },
+                    Reason::MemberStays {
+                        group: res.clone().address(),
+                        user: u.name.clone(),
+                    },
+                );
             }
         }
-        self.changes.push(Change {
-            address: res.clone(),
-            resource: res.clone(),
-            action: Action::Delete,
-            reason: self.not_kept(Kind::Groups),
-            call: ram("DeleteGroup", &[("GroupName", g.name.as_str())]),
-            before: Some(compact(json!({
+        self.push_with(
+            res.address(),
+            Op::DeleteGroup {
+                name: g.name.clone(),
+            },
+            Reason::NotKept(Kind::Groups),
+            Some(compact(json!({
                 "id": g.id,
                 "comments": opt(&g.comments),
                 "create_date": opt(&g.create_date),
             }))),
-            after: None,
-        });
+            None,
+        );
     }
 
     fn roles(&mut self) {
@@ -696,46 +586,40 @@ impl<'a> Differ<'a> {
             if self.fates.roles.contains(&r.name) {
                 self.role(r);
             } else if self.fates.slrs.contains(&r.name) {
-                let res = slr_addr(&r.name);
-                self.changes.push(Change {
-                    address: res.clone(),
-                    resource: res.clone(),
-                    action: Action::Delete,
-                    reason: slr_reason(self.not_kept(Kind::ServiceLinkedRoles), r),
-                    call: ApiCall::new(
-                        Service::ResourceManager,
-                        "DeleteServiceLinkedRole",
-                        [("RoleName", r.name.as_str())],
-                    ),
-                    before: Some(role_before(r)),
-                    after: None,
-                });
+                self.push_with(
+                    slr_addr(&r.name),
+                    Op::DeleteServiceLinkedRole {
+                        name: r.name.clone(),
+                    },
+                    Reason::ServiceLinkedRoleNotKept {
+                        in_use: r.usages.iter().map(|u| u.region.clone()).collect(),
+                    },
+                    Some(role_before(r)),
+                    None,
+                );
             }
         }
     }
 
     fn role(&mut self, r: &Role) {
-        let res = role_addr(&r.name);
-        let blocks = format!("blocks the deletion of {res}");
+        let res = Resource::Role(r.name.clone());
         for p in &r.policies {
             self.detach(
-                "role",
-                &r.name,
+                res.clone().part(Part::Policy(p.clone())),
+                Principal::role(&r.name),
                 p,
-                &res,
-                &format!("{res}/policy.{p}"),
-                &blocks,
+                Reason::Blocks(res.clone().address()),
             );
         }
-        self.changes.push(Change {
-            address: res.clone(),
-            resource: res.clone(),
-            action: Action::Delete,
-            reason: self.not_kept(Kind::Roles),
-            call: ram("DeleteRole", &[("RoleName", r.name.as_str())]),
-            before: Some(role_before(r)),
-            after: None,
-        });
+        self.push_with(
+            res.address(),
+            Op::DeleteRole {
+                name: r.name.clone(),
+            },
+            Reason::NotKept(Kind::Roles),
+            Some(role_before(r)),
+            None,
+        );
     }
 
     fn policies(&mut self) {
@@ -744,52 +628,47 @@ impl<'a> Differ<'a> {
             if !self.fates.policies.contains(&p.name) {
                 continue;
             }
-            let res = policy_addr(&p.name);
-            let blocks = format!("blocks the deletion of {res}");
+            let res = Resource::Policy(p.name.clone());
             let pref = PolicyRef::custom(p.name.clone());
             // Attachments to principals that go are detached with them.
-            for u in &inv.users {
-                if u.policies.contains(&pref) && !self.fates.users.contains(&u.name) {
-                    let a = format!("{res}/attachment.user.{}", u.name);
-                    let why = format!("{blocks}; user {} stays without it", u.name);
-                    self.detach("user", &u.name, &pref, &res, &a, &why);
-                }
-            }
-            for g in &inv.groups {
-                if g.policies.contains(&pref) && !self.fates.groups.contains(&g.name) {
-                    let a = format!("{res}/attachment.group.{}", g.name);
-                    let why = format!("{blocks}; group {} stays without it", g.name);
-                    self.detach("group", &g.name, &pref, &res, &a, &why);
-                }
-            }
-            for r in &inv.roles {
-                if r.policies.contains(&pref) && !self.fates.roles.contains(&r.name) {
-                    let a = format!("{res}/attachment.role.{}", r.name);
-                    let why = format!("{blocks}; role {} stays without it", r.name);
-                    self.detach("role", &r.name, &pref, &res, &a, &why);
-                }
+            let users = inv.users.iter().filter(|u| u.policies.contains(&pref));
+            let users = users
+                .filter(|u| !self.fates.users.contains(&u.name))
+                .map(|u| Principal::user(&u.name));
+            let groups = inv.groups.iter().filter(|g| g.policies.contains(&pref));
+            let groups = groups
+                .filter(|g| !self.fates.groups.contains(&g.name))
+                .map(|g| Principal::group(&g.name));
+            let roles = inv.roles.iter().filter(|r| r.policies.contains(&pref));
+            let roles = roles
+                .filter(|r| !self.fates.roles.contains(&r.name))
+                .map(|r| Principal::role(&r.name));
+            let staying: Vec<Principal> = users.chain(groups).chain(roles).collect();
+            for principal in staying {
+                let address = res
+                    .clone()
+                    .part(Part::Attachment(principal.kind, principal.name.clone()));
+                let why = Reason::PrincipalStays {
+                    policy: res.clone().address(),
+                    principal: principal.clone(),
+                };
+                self.detach(address, principal, &pref, why);
             }
             let versions: Vec<&str> = p.versions.iter().map(|v| v.id.as_str()).collect();
-            self.changes.push(Change {
-                address: res.clone(),
-                resource: res.clone(),
-                action: Action::Delete,
-                reason: format!(
-                    "{}; CascadingDelete removes its non-default versions",
-                    self.not_kept(Kind::Policies)
-                ),
-                call: ram(
-                    "DeletePolicy",
-                    &[("CascadingDelete", "true"), ("PolicyName", p.name.as_str())],
-                ),
-                before: Some(compact(json!({
+            self.push_with(
+                res.address(),
+                Op::DeletePolicy {
+                    name: p.name.clone(),
+                },
+                Reason::PolicyNotKept,
+                Some(compact(json!({
                     "description": opt(&p.description),
                     "default_version": p.default_version().map(|v| v.id.clone()),
                     "versions": versions,
                     "create_date": opt(&p.create_date),
                 }))),
-                after: None,
-            });
+                None,
+            );
         }
     }
 
@@ -799,111 +678,93 @@ impl<'a> Differ<'a> {
             if !self.fates.devices.contains(&d.serial_number) {
                 continue;
             }
-            let res = device_addr(d);
-            let reason = match bound_user(inv, d) {
-                Some(u) => format!(
-                    "{}; bound to user {u}, which is removed (unbound first)",
-                    self.not_kept(Kind::VirtualMfaDevices)
-                ),
-                None => format!(
-                    "{}; not bound to any user",
-                    self.not_kept(Kind::VirtualMfaDevices)
-                ),
-            };
-            self.changes.push(Change {
-                address: res.clone(),
-                resource: res.clone(),
-                action: Action::Delete,
-                reason,
-                call: ram(
-                    "DeleteVirtualMFADevice",
-                    &[("SerialNumber", d.serial_number.as_str())],
-                ),
-                before: Some(compact(json!({
+            self.push_with(
+                device_addr(d),
+                Op::DeleteVirtualMfaDevice {
+                    serial_number: d.serial_number.clone(),
+                },
+                Reason::DeviceNotKept {
+                    bound_to: bound_user(inv, d).map(str::to_string),
+                },
+                Some(compact(json!({
                     "serial_number": d.serial_number,
                     "user": opt(&d.user),
                     "activate_date": opt(&d.activate_date),
                 }))),
-                after: None,
-            });
+                None,
+            );
         }
     }
 
     fn providers_and_applications(&mut self) {
         let inv = self.inv;
         for p in &inv.saml_providers {
-            let res = format!("saml_provider.{}", p.name);
+            let address = Resource::SamlProvider(p.name.clone()).address();
             let c = Candidate {
                 name: &p.name,
                 tags: None,
                 create_date: p.create_date.as_deref(),
             };
-            if self.removes(Kind::SamlProviders, &res, c) {
-                self.changes.push(Change {
-                    address: res.clone(),
-                    resource: res.clone(),
-                    action: Action::Delete,
-                    reason: self.not_kept(Kind::SamlProviders),
-                    call: ims(
-                        "DeleteSAMLProvider",
-                        &[("SAMLProviderName", p.name.as_str())],
-                    ),
-                    before: Some(compact(json!({
+            if self.removes(Kind::SamlProviders, address.clone(), c) {
+                self.push_with(
+                    address,
+                    Op::DeleteSamlProvider {
+                        name: p.name.clone(),
+                    },
+                    Reason::NotKept(Kind::SamlProviders),
+                    Some(compact(json!({
                         "description": opt(&p.description),
                         "create_date": opt(&p.create_date),
                     }))),
-                    after: None,
-                });
+                    None,
+                );
             }
         }
         for p in &inv.oidc_providers {
-            let res = format!("oidc_provider.{}", p.name);
+            let address = Resource::OidcProvider(p.name.clone()).address();
             let c = Candidate {
                 name: &p.name,
                 tags: None,
                 create_date: p.create_date.as_deref(),
             };
-            if self.removes(Kind::OidcProviders, &res, c) {
-                self.changes.push(Change {
-                    address: res.clone(),
-                    resource: res.clone(),
-                    action: Action::Delete,
-                    reason: self.not_kept(Kind::OidcProviders),
-                    call: ims(
-                        "DeleteOIDCProvider",
-                        &[("OIDCProviderName", p.name.as_str())],
-                    ),
-                    before: Some(compact(json!({
+            if self.removes(Kind::OidcProviders, address.clone(), c) {
+                self.push_with(
+                    address,
+                    Op::DeleteOidcProvider {
+                        name: p.name.clone(),
+                    },
+                    Reason::NotKept(Kind::OidcProviders),
+                    Some(compact(json!({
                         "issuer_url": p.issuer_url,
                         "client_ids": p.client_ids,
                         "create_date": opt(&p.create_date),
                     }))),
-                    after: None,
-                });
+                    None,
+                );
             }
         }
         for a in &inv.applications {
-            let res = format!("application.{}", a.app_name);
+            let address = Resource::Application(a.app_name.clone()).address();
             let c = Candidate {
                 name: &a.app_name,
                 tags: None,
                 create_date: a.create_date.as_deref(),
             };
-            if self.removes(Kind::Applications, &res, c) {
-                self.changes.push(Change {
-                    address: res.clone(),
-                    resource: res.clone(),
-                    action: Action::Delete,
-                    reason: self.not_kept(Kind::Applications),
-                    call: ims("DeleteApplication", &[("AppId", a.app_id.as_str())]),
-                    before: Some(compact(json!({
+            if self.removes(Kind::Applications, address.clone(), c) {
+                self.push_with(
+                    address,
+                    Op::DeleteApplication {
+                        app_id: a.app_id.clone(),
+                    },
+                    Reason::NotKept(Kind::Applications),
+                    Some(compact(json!({
                         "app_id": a.app_id,
                         "display_name": opt(&a.display_name),
                         "app_type": opt(&a.app_type),
                         "create_date": opt(&a.create_date),
                     }))),
-                    after: None,
-                });
+                    None,
+                );
             }
         }
     }
@@ -911,38 +772,42 @@ impl<'a> Differ<'a> {
     fn settings(&mut self, account_id: &str) {
         let acct = &self.inv.account;
         if self.desired.manages(Kind::DefaultDomain) {
-            let initial = format!("{account_id}.onaliyun.com");
+            let initial = crate::model::Account {
+                id: account_id.to_string(),
+                ..Default::default()
+            }
+            .initial_domain();
             let now = acct
                 .default_domain
                 .clone()
                 .unwrap_or_else(|| initial.clone());
             if now != initial {
-                self.changes.push(Change {
-                    address: "default_domain".into(),
-                    resource: "default_domain".to_string(),
-                    action: Action::Reset,
-                    reason: format!("the default domain is {now}; the account's own is {initial}"),
-                    call: ims(
-                        "SetDefaultDomain",
-                        &[("DefaultDomainName", initial.as_str())],
-                    ),
-                    before: Some(json!({ "default_domain": now })),
-                    after: Some(json!({ "default_domain": initial })),
-                });
+                self.push_with(
+                    Resource::DefaultDomain.address(),
+                    Op::SetDefaultDomain {
+                        domain: initial.clone(),
+                    },
+                    Reason::DefaultDomain {
+                        now: now.clone(),
+                        initial: initial.clone(),
+                    },
+                    Some(json!({ "default_domain": now })),
+                    Some(json!({ "default_domain": initial })),
+                );
             }
         }
         if self.desired.manages(Kind::AccountAlias)
             && let Some(alias) = acct.alias.clone()
         {
-            self.changes.push(Change {
-                address: "account_alias".into(),
-                resource: "account_alias".to_string(),
-                action: Action::Clear,
-                reason: format!("the account alias {alias} is set and account_alias is managed"),
-                call: ram("ClearAccountAlias", &[]),
-                before: Some(json!({ "alias": alias })),
-                after: None,
-            });
+            self.push_with(
+                Resource::AccountAlias.address(),
+                Op::ClearAccountAlias,
+                Reason::AccountAlias {
+                    alias: alias.clone(),
+                },
+                Some(json!({ "alias": alias })),
+                None,
+            );
         }
     }
 
@@ -953,62 +818,40 @@ impl<'a> Differ<'a> {
         let bin = &self.inv.recycle_bin;
         let in_bin: BTreeSet<&str> = bin.users.iter().map(|u| u.id.as_str()).collect();
         for k in &bin.access_keys {
-            let (res, address) = if in_bin.contains(k.user_id.as_str()) {
-                let res = format!("recycle_bin.user.{}", k.user_id);
-                let a = format!("{res}/access_key.{}", k.id);
-                (res, a)
+            let address = if in_bin.contains(k.user_id.as_str()) {
+                Resource::RecycledUser(k.user_id.clone()).part(Part::AccessKey(k.id.clone()))
             } else {
-                let res = format!("recycle_bin.access_key.{}", k.id);
-                (res.clone(), res)
+                Resource::RecycledAccessKey(k.id.clone()).address()
             };
-            self.changes.push(Change {
+            self.push_with(
                 address,
-                resource: res.clone(),
-                action: Action::Purge,
-                reason: "recycle_bin: purge deletes recycled access keys for good".into(),
-                call: ims(
-                    "DeleteAccessKeyInRecycleBin",
-                    &[
-                        ("UserAccessKeyId", k.id.as_str()),
-                        ("UserId", k.user_id.as_str()),
-                    ],
-                ),
-                before: Some(compact(json!({
+                Op::PurgeRecycledAccessKey {
+                    user_id: k.user_id.clone(),
+                    key: k.id.clone(),
+                },
+                Reason::PurgeAccessKey,
+                Some(compact(json!({
                     "user_id": k.user_id,
                     "recycle_date": opt(&k.recycle_date),
                 }))),
-                after: None,
-            });
+                None,
+            );
         }
         for u in &bin.users {
-            let res = format!("recycle_bin.user.{}", u.id);
-            self.changes.push(Change {
-                address: res.clone(),
-                resource: res.clone(),
-                action: Action::Purge,
-                reason: "recycle_bin: purge deletes recycled users for good".into(),
-                call: ims("DeleteUserInRecycleBin", &[("UserId", u.id.as_str())]),
-                before: Some(compact(json!({
+            self.push_with(
+                Resource::RecycledUser(u.id.clone()).address(),
+                Op::PurgeRecycledUser {
+                    user_id: u.id.clone(),
+                },
+                Reason::PurgeUser,
+                Some(compact(json!({
                     "principal_name": u.principal_name,
                     "recycle_date": opt(&u.recycle_date),
                 }))),
-                after: None,
-            });
+                None,
+            );
         }
     }
-}
-
-fn slr_reason(not_kept: String, r: &Role) -> String {
-    let mut reason =
-        format!("{not_kept}; a service-linked role is deleted through ResourceManager");
-    if !r.usages.is_empty() {
-        let regions: Vec<&str> = r.usages.iter().map(|u| u.region.as_str()).collect();
-        reason.push_str(&format!(
-            "; it is in use in {}, so its deletion fails until those resources are released",
-            regions.join(", ")
-        ));
-    }
-    reason
 }
 
 fn role_before(r: &Role) -> Value {

@@ -1,24 +1,36 @@
 //! The plan: what stands between an account and its desired state, step by step.
 //!
 //! [`diff`] is pure and deterministic: the same desired state, inventory and caller
-//! always give the same plan, sorted per resource. Each [`Change`] carries the exact
-//! API call it makes, so a plan can be audited against the API reference and a saved
-//! plan replayed.
+//! always give the same plan, sorted per resource. Each [`Change`] is a typed operation
+//! ([`Op`]) at an [`Address`] for a [`Reason`]; the exact API call it makes is derived
+//! from the operation by [`call`], so a plan can be audited against the API reference.
 
+mod address;
+mod call;
 mod diff;
+mod op;
+mod protection;
+mod reason;
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 use crate::model::{ApiCall, Inventory, Kind};
 
+pub use address::{Address, BadAddress, Part, PrincipalKind, Resource};
+pub use call::call;
 pub use diff::{diff, fetch_kinds};
+pub use op::{Entity, Op, Principal};
+pub use protection::{Protection, protection};
+pub use reason::Reason;
 
 /// Version of the plan's JSON form.
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: each change carries its typed operation (`op`).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Everything a run would do, with what it keeps and what it refuses to touch.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Plan {
     pub format_version: u32,
     pub account_id: String,
@@ -41,25 +53,59 @@ pub struct Plan {
 }
 
 /// One step: one API call.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Change {
     /// Stable and unique, e.g. `user.alice/access_key.LTAI4Fabc`.
-    pub address: String,
-    /// The resource the step belongs to, e.g. `user.alice`.
-    pub resource: String,
-    pub action: Action,
-    /// Why the step is needed, in plain words.
-    pub reason: String,
-    /// Exactly the request the step makes.
-    pub call: ApiCall,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Address,
+    pub op: Op,
+    /// Why the step is needed.
+    pub reason: Reason,
+    /// What the plan shows of the target as it is.
     pub before: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What the plan shows of the target as it will be (changes in place).
     pub after: Option<serde_json::Value>,
 }
 
+impl Change {
+    /// The resource the step belongs to, e.g. `user.alice`.
+    pub fn resource(&self) -> &Resource {
+        &self.address.resource
+    }
+
+    pub fn action(&self) -> Action {
+        self.op.action()
+    }
+
+    /// Exactly the request the step makes.
+    pub fn call(&self) -> ApiCall {
+        call(&self.op)
+    }
+}
+
+/// The JSON form: the address and its resource, the action, the typed operation, the
+/// reason in words and the API call it makes (derived, for reviewers to audit).
+impl Serialize for Change {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let fields = 6 + usize::from(self.before.is_some()) + usize::from(self.after.is_some());
+        let mut st = s.serialize_struct("Change", fields)?;
+        st.serialize_field("address", &self.address)?;
+        st.serialize_field("resource", &self.address.resource_address())?;
+        st.serialize_field("action", &self.action())?;
+        st.serialize_field("op", &self.op)?;
+        st.serialize_field("reason", &self.reason)?;
+        st.serialize_field("call", &self.call())?;
+        if let Some(b) = &self.before {
+            st.serialize_field("before", b)?;
+        }
+        if let Some(a) = &self.after {
+            st.serialize_field("after", a)?;
+        }
+        st.end()
+    }
+}
+
 /// What a step does to its address.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Create,
@@ -135,21 +181,21 @@ impl Action {
 }
 
 /// Something that would be removed but is the caller's, with why it stays.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Serialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Protected {
-    pub address: String,
+    pub address: Address,
     pub reason: String,
 }
 
 /// Something of a managed kind that stays, with the rule that keeps it.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Serialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Kept {
-    pub address: String,
+    pub address: Address,
     pub rule: String,
 }
 
 /// Counts for the last line of a plan.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
     pub add: usize,
     pub change: usize,
@@ -164,9 +210,10 @@ impl Plan {
     pub fn summary(&self) -> Summary {
         let mut s = Summary::default();
         for c in &self.changes {
-            if c.action.is_create() {
+            let action = c.action();
+            if action.is_create() {
                 s.add += 1;
-            } else if c.action.is_destroy() {
+            } else if action.is_destroy() {
                 s.destroy += 1;
             } else {
                 s.change += 1;
@@ -176,17 +223,18 @@ impl Plan {
     }
 
     /// The resources the plan touches, in plan order, without repeats.
-    pub fn resources(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
+    pub fn resources(&self) -> Vec<&Resource> {
+        let mut out: Vec<&Resource> = Vec::new();
         for c in &self.changes {
-            if out.last() != Some(&c.resource.as_str()) {
-                out.push(&c.resource);
+            if out.last() != Some(&c.resource()) {
+                out.push(c.resource());
             }
         }
         out
     }
 
     pub fn change(&self, address: &str) -> Option<&Change> {
+        let address: Address = address.parse().ok()?;
         self.changes.iter().find(|c| c.address == address)
     }
 }

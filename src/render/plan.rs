@@ -137,21 +137,16 @@ pub fn plan_text(plan: &Plan, w: &mut dyn Write, color: bool) -> io::Result<()> 
     for line in header(plan) {
         writeln!(w, "{}", p.bold(&line))?;
     }
-    let mut current = "";
+    let mut current = None;
     for c in &plan.changes {
-        if c.resource != current {
-            current = &c.resource;
+        if current != Some(c.resource()) {
+            current = Some(c.resource());
             writeln!(w)?;
-            writeln!(w, "  {}", p.bold(&format!("# {current}")))?;
+            writeln!(w, "  {}", p.bold(&format!("# {}", c.resource())))?;
         }
-        writeln!(
-            w,
-            "  {} {} {}",
-            symbol(p, c.action),
-            c.action.verb(),
-            c.address
-        )?;
-        writeln!(w, "      {}", c.call)?;
+        let action = c.action();
+        writeln!(w, "  {} {} {}", symbol(p, action), action.verb(), c.address)?;
+        writeln!(w, "      {}", c.call())?;
         writeln!(w, "      {}", p.dim(&format!("why: {}", c.reason)))?;
         for f in fields(c) {
             writeln!(w, "      {f}")?;
@@ -191,20 +186,26 @@ pub fn plan_text(plan: &Plan, w: &mut dyn Write, color: bool) -> io::Result<()> 
     Ok(())
 }
 
+/// A plan with its summary, as its JSON form shows it.
 #[derive(Serialize)]
-struct PlanWithSummary<'a> {
+pub(super) struct PlanWithSummary<'a> {
     #[serde(flatten)]
     plan: &'a Plan,
     summary: Summary,
 }
 
+impl<'a> PlanWithSummary<'a> {
+    pub(super) fn new(plan: &'a Plan) -> Self {
+        PlanWithSummary {
+            plan,
+            summary: plan.summary(),
+        }
+    }
+}
+
 /// The plan as JSON (the `Plan` value plus its summary), newline-terminated.
 pub fn plan_json(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
-    let v = PlanWithSummary {
-        plan,
-        summary: plan.summary(),
-    };
-    serde_json::to_writer_pretty(&mut *w, &v)?;
+    serde_json::to_writer_pretty(&mut *w, &PlanWithSummary::new(plan))?;
     writeln!(w)
 }
 
@@ -257,10 +258,10 @@ pub fn plan_markdown(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 w,
                 "| `{}` | `{}` | `{}` | {} |",
-                c.action.symbol(),
-                md(&c.address),
-                md(&c.call.to_string()),
-                md_text(&c.reason)
+                c.action().symbol(),
+                md(&c.address.to_string()),
+                md(&c.call().to_string()),
+                md_text(&c.reason.to_string())
             )?;
         }
         writeln!(w)?;
@@ -276,7 +277,12 @@ pub fn plan_markdown(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "#### Protected")?;
         writeln!(w)?;
         for x in &plan.protected {
-            writeln!(w, "- `{}`: {}", md(&x.address), md_text(&x.reason))?;
+            writeln!(
+                w,
+                "- `{}`: {}",
+                md(&x.address.to_string()),
+                md_text(&x.reason)
+            )?;
         }
     }
     if !plan.unmatched_rules.is_empty() {
@@ -291,7 +297,12 @@ pub fn plan_markdown(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "<details><summary>Kept ({})</summary>", plan.kept.len())?;
         writeln!(w)?;
         for k in &plan.kept {
-            writeln!(w, "- `{}`: {}", md(&k.address), md_text(&k.rule))?;
+            writeln!(
+                w,
+                "- `{}`: {}",
+                md(&k.address.to_string()),
+                md_text(&k.rule)
+            )?;
         }
         writeln!(w)?;
         writeln!(w, "</details>")?;
@@ -302,8 +313,7 @@ pub fn plan_markdown(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ApiCall, Service};
-    use crate::plan::{Kept, Protected};
+    use crate::plan::{Kept, Op, Protected, Reason, Resource};
 
     fn plan(changes: Vec<Change>, protected: Vec<Protected>, kept: Vec<Kept>) -> Plan {
         Plan {
@@ -320,11 +330,12 @@ mod tests {
 
     fn delete_user(name: &str) -> Change {
         Change {
-            address: format!("user.{name}"),
-            resource: format!("user.{name}"),
-            action: Action::Delete,
-            reason: "users are managed and no keep rule matches".into(),
-            call: ApiCall::new(Service::Ram, "DeleteUser", [("UserName", name)]),
+            address: Resource::User(name.into()).address(),
+            op: Op::DeleteUser {
+                name: name.into(),
+                id: String::new(),
+            },
+            reason: Reason::NotKept(Kind::Users),
             before: None,
             after: None,
         }
@@ -333,11 +344,11 @@ mod tests {
     fn caller() -> Vec<Protected> {
         vec![
             Protected {
-                address: "group.admins".into(),
+                address: "group.admins".parse().unwrap(),
                 reason: "the caller's user ops is a member".into(),
             },
             Protected {
-                address: "user.ops".into(),
+                address: "user.ops".parse().unwrap(),
                 reason: "the caller's own user: ramstate runs as it".into(),
             },
         ]
@@ -361,7 +372,7 @@ mod tests {
     #[test]
     fn markdown_escapes_rule_text_so_globs_do_not_turn_into_emphasis() {
         let kept = vec![Kept {
-            address: "user.ci_bot".into(),
+            address: "user.ci_bot".parse().unwrap(),
             rule: "keep.users: glob *_bot* (line 5)".into(),
         }];
         let mut out = Vec::new();

@@ -1,0 +1,278 @@
+//! What a step does, as a typed operation, and what that means for ordering and safety.
+//!
+//! The graph orders steps by [`Op::removes`] and [`Op::unblocks`]; the executor refuses a
+//! step when [`Op::affects`] names something protected. Neither ever looks at an API
+//! string: the request a step sends is derived from its operation in one place,
+//! [`call`](super::call).
+
+use serde::Serialize;
+
+use super::Action;
+use super::address::PrincipalKind;
+use crate::model::{PolicyRef, PolicyType};
+
+/// A principal a policy is attached to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Principal {
+    pub kind: PrincipalKind,
+    pub name: String,
+}
+
+impl Serialize for PrincipalKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl Principal {
+    pub fn user(name: impl Into<String>) -> Self {
+        Principal {
+            kind: PrincipalKind::User,
+            name: name.into(),
+        }
+    }
+    pub fn group(name: impl Into<String>) -> Self {
+        Principal {
+            kind: PrincipalKind::Group,
+            name: name.into(),
+        }
+    }
+    pub fn role(name: impl Into<String>) -> Self {
+        Principal {
+            kind: PrincipalKind::Role,
+            name: name.into(),
+        }
+    }
+
+    /// The entity the principal is.
+    pub fn entity(&self) -> Entity {
+        match self.kind {
+            PrincipalKind::User => Entity::User(self.name.clone()),
+            PrincipalKind::Group => Entity::Group(self.name.clone()),
+            PrincipalKind::Role => Entity::Role(self.name.clone()),
+        }
+    }
+}
+
+/// One kind of step, with everything it needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    DetachPolicy {
+        principal: Principal,
+        policy: PolicyRef,
+    },
+    RemoveMember {
+        user: String,
+        group: String,
+    },
+    DeleteLoginProfile {
+        user: String,
+    },
+    UnbindMfaDevice {
+        user: String,
+        serial_number: String,
+    },
+    /// Sets an access key Inactive before its deletion.
+    DeactivateAccessKey {
+        user: String,
+        key: String,
+    },
+    DeleteAccessKey {
+        user: String,
+        key: String,
+    },
+    /// `id` is the user's ID (empty when unknown): a deleted user may land in the recycle bin under it.
+    DeleteUser {
+        name: String,
+        id: String,
+    },
+    DeleteGroup {
+        name: String,
+    },
+    DeleteRole {
+        name: String,
+    },
+    /// An asynchronous ResourceManager task, polled until it ends.
+    DeleteServiceLinkedRole {
+        name: String,
+    },
+    /// With its non-default versions (cascading).
+    DeletePolicy {
+        name: String,
+    },
+    DeleteVirtualMfaDevice {
+        serial_number: String,
+    },
+    DeleteSamlProvider {
+        name: String,
+    },
+    DeleteOidcProvider {
+        name: String,
+    },
+    DeleteApplication {
+        app_id: String,
+    },
+    SetDefaultDomain {
+        domain: String,
+    },
+    ClearAccountAlias,
+    /// Deletes a user from the recycle bin for good.
+    PurgeRecycledUser {
+        user_id: String,
+    },
+    /// Deletes an access key from the recycle bin for good.
+    PurgeRecycledAccessKey {
+        user_id: String,
+        key: String,
+    },
+}
+
+/// Something a step can remove or change, as the graph and the protection check see it.
+/// Names compare as RAM compares them: user, group and role names without case.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum Entity {
+    User(String),
+    Group(String),
+    Role(String),
+    /// A custom policy.
+    Policy(String),
+    AccessKey(String),
+    /// By serial number.
+    VirtualMfaDevice(String),
+    SamlProvider(String),
+    OidcProvider(String),
+    /// A user in the recycle bin, by user ID.
+    RecycledUser(String),
+}
+
+impl Entity {
+    /// The same entity, whatever the case of a name RAM treats without case.
+    pub fn same(&self, other: &Entity) -> bool {
+        use Entity::*;
+        match (self, other) {
+            (User(a), User(b)) | (Group(a), Group(b)) | (Role(a), Role(b)) => {
+                a.eq_ignore_ascii_case(b)
+            }
+            _ => self == other,
+        }
+    }
+}
+
+fn custom(policy: &PolicyRef) -> Option<Entity> {
+    (policy.policy_type == PolicyType::Custom).then(|| Entity::Policy(policy.name.clone()))
+}
+
+impl Op {
+    /// What the plan calls the step.
+    pub fn action(&self) -> Action {
+        match self {
+            Op::DetachPolicy { .. } => Action::Detach,
+            Op::RemoveMember { .. } => Action::RemoveMember,
+            Op::UnbindMfaDevice { .. } => Action::Unbind,
+            Op::DeactivateAccessKey { .. } => Action::Deactivate,
+            Op::DeleteLoginProfile { .. }
+            | Op::DeleteAccessKey { .. }
+            | Op::DeleteUser { .. }
+            | Op::DeleteGroup { .. }
+            | Op::DeleteRole { .. }
+            | Op::DeleteServiceLinkedRole { .. }
+            | Op::DeletePolicy { .. }
+            | Op::DeleteVirtualMfaDevice { .. }
+            | Op::DeleteSamlProvider { .. }
+            | Op::DeleteOidcProvider { .. }
+            | Op::DeleteApplication { .. } => Action::Delete,
+            Op::SetDefaultDomain { .. } => Action::Reset,
+            Op::ClearAccountAlias => Action::Clear,
+            Op::PurgeRecycledUser { .. } | Op::PurgeRecycledAccessKey { .. } => Action::Purge,
+        }
+    }
+
+    /// The entity this step deletes, when other steps must finish first.
+    pub fn removes(&self) -> Option<Entity> {
+        Some(match self {
+            Op::DeleteUser { name, .. } => Entity::User(name.clone()),
+            Op::DeleteGroup { name } => Entity::Group(name.clone()),
+            Op::DeleteRole { name } => Entity::Role(name.clone()),
+            Op::DeletePolicy { name } => Entity::Policy(name.clone()),
+            Op::DeleteVirtualMfaDevice { serial_number } => {
+                Entity::VirtualMfaDevice(serial_number.clone())
+            }
+            Op::DeleteAccessKey { key, .. } => Entity::AccessKey(key.clone()),
+            Op::PurgeRecycledUser { user_id } => Entity::RecycledUser(user_id.clone()),
+            _ => return None,
+        })
+    }
+
+    /// The deletions this step must precede, the way the API's conflict rules state them:
+    /// a user goes after its detaches, memberships, login profile, MFA binding and keys;
+    /// a group after its members and detaches; a role after its detaches; a policy after
+    /// every detach of it; a device after its unbinding; a key after its deactivation; a
+    /// recycled user's purge after the purge of its keys and the deletion that binned it.
+    pub fn unblocks(&self) -> Vec<Entity> {
+        match self {
+            Op::DetachPolicy { principal, policy } => {
+                let mut v = vec![principal.entity()];
+                v.extend(custom(policy));
+                v
+            }
+            Op::RemoveMember { user, group } => {
+                vec![Entity::User(user.clone()), Entity::Group(group.clone())]
+            }
+            Op::DeleteLoginProfile { user } | Op::DeleteAccessKey { user, .. } => {
+                vec![Entity::User(user.clone())]
+            }
+            Op::UnbindMfaDevice {
+                user,
+                serial_number,
+            } => vec![
+                Entity::User(user.clone()),
+                Entity::VirtualMfaDevice(serial_number.clone()),
+            ],
+            Op::DeactivateAccessKey { key, .. } => vec![Entity::AccessKey(key.clone())],
+            Op::PurgeRecycledAccessKey { user_id, .. } => {
+                vec![Entity::RecycledUser(user_id.clone())]
+            }
+            Op::DeleteUser { id, .. } if !id.is_empty() => vec![Entity::RecycledUser(id.clone())],
+            _ => vec![],
+        }
+    }
+
+    /// Every entity whose state the step changes in a way that matters to whoever uses
+    /// it: the principal that loses a policy or a membership (not the policy or group,
+    /// which stay as they are), the user and key of a key change, whatever is deleted.
+    /// A step that affects the caller's identity must never run.
+    pub fn affects(&self) -> Vec<Entity> {
+        match self {
+            Op::DetachPolicy { principal, .. } => vec![principal.entity()],
+            Op::RemoveMember { user, .. }
+            | Op::DeleteLoginProfile { user }
+            | Op::UnbindMfaDevice { user, .. } => vec![Entity::User(user.clone())],
+            Op::DeactivateAccessKey { user, key } | Op::DeleteAccessKey { user, key } => {
+                vec![Entity::User(user.clone()), Entity::AccessKey(key.clone())]
+            }
+            Op::DeleteUser { name, .. } => vec![Entity::User(name.clone())],
+            Op::DeleteGroup { name } => vec![Entity::Group(name.clone())],
+            Op::DeleteRole { name } | Op::DeleteServiceLinkedRole { name } => {
+                vec![Entity::Role(name.clone())]
+            }
+            Op::DeletePolicy { name } => vec![Entity::Policy(name.clone())],
+            Op::DeleteVirtualMfaDevice { serial_number } => {
+                vec![Entity::VirtualMfaDevice(serial_number.clone())]
+            }
+            Op::DeleteSamlProvider { name } => vec![Entity::SamlProvider(name.clone())],
+            Op::DeleteOidcProvider { name } => vec![Entity::OidcProvider(name.clone())],
+            Op::DeleteApplication { .. }
+            | Op::SetDefaultDomain { .. }
+            | Op::ClearAccountAlias
+            | Op::PurgeRecycledUser { .. }
+            | Op::PurgeRecycledAccessKey { .. } => vec![],
+        }
+    }
+
+    /// An asynchronous deletion that is polled for seconds rather than answered at once.
+    pub fn is_deletion_task(&self) -> bool {
+        matches!(self, Op::DeleteServiceLinkedRole { .. })
+    }
+}

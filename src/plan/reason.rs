@@ -1,0 +1,119 @@
+//! Why a step is in the plan. Printed as one plain sentence.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+use super::address::Address;
+use super::op::Principal;
+use crate::model::Kind;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// The kind is managed and no rule keeps the entity.
+    NotKept(Kind),
+    /// A custom policy that is not kept; its non-default versions go with it.
+    PolicyNotKept,
+    /// A service-linked role that is not kept; `in_use` lists the regions where
+    /// resources still use it (its deletion fails until they are released).
+    ServiceLinkedRoleNotKept { in_use: Vec<String> },
+    /// A virtual MFA device that is not kept, and the user it is bound to (which goes).
+    DeviceNotKept { bound_to: Option<String> },
+    /// A sub-step without which `resource` cannot be deleted.
+    Blocks(Address),
+    /// A member that stays leaves a group that goes.
+    MemberStays { group: Address, user: String },
+    /// A principal that stays loses a policy that goes.
+    PrincipalStays {
+        policy: Address,
+        principal: Principal,
+    },
+    /// An active key is disabled on its way out.
+    DeactivateFirst(Address),
+    /// The default domain differs from the account's own.
+    DefaultDomain { now: String, initial: String },
+    /// The account alias is set and managed.
+    AccountAlias { alias: String },
+    /// `recycle_bin: purge`: a recycled access key.
+    PurgeAccessKey,
+    /// `recycle_bin: purge`: a recycled user.
+    PurgeUser,
+    /// `recycle_bin: purge`: what the deletion of a user may have put in the bin.
+    PurgeAfterDelete,
+}
+
+fn not_kept(kind: Kind) -> String {
+    format!("{kind} are managed and no keep rule matches")
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::NotKept(kind) => f.write_str(&not_kept(*kind)),
+            Reason::PolicyNotKept => write!(
+                f,
+                "{}; CascadingDelete removes its non-default versions",
+                not_kept(Kind::Policies)
+            ),
+            Reason::ServiceLinkedRoleNotKept { in_use } => {
+                write!(
+                    f,
+                    "{}; a service-linked role is deleted through ResourceManager",
+                    not_kept(Kind::ServiceLinkedRoles)
+                )?;
+                if !in_use.is_empty() {
+                    write!(
+                        f,
+                        "; it is in use in {}, so its deletion fails until those resources are released",
+                        in_use.join(", ")
+                    )?;
+                }
+                Ok(())
+            }
+            Reason::DeviceNotKept { bound_to } => {
+                let kept = not_kept(Kind::VirtualMfaDevices);
+                match bound_to {
+                    Some(u) => write!(
+                        f,
+                        "{kept}; bound to user {u}, which is removed (unbound first)"
+                    ),
+                    None => write!(f, "{kept}; not bound to any user"),
+                }
+            }
+            Reason::Blocks(resource) => write!(f, "blocks the deletion of {resource}"),
+            Reason::MemberStays { group, user } => {
+                write!(f, "blocks the deletion of {group}; user {user} stays")
+            }
+            Reason::PrincipalStays { policy, principal } => write!(
+                f,
+                "blocks the deletion of {policy}; {} {} stays without it",
+                principal.kind, principal.name
+            ),
+            Reason::DeactivateFirst(resource) => write!(
+                f,
+                "an active key is disabled before it is deleted; blocks the deletion of {resource}"
+            ),
+            Reason::DefaultDomain { now, initial } => write!(
+                f,
+                "the default domain is {now}; the account's own is {initial}"
+            ),
+            Reason::AccountAlias { alias } => write!(
+                f,
+                "the account alias {alias} is set and account_alias is managed"
+            ),
+            Reason::PurgeAccessKey => {
+                f.write_str("recycle_bin: purge deletes recycled access keys for good")
+            }
+            Reason::PurgeUser => f.write_str("recycle_bin: purge deletes recycled users for good"),
+            Reason::PurgeAfterDelete => f.write_str(
+                "recycle_bin: purge; if the deleted user and its keys were recycled, they are deleted for good",
+            ),
+        }
+    }
+}
+
+impl Serialize for Reason {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
