@@ -911,7 +911,7 @@ impl<'a> Differ<'a> {
     fn settings(&mut self, account_id: &str) {
         let acct = &self.inv.account;
         if self.desired.manages(Kind::DefaultDomain) {
-            let initial = format!("{account_id}.onaliyun.com");
+            let initial = crate::model::initial_domain(account_id);
             let now = acct
                 .default_domain
                 .clone()
