@@ -7,6 +7,9 @@
 //!
 //! The state logic is pure ([`dispatch`]); the HTTP layer, faults and log live in
 //! the private `server` module.
+//!
+//! The crate's README (what it emulates, how to use it in tests, its limits) is
+//! compiled and run as a doctest, so its example stays true.
 
 mod error;
 mod faults;
@@ -563,3 +566,8 @@ mod tests {
         }
     }
 }
+
+/// Runs the README's examples as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
