@@ -16,7 +16,6 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod config;
-pub mod emulator;
 pub mod graph;
 pub mod inventory;
 pub mod model;
@@ -25,3 +24,6 @@ pub mod readiness;
 pub mod render;
 
 pub use commands::run;
+/// The emulator, its own crate (`crates/ramstate-emulator`): it shares the model, never
+/// the planner.
+pub use ramstate_emulator as emulator;

@@ -1,16 +1,16 @@
 //! The client against loopback mock servers: wire format, errors, retries and backoff
 //! (paused time), pacing, the in-flight bound, connection reuse, pagination, proxies.
 
-mod api_support;
+mod support;
 
 use std::time::Duration;
 
-use api_support::{Reply, serve, users_page};
 use ramstate::api::{
     ApiError, Client, ClientConfig, Credentials, ErrorKind, ProxyConfig, RetryPolicy, sign,
 };
 use ramstate::model::{ApiCall, Service};
 use serde_json::json;
+use support::{Reply, serve, users_page};
 use tokio::time::Instant;
 
 const ID: &str = "LTAItestkey";

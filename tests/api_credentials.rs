@@ -1,7 +1,7 @@
 //! Credential resolution and every credential mode, with STS and the ECS metadata
 //! service served on loopback.
 
-mod api_support;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use api_support::{Mock, Reply, serve};
 use ramstate::api::{
     Client, ClientConfig, CredentialError, CredentialSources, Credentials, ErrorKind, ProxyConfig,
     RetryPolicy, resolve,
 };
 use ramstate::model::{ApiCall, Service};
 use serde_json::json;
+use support::{Mock, Reply, serve};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -663,7 +663,7 @@ fn emulator_client(url: &str, creds: Credentials) -> Client {
 #[tokio::test]
 async fn an_emulator_role_session_is_assumed_used_and_renewed() {
     use ramstate::emulator::{self, EmulatorConfig};
-    let emu = emulator::start(EmulatorConfig::new(api_support::demo_seed()))
+    let emu = emulator::start(EmulatorConfig::new(support::every_kind_seed()))
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -725,7 +725,7 @@ fn jwt(iss: &str, aud: &str, exp: i64) -> String {
 #[tokio::test]
 async fn oidc_against_the_emulator_yields_a_working_role_session() {
     use ramstate::emulator::{self, EmulatorConfig};
-    let emu = emulator::start(EmulatorConfig::new(api_support::demo_seed()))
+    let emu = emulator::start(EmulatorConfig::new(support::every_kind_seed()))
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();

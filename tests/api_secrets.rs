@@ -1,18 +1,18 @@
 //! Secrets never come back out: not in Debug output, error messages (even when the
 //! gateway echoes its string-to-sign), fetched inventories or their serialisations.
 
-mod api_support;
+mod support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use api_support::{Reply, serve};
 use ramstate::api::{
     Client, ClientConfig, CredentialSources, ProxyConfig, RetryPolicy, resolve, sign,
 };
 use ramstate::inventory::{self, NoProgress};
 use ramstate::model::{ApiCall, Kind, Service};
 use serde_json::json;
+use support::{Reply, serve};
 
 const SOURCE_SECRET: &str = "SRC-SECRET-7f3a9c";
 const SESSION_SECRET: &str = "SESSION-SECRET-51be0d";

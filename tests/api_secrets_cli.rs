@@ -1,7 +1,7 @@
 //! Full commands with known secrets: not one byte of stdout, stderr or any written
 //! file may contain a secret, on success or on failure.
 
-mod api_support;
+mod support;
 
 use std::path::Path;
 
@@ -73,7 +73,7 @@ fn check_dir(dir: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_command_output_or_written_file_contains_a_secret() {
-    let mut seed = api_support::demo_seed();
+    let mut seed = support::every_kind_seed();
     seed.emulator = Some(EmulatorOptions {
         root_access_key: Some(RootKey {
             id: ROOT_ID.into(),
@@ -166,7 +166,7 @@ async fn no_command_output_or_written_file_contains_a_secret() {
     // Failures: a wrong secret (the gateway echoes its string-to-sign, token included)
     // and a secret given as a flag.
     type Env<'a> = Vec<(&'a str, &'a str)>;
-    let failures: [(&str, Env, Vec<&str>); 2] = [
+    let failures: [(&str, Env<'_>, Vec<&str>); 2] = [
         (
             "wrong secret with a token",
             vec![
@@ -223,7 +223,7 @@ async fn bad_configuration_gets_a_clear_specific_error() {
         Vec<&'a str>,
         &'a str,
     );
-    let cases: Vec<Case> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             "non-loopback http endpoint",
             None,

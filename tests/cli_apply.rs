@@ -1,11 +1,11 @@
 //! End to end through the real binary: diff and apply against an emulator on loopback, then
 //! the emulator's request log and a second diff as the evidence.
 
-mod common;
+mod support;
 
-use common::*;
 use ramstate::emulator::{self, GenerateParams};
 use ramstate::model::Inventory;
+use support::*;
 
 fn account_id(seed: &Inventory) -> String {
     seed.account.id.clone()

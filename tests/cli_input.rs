@@ -1,9 +1,9 @@
 //! The command line as a newcomer meets it: the sandbox, bad input, and secrets that must
 //! never show.
 
-mod common;
+mod support;
 
-use common::*;
+use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_plans_the_empty_account_profile_without_credentials() {

@@ -2,16 +2,16 @@
 //! tool at it, generate an account, apply the file in the working directory, read a plan as
 //! Markdown, and empty an unverified account that holds only service roles.
 
-mod common;
+mod support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::*;
 use ramstate::emulator::{self, LogEntry};
 use ramstate::model::{Inventory, Service};
+use support::*;
 
 const DEMO_ACCOUNT: &str = "5123456789012345";
 

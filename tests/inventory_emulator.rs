@@ -2,7 +2,7 @@
 //! back as its seed, pages are followed, injected faults are retried, and the
 //! emulator's request log confirms pacing and backoff.
 
-mod api_support;
+mod support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -127,7 +127,7 @@ fn without_generated_dates(mut inv: Inventory) -> Inventory {
 
 #[tokio::test]
 async fn a_seeded_emulator_comes_back_as_its_seed() {
-    let seed = api_support::demo_seed();
+    let seed = support::every_kind_seed();
     let emu = emulator::start(EmulatorConfig::new(seed.clone()))
         .await
         .unwrap();
@@ -207,7 +207,7 @@ async fn pagination_follows_every_page_of_a_large_account() {
 
 #[tokio::test(start_paused = true)]
 async fn throttled_calls_back_off_as_the_emulator_asks() {
-    let seed = api_support::demo_seed();
+    let seed = support::every_kind_seed();
     let emu = emulator::start(EmulatorConfig {
         faults: Faults {
             qps_limit: 2.0,
@@ -247,7 +247,7 @@ async fn throttled_calls_back_off_as_the_emulator_asks() {
 
 #[tokio::test]
 async fn a_fetch_survives_server_errors_and_dropped_connections() {
-    let seed = api_support::demo_seed();
+    let seed = support::every_kind_seed();
     let emu = emulator::start(EmulatorConfig {
         faults: Faults {
             error_rate: 0.15,
@@ -284,7 +284,7 @@ async fn a_fetch_survives_server_errors_and_dropped_connections() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_emulator_sees_the_configured_rate() {
-    let seed = api_support::demo_seed();
+    let seed = support::every_kind_seed();
     let emu = emulator::start(EmulatorConfig::new(seed)).await.unwrap();
     let mut cfg = config(emu.url());
     cfg.qps = 50.0;
@@ -319,7 +319,7 @@ async fn the_emulator_sees_the_configured_rate() {
 
 #[tokio::test]
 async fn a_ram_user_is_identified_with_its_key() {
-    let emu = emulator::start(EmulatorConfig::new(api_support::demo_seed()))
+    let emu = emulator::start(EmulatorConfig::new(support::every_kind_seed()))
         .await
         .unwrap();
     let client = Client::new(

@@ -1,22 +1,22 @@
 //! Inventory fetch against a loopback account that answers from a seed, page by page,
 //! the way RAM and IMS shape their answers.
 
-mod api_support;
+mod support;
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use api_support::{Reply, Seen, serve};
 use ramstate::api::{Client, ClientConfig, Credentials, ProxyConfig, RetryPolicy};
 use ramstate::inventory::{self, NoProgress, Progress};
 use ramstate::model::{Inventory, Kind};
 use serde_json::{Value, json};
+use support::{Reply, Seen, serve};
 
 const PAGE: usize = 2;
 
 fn seed() -> Inventory {
-    api_support::demo_seed()
+    support::every_kind_seed()
 }
 
 /// Pages a list answer at `PAGE` items, with opaque markers.

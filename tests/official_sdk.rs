@@ -4,10 +4,14 @@
 //! TypeScript SDKs) with what tests/sdk/setup.sh installs in the target directory:
 //! `<target>/sdk-venv` and `<target>/sdk-node` (or `$SDK_VENV`, `$SDK_NODE`). Without
 //! an installation a test says it was skipped and passes (the SDKs come from package
-//! indexes, which a hermetic build may not reach), unless `RAMSTATE_REQUIRE_SDK` is set,
-//! as CI sets it after running setup.sh: then a missing installation is a failure.
+//! indexes, which a hermetic build may not reach), except under CI: when
+//! `RAMSTATE_REQUIRE_SDK` is set (`.ci/run` sets it after running setup.sh) or `CI` is,
+//! a missing installation is a failure. A run fails too when fewer checks ran than its
+//! script holds (zero included); each run says on stderr how many ran, uncaptured, so
+//! the count shows in every CI log.
 
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,8 +25,22 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target"))
 }
 
+/// Whether a missing SDK fails the test: under CI (`CI` set, as CI services set it) or
+/// when `RAMSTATE_REQUIRE_SDK` asks for it. Empty, `0` and `false` count as unset.
+fn sdk_required(require_sdk: Option<&str>, ci: Option<&str>) -> bool {
+    let set = |v: Option<&str>| v.is_some_and(|v| !matches!(v.trim(), "" | "0" | "false"));
+    set(require_sdk) || set(ci)
+}
+
+/// Says something on the test's stderr even when libtest captures output, so skips
+/// and check counts show in CI logs.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// An installation setup.sh finished (it writes `.installed` last), or `None` after
-/// saying the test is skipped; panics instead when `RAMSTATE_REQUIRE_SDK` is set.
+/// saying the test is skipped; panics instead when an SDK is required (see
+/// [`sdk_required`]).
 fn installed(var: &str, default: &str, what: &str) -> Option<PathBuf> {
     let dir = std::env::var_os(var)
         .map(PathBuf::from)
@@ -34,12 +52,13 @@ fn installed(var: &str, default: &str, what: &str) -> Option<PathBuf> {
         "no {what} at {} (tests/sdk/setup.sh installs them)",
         dir.display()
     );
-    let required = std::env::var("RAMSTATE_REQUIRE_SDK").is_ok_and(|v| !v.is_empty() && v != "0");
+    let env = |name: &str| std::env::var(name).ok();
+    let required = sdk_required(env("RAMSTATE_REQUIRE_SDK").as_deref(), env("CI").as_deref());
     assert!(
         !required,
-        "RAMSTATE_REQUIRE_SDK is set but there are {missing}"
+        "the SDK conformance test is required here (RAMSTATE_REQUIRE_SDK or CI is set) but there are {missing}"
     );
-    eprintln!("skipped: {missing}");
+    say(&format!("official SDK conformance skipped: {missing}"));
     None
 }
 
@@ -53,7 +72,7 @@ fn tally(stdout: &str) -> Option<(usize, usize)> {
 
 /// Runs a conformance script against the demo account; fails the test unless every
 /// check passed and at least `min` ran, showing the script's whole transcript.
-fn run_script(mut cmd: Command, min: usize) {
+fn run_script(what: &str, mut cmd: Command, min: usize) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
     let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
@@ -89,7 +108,11 @@ fn run_script(mut cmd: Command, min: usize) {
     assert_eq!(failed, 0, "SDK conformance failures:\n{transcript}");
     assert!(status.success(), "{transcript}");
     // Every signing style runs its whole sequence: a short count means checks went missing.
-    assert!(passed >= min, "only {passed} checks ran:\n{transcript}");
+    assert!(
+        passed > 0 && passed >= min,
+        "only {passed} checks ran (at least {min} expected):\n{transcript}"
+    );
+    say(&format!("{what}: {passed} checks ran, all passed"));
 }
 
 #[test]
@@ -97,6 +120,16 @@ fn tally_reads_the_summary_line() {
     assert_eq!(tally("ok   a\n88 passed, 0 failed\n"), Some((88, 0)));
     assert_eq!(tally("FAIL a: x\n3 passed, 2 failed"), Some((3, 2)));
     assert_eq!(tally("Traceback (most recent call last):"), None);
+}
+
+#[test]
+fn an_sdk_is_required_under_ci_or_when_asked() {
+    assert!(!sdk_required(None, None));
+    assert!(!sdk_required(Some(""), Some("0")));
+    assert!(!sdk_required(Some("0"), Some("false")));
+    assert!(sdk_required(Some("1"), None));
+    assert!(sdk_required(None, Some("true")));
+    assert!(sdk_required(Some("0"), Some("1")));
 }
 
 #[test]
@@ -108,7 +141,7 @@ fn official_python_sdks_work_against_the_emulator() {
     let mut cmd = Command::new(venv.join("bin").join("python"));
     cmd.arg(root.join("tests/sdk/conformance.py"))
         .env("PYTHONDONTWRITEBYTECODE", "1");
-    run_script(cmd, 180);
+    run_script("official Python SDKs", cmd, 180);
 }
 
 #[test]
@@ -120,5 +153,5 @@ fn official_typescript_sdks_work_against_the_emulator() {
     let mut cmd = Command::new("node");
     cmd.arg(root.join("tests/sdk/conformance.js"))
         .env("NODE_PATH", node_dir.join("node_modules"));
-    run_script(cmd, 33);
+    run_script("official TypeScript SDKs", cmd, 33);
 }

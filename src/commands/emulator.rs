@@ -1,16 +1,47 @@
 //! `ramstate emulator serve` and `ramstate emulator generate`.
 
 use std::io::Write;
+use std::time::Duration;
 
 use miette::{IntoDiagnostic, WrapErr};
 
-use crate::cli::{DataFormat, GenerateArgs, ServeArgs};
+use crate::cli::{DataFormat, FaultArgs, GenerateArgs, ServeArgs};
 use crate::emulator::{self, EmulatorConfig, Faults, GenerateParams};
 use crate::model::{Account, EmulatorOptions, Inventory, RootKey};
 
 /// The environment variables an empty account takes its root key from.
 const KEY_ID_ENV: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
 const KEY_SECRET_ENV: &str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
+
+/// The emulator's faults from the command line's: rates clamped to 0–1, a negative
+/// QPS limit is none.
+impl From<&FaultArgs> for Faults {
+    fn from(a: &FaultArgs) -> Self {
+        Faults {
+            latency: Duration::from_millis(a.latency_ms),
+            jitter: Duration::from_millis(a.jitter_ms),
+            qps_limit: a.qps_limit.max(0.0),
+            qps_per_action: a.qps_per_action,
+            error_rate: a.error_rate.clamp(0.0, 1.0),
+            drop_rate: a.drop_rate.clamp(0.0, 1.0),
+            consistency_delay: Duration::from_millis(a.consistency_delay_ms),
+            seed: a.fault_seed,
+        }
+    }
+}
+
+/// The generator's parameters from `ramstate emulator generate`'s flags.
+impl From<&GenerateArgs> for GenerateParams {
+    fn from(a: &GenerateArgs) -> Self {
+        GenerateParams {
+            users: a.users,
+            groups: a.groups,
+            roles: a.roles,
+            policies: a.policies,
+            seed: a.seed,
+        }
+    }
+}
 
 /// Serves the emulator until Ctrl-C. The first line of stdout is the endpoint URL;
 /// the root key ID goes to stderr (and its secret too, once, when it was generated).
@@ -98,4 +129,50 @@ pub fn generate(args: &GenerateArgs) -> miette::Result<()> {
     }
     out.flush().into_diagnostic()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_flags_become_faults() {
+        let args = FaultArgs {
+            latency_ms: 5,
+            jitter_ms: 7,
+            qps_limit: 20.0,
+            qps_per_action: true,
+            error_rate: 1.5,
+            drop_rate: 0.25,
+            consistency_delay_ms: 900,
+            fault_seed: 4,
+        };
+        let f = Faults::from(&args);
+        assert_eq!(f.latency, Duration::from_millis(5));
+        assert_eq!(f.jitter, Duration::from_millis(7));
+        assert_eq!(f.error_rate, 1.0);
+        assert_eq!(f.consistency_delay, Duration::from_millis(900));
+        assert!(f.qps_per_action && f.seed == 4 && f.drop_rate == 0.25);
+        assert_eq!(Faults::from(&FaultArgs::default()), Faults::default());
+    }
+
+    #[test]
+    fn generate_flags_become_generator_parameters() {
+        let args = GenerateArgs {
+            users: 3,
+            groups: 4,
+            roles: 5,
+            policies: 6,
+            seed: 9,
+            output: DataFormat::Yaml,
+        };
+        let want = GenerateParams {
+            users: 3,
+            groups: 4,
+            roles: 5,
+            policies: 6,
+            seed: 9,
+        };
+        assert_eq!(GenerateParams::from(&args), want);
+    }
 }

@@ -158,7 +158,7 @@ impl<'de> DeserializeSeed<'de> for Probe<'_> {
 
 impl<'de> Visitor<'de> for Probe<'_> {
     type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any node")
     }
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
@@ -233,7 +233,7 @@ struct Fail;
 
 impl<'de> Visitor<'de> for Fail {
     type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any node")
     }
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
@@ -283,7 +283,7 @@ impl<'de> DeserializeSeed<'de> for KeyProbe<'_> {
 
 impl<'de> Visitor<'de> for KeyProbe<'_> {
     type Value = bool;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a key")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {

@@ -278,14 +278,14 @@ fn load_says_a_directory_is_a_directory_and_binary_data_is_not_a_desired_state_f
     let dir = tempfile::tempdir().unwrap();
     let e = load(dir.path()).unwrap_err();
     assert!(e.to_string().ends_with(": it is a directory"), "{e}");
-    let help = miette::Diagnostic::help(&e).unwrap().to_string();
+    let help = Diagnostic::help(&e).unwrap().to_string();
     assert!(help.contains("ramstate.yaml"), "{help}");
 
     let garbage = dir.path().join("garbage.yaml");
     std::fs::write(&garbage, [0xff, 0xfe, 0x00, 0x9f, 0x80, 0x01]).unwrap();
     let e = load(&garbage).unwrap_err();
     assert!(e.to_string().ends_with(": not UTF-8 text"), "{e}");
-    let help = miette::Diagnostic::help(&e).unwrap().to_string();
+    let help = Diagnostic::help(&e).unwrap().to_string();
     assert!(help.contains("YAML text"), "{help}");
 }
 

@@ -772,11 +772,7 @@ impl<'a> Differ<'a> {
     fn settings(&mut self, account_id: &str) {
         let acct = &self.inv.account;
         if self.desired.manages(Kind::DefaultDomain) {
-            let initial = crate::model::Account {
-                id: account_id.to_string(),
-                ..Default::default()
-            }
-            .initial_domain();
+            let initial = crate::model::initial_domain(account_id);
             let now = acct
                 .default_domain
                 .clone()

@@ -34,8 +34,8 @@ pub fn header(plan: &Plan) -> Vec<String> {
     let mut settings = Vec::new();
     if plan.managed.contains(&Kind::DefaultDomain) {
         settings.push(format!(
-            "the default domain is reset to {}.onaliyun.com",
-            plan.account_id
+            "the default domain is reset to {}",
+            crate::model::initial_domain(&plan.account_id)
         ));
     }
     if plan.managed.contains(&Kind::AccountAlias) {

@@ -1,13 +1,13 @@
-//! STS 2015-04-01: GetCallerIdentity, AssumeRole and AssumeRoleWithOIDC.
+//! STS 2015-04-01: GetCallerIdentity, AssumeRole, AssumeRoleWithOIDC and AssumeRoleWithSAML.
 
 use base64::Engine;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
-use super::error::{ApiError, Params};
+use super::error::{ErrorResponse, Params};
 use super::state::{Identity, RoleRec, Session, State, timestamp};
 
-type R = Result<Value, ApiError>;
+type R = Result<Value, ErrorResponse>;
 
 /// Runs one STS action; `None` when STS has no such action.
 pub fn handle(
@@ -62,7 +62,7 @@ fn caller_identity(st: &State, who: &Identity) -> R {
             "RoleId": role_id,
         }),
         Identity::Anonymous => {
-            return Err(ApiError::forbidden(
+            return Err(ErrorResponse::forbidden(
                 "NoPermission",
                 "You are not authorized to do this action.",
             ));
@@ -71,9 +71,9 @@ fn caller_identity(st: &State, who: &Identity) -> R {
 }
 
 /// The role an ARN names: `acs:ram::<account>:role/<name>` (name case-insensitive).
-fn role_from_arn<'a>(st: &'a State, arn: &str) -> Result<&'a RoleRec, ApiError> {
+fn role_from_arn<'a>(st: &'a State, arn: &str) -> Result<&'a RoleRec, ErrorResponse> {
     let bad = || {
-        ApiError::invalid(
+        ErrorResponse::invalid(
             "RoleArn",
             None,
             format!("The RoleArn \"{arn}\" is not acs:ram::<account>:role/<name>."),
@@ -85,7 +85,7 @@ fn role_from_arn<'a>(st: &'a State, arn: &str) -> Result<&'a RoleRec, ApiError> 
         return Err(bad());
     }
     let not_found = || {
-        ApiError::not_found(
+        ErrorResponse::not_found(
             "EntityNotExist.Role",
             format!("The role does not exist: {arn}."),
         )
@@ -136,7 +136,7 @@ fn trusts(doc: Option<&str>, key: &str, action: &str, principals: &[String]) -> 
     })
 }
 
-fn session_name(p: &Params, default: Option<&str>) -> Result<String, ApiError> {
+fn session_name(p: &Params, default: Option<&str>) -> Result<String, ErrorResponse> {
     let name = match p.get("RoleSessionName") {
         Some(n) => n.to_string(),
         None => match default {
@@ -150,7 +150,7 @@ fn session_name(p: &Params, default: Option<&str>) -> Result<String, ApiError> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '@' | '-' | '_'));
     if !ok {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "RoleSessionName",
             None,
             "The RoleSessionName must be 2 to 64 letters, digits, `.`, `@`, `-` or `_`.",
@@ -159,12 +159,12 @@ fn session_name(p: &Params, default: Option<&str>) -> Result<String, ApiError> {
     Ok(name)
 }
 
-fn duration(p: &Params, max: u32) -> Result<i64, ApiError> {
+fn duration(p: &Params, max: u32) -> Result<i64, ErrorResponse> {
     match p.get("DurationSeconds") {
         None => Ok(3600.min(max as i64)),
         Some(v) => match v.parse::<i64>() {
             Ok(n) if (900..=max as i64).contains(&n) => Ok(n),
-            _ => Err(ApiError::invalid(
+            _ => Err(ErrorResponse::invalid(
                 "DurationSeconds",
                 None,
                 format!("The DurationSeconds must be from 900 to {max}."),
@@ -173,10 +173,10 @@ fn duration(p: &Params, max: u32) -> Result<i64, ApiError> {
     }
 }
 
-fn session_policy(p: &Params) -> Result<(), ApiError> {
+fn session_policy(p: &Params) -> Result<(), ErrorResponse> {
     if let Some(pol) = p.get("Policy") {
         if pol.chars().count() > 2048 {
-            return Err(ApiError::invalid(
+            return Err(ErrorResponse::invalid(
                 "PolicySize",
                 None,
                 "The session policy must be at most 2048 characters.",
@@ -187,7 +187,7 @@ fn session_policy(p: &Params) -> Result<(), ApiError> {
             .and_then(|v| v.get("Statement").cloned())
             .is_none()
         {
-            return Err(ApiError::invalid(
+            return Err(ErrorResponse::invalid(
                 "PolicyGrammar",
                 None,
                 "The session policy is not a valid policy document.",
@@ -233,7 +233,7 @@ fn assume_role(st: &mut State, who: &Identity, p: &Params, now: OffsetDateTime) 
     let session = session_name(p, None)?;
     session_policy(p)?;
     if *who == Identity::Account {
-        return Err(ApiError::forbidden(
+        return Err(ErrorResponse::forbidden(
             "NoPermission",
             "You are not authorized to do this action. An Alibaba Cloud account (root) cannot assume a role; call as a RAM user or role.",
         ));
@@ -253,7 +253,7 @@ fn assume_role(st: &mut State, who: &Identity, p: &Params, now: OffsetDateTime) 
         "sts:AssumeRole",
         &principals,
     ) {
-        return Err(ApiError::forbidden(
+        return Err(ErrorResponse::forbidden(
             "NoPermission",
             "You are not authorized to do this action. The role's trust policy does not name the caller.",
         ));
@@ -276,7 +276,7 @@ fn assume_role_with_oidc(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
     let token = p.required("OIDCToken")?;
     let session = session_name(p, Some("oidc-session"))?;
     session_policy(p)?;
-    let fail = |code: &str, msg: &str| Err(ApiError::new(401, code, msg));
+    let fail = |code: &str, msg: &str| Err(ErrorResponse::new(401, code, msg));
     let name = provider_arn
         .strip_prefix(&format!("acs:ram::{}:oidc-provider/", st.account.id))
         .unwrap_or_default();
@@ -395,7 +395,7 @@ fn assume_role_with_saml(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
         .strip_prefix(&format!("acs:ram::{}:saml-provider/", st.account.id))
         .unwrap_or_default();
     if !st.saml.contains_key(name) {
-        return Err(ApiError::not_found(
+        return Err(ErrorResponse::not_found(
             "EntityNotExist.SAMLProvider",
             format!("The SAML provider does not exist: {provider_arn}."),
         ));
@@ -403,7 +403,7 @@ fn assume_role_with_saml(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
     // As documented for this call: an unreadable or expired assertion fails
     // authentication (401), an unknown role is `EntityNotExist.RoleArn`.
     let a = saml_assertion(encoded).ok_or_else(|| {
-        ApiError::new(
+        ErrorResponse::new(
             401,
             "AuthenticationFail.SAMLAssertion.Invalid",
             "The SAMLAssertion is not a Base64 SAML response with an Issuer.",
@@ -413,14 +413,14 @@ fn assume_role_with_saml(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
         && OffsetDateTime::parse(limit, &time::format_description::well_known::Rfc3339)
             .is_ok_and(|t| t <= now)
     {
-        return Err(ApiError::new(
+        return Err(ErrorResponse::new(
             401,
             "AuthenticationFail.SAMLAssertion.Expired",
             "The SAML assertion has expired.",
         ));
     }
     let session = a.session_name.clone().ok_or_else(|| {
-        ApiError::invalid(
+        ErrorResponse::invalid(
             "RoleSessionName",
             None,
             "The assertion carries no RoleSessionName attribute.",
@@ -434,7 +434,7 @@ fn assume_role_with_saml(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
     let role = role_from_arn(st, arn)
         .map_err(|e| {
             if e.code == "EntityNotExist.Role" {
-                ApiError::not_found(
+                ErrorResponse::not_found(
                     "EntityNotExist.RoleArn",
                     format!("The role does not exist: {arn}."),
                 )
@@ -449,7 +449,7 @@ fn assume_role_with_saml(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
         "sts:AssumeRole",
         &[provider_arn.to_string()],
     ) {
-        return Err(ApiError::forbidden(
+        return Err(ErrorResponse::forbidden(
             "NoPermission",
             "You are not authorized to do this action. The role does not trust this SAML provider.",
         ));

@@ -5,19 +5,20 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 use super::error::{
-    ApiError, Params, check_length, check_name, policy_name_char, role_name_char, user_name_char,
+    ErrorResponse, Params, check_length, check_name, policy_name_char, role_name_char,
+    user_name_char,
 };
 use super::state::{
     BIN_RETENTION_DAYS, BinKey, BinUser, GroupRec, Identity, MfaRec, PolicyRec, Principal, RoleRec,
     State, UserRec, check_policy_document, list_json, page_json, paginate, quota, role_not_found,
     tags_json, timestamp,
 };
-use crate::model::{
+use ramstate_model::{
     AccessKey, DeleteUserMode, Group, KeyStatus, LoginProfile, Policy, PolicyRef, PolicyType,
     PolicyVersion, RecycledAccessKey, RecycledUser, Role, Tags, User, VirtualMfaDevice,
 };
 
-type R = Result<Value, ApiError>;
+type R = Result<Value, ErrorResponse>;
 
 /// Runs one RAM action; `None` when RAM has no such action.
 pub fn handle(
@@ -109,17 +110,17 @@ pub fn handle(
 
 // ---------------------------------------------------------------- users
 
-fn check_user_name(param: &str, v: &str) -> Result<(), ApiError> {
+fn check_user_name(param: &str, v: &str) -> Result<(), ErrorResponse> {
     check_name(param, v, 64, user_name_char)
 }
 
-fn check_email(param: &str, v: Option<&str>) -> Result<(), ApiError> {
+fn check_email(param: &str, v: Option<&str>) -> Result<(), ErrorResponse> {
     if let Some(e) = v {
         let ok = e.len() <= 128
             && e.split_once('@')
                 .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !b.starts_with('.'));
         if !ok {
-            return Err(ApiError::invalid(
+            return Err(ErrorResponse::invalid(
                 param,
                 Some("Format"),
                 format!("The {param} \"{e}\" is not an email address."),
@@ -129,7 +130,7 @@ fn check_email(param: &str, v: Option<&str>) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn check_phone(param: &str, v: Option<&str>) -> Result<(), ApiError> {
+fn check_phone(param: &str, v: Option<&str>) -> Result<(), ErrorResponse> {
     if let Some(m) = v {
         let ok = m.split_once('-').is_some_and(|(cc, n)| {
             !cc.is_empty()
@@ -138,7 +139,7 @@ fn check_phone(param: &str, v: Option<&str>) -> Result<(), ApiError> {
                 && n.chars().all(|c| c.is_ascii_digit() || c == '*')
         });
         if !ok {
-            return Err(ApiError::invalid(
+            return Err(ErrorResponse::invalid(
                 param,
                 Some("Format"),
                 format!("The {param} must look like <country code>-<number>."),
@@ -177,15 +178,15 @@ fn ensure_new(
     limit: usize,
     (code, one, many): (&str, &str, &str),
     name: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), ErrorResponse> {
     if taken {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             format!("EntityAlreadyExists.{code}"),
             format!("The {one} already exists: {name}."),
         ));
     }
     if count >= limit {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             format!("LimitExceeded.{code}"),
             format!("The count of {many} beyond the current limits: {limit}."),
         ));
@@ -195,7 +196,7 @@ fn ensure_new(
 
 /// Adds a user built from `proto` (name and profile fields), checking the name is
 /// free and the quota.
-pub fn new_user(st: &mut State, proto: User, t: &str) -> Result<String, ApiError> {
+pub fn new_user(st: &mut State, proto: User, t: &str) -> Result<String, ErrorResponse> {
     let name = proto.name.clone();
     ensure_new(
         st.users.contains_key(&name),
@@ -268,7 +269,7 @@ fn update_user(st: &mut State, p: &Params, t: &str) -> R {
         && n != name
     {
         if st.users.contains_key(n) {
-            return Err(ApiError::conflict(
+            return Err(ErrorResponse::conflict(
                 "EntityAlreadyExists.User",
                 format!("The user already exists: {n}."),
             ));
@@ -303,10 +304,10 @@ fn update_user(st: &mut State, p: &Params, t: &str) -> R {
 /// The documentation does not say which conflict wins when several apply; the
 /// emulator reports them in this order: attached policies, group memberships,
 /// access keys, login profile, MFA device.
-pub fn remove_user(st: &mut State, name: &str, now: OffsetDateTime) -> Result<(), ApiError> {
+pub fn remove_user(st: &mut State, name: &str, now: OffsetDateTime) -> Result<(), ErrorResponse> {
     let rec = st.user(name)?.clone();
     if st.delete_user == DeleteUserMode::Conflict {
-        let conflict = |code: &str, msg: &str| Err(ApiError::conflict(code, msg));
+        let conflict = |code: &str, msg: &str| Err(ErrorResponse::conflict(code, msg));
         if !st.attached(Principal::User, name).is_empty() {
             return conflict(
                 "DeleteConflict.User.Policy",
@@ -426,20 +427,23 @@ fn list_users(st: &State, p: &Params) -> R {
 // ---------------------------------------------------------------- access keys
 
 /// The user an access-key call is about: `UserName`, or the calling RAM user.
-fn key_subject(st: &State, who: &Identity, p: &Params) -> Result<String, ApiError> {
+fn key_subject(st: &State, who: &Identity, p: &Params) -> Result<String, ErrorResponse> {
     if let Some(u) = p.get("UserName") {
         st.user(u)?;
         return Ok(u.to_string());
     }
     match who {
         Identity::User { name, .. } => Ok(name.clone()),
-        _ => Err(ApiError::missing(crate::model::Service::Ram, "UserName")),
+        _ => Err(ErrorResponse::missing(
+            ramstate_model::Service::Ram,
+            "UserName",
+        )),
     }
 }
 
-pub fn new_access_key(st: &mut State, user: &str, t: &str) -> Result<AccessKey, ApiError> {
+pub fn new_access_key(st: &mut State, user: &str, t: &str) -> Result<AccessKey, ErrorResponse> {
     if st.user(user)?.user.access_keys.len() >= quota::KEYS_PER_USER {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "LimitExceeded.User.AccessKey",
             format!(
                 "The count of access keys of the user beyond the current limits: {}.",
@@ -493,19 +497,24 @@ fn list_access_keys(st: &State, who: &Identity, p: &Params) -> R {
     Ok(list_json("AccessKeys", "AccessKey", keys))
 }
 
-fn key_not_found(id: &str) -> ApiError {
-    ApiError::not_found(
+fn key_not_found(id: &str) -> ErrorResponse {
+    ErrorResponse::not_found(
         "EntityNotExist.User.AccessKey",
         format!("The user access key does not exist: {id}."),
     )
 }
 
-pub fn set_key_status(st: &mut State, user: &str, id: &str, status: &str) -> Result<(), ApiError> {
+pub fn set_key_status(
+    st: &mut State,
+    user: &str,
+    id: &str,
+    status: &str,
+) -> Result<(), ErrorResponse> {
     let status = match status {
         "Active" => KeyStatus::Active,
         "Inactive" => KeyStatus::Inactive,
         other => {
-            return Err(ApiError::invalid(
+            return Err(ErrorResponse::invalid(
                 "Status",
                 None,
                 format!("The Status must be Active or Inactive, not \"{other}\"."),
@@ -537,7 +546,7 @@ pub fn remove_access_key(
     user: &str,
     id: &str,
     now: OffsetDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), ErrorResponse> {
     let mode = st.delete_user;
     let rec = st.user_mut(user)?;
     let pos = rec
@@ -602,14 +611,14 @@ fn get_access_key_last_used(st: &State, who: &Identity, p: &Params) -> R {
 
 // ---------------------------------------------------------------- login profiles
 
-fn profile_not_found(user: &str) -> ApiError {
-    ApiError::not_found(
+fn profile_not_found(user: &str) -> ErrorResponse {
+    ErrorResponse::not_found(
         "EntityNotExist.User.LoginProfile",
         format!("The login profile of the user does not exist: {user}."),
     )
 }
 
-fn check_password(param: &str, pw: &str) -> Result<(), ApiError> {
+fn check_password(param: &str, pw: &str) -> Result<(), ErrorResponse> {
     let classes = [
         pw.chars().any(|c| c.is_ascii_lowercase()),
         pw.chars().any(|c| c.is_ascii_uppercase()),
@@ -620,7 +629,7 @@ fn check_password(param: &str, pw: &str) -> Result<(), ApiError> {
     .filter(|b| **b)
     .count();
     if pw.chars().count() < 8 || pw.chars().count() > 32 || classes < 2 {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             param,
             Some("TooWeak"),
             "The password does not meet the password policy: 8 to 32 characters of at least two kinds.",
@@ -645,7 +654,7 @@ fn create_login_profile(st: &mut State, p: &Params, t: &str) -> R {
     let mfa = p.bool("MFABindRequired")?.unwrap_or(false);
     let rec = st.user_mut(&user)?;
     if rec.user.login_profile.is_some() {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "EntityAlreadyExists.User.LoginProfile",
             format!("The login profile of the user already exists: {user}."),
         ));
@@ -758,13 +767,13 @@ pub fn create_mfa_device(st: &mut State, p: &Params, param: &str) -> R {
     check_name("VirtualMFADeviceName", name, 64, role_name_char)?;
     let serial = format!("acs:ram::{}:mfa/{name}", st.account.id);
     if st.mfa_devices.contains_key(&serial) {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "EntityAlreadyExists.VirtualMFADevice",
             format!("The virtual MFA device already exists: {name}."),
         ));
     }
     if st.mfa_devices.len() >= quota::MFA_DEVICES {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "LimitExceeded.VirtualMFADevice",
             "The count of virtual MFA devices beyond the current limits.",
         ));
@@ -797,7 +806,7 @@ pub fn create_mfa_device(st: &mut State, p: &Params, param: &str) -> R {
 }
 
 /// ListVirtualMFADevices; `ims` switches user fields to `UserPrincipalName`.
-pub fn list_mfa_devices(st: &State, ims: bool, p: &Params) -> Result<(Value, ()), ApiError> {
+pub fn list_mfa_devices(st: &State, ims: bool, p: &Params) -> Result<(Value, ()), ErrorResponse> {
     let items: Vec<(String, Value)> = st
         .mfa_devices
         .values()
@@ -840,8 +849,8 @@ pub fn list_mfa_devices(st: &State, ims: bool, p: &Params) -> Result<(Value, ())
     }
 }
 
-fn mfa_not_found(serial: &str) -> ApiError {
-    ApiError::not_found(
+fn mfa_not_found(serial: &str) -> ErrorResponse {
+    ErrorResponse::not_found(
         "EntityNotExist.VirtualMFADevice",
         format!("The virtual MFA device does not exist: {serial}."),
     )
@@ -854,7 +863,7 @@ pub fn delete_mfa_device(st: &mut State, p: &Params) -> R {
         .get(serial)
         .ok_or_else(|| mfa_not_found(serial))?;
     if d.device.user.is_some() {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "DeleteConflict.VirtualMFADevice.User",
             "The virtual mfa device CAN NOT been bound to any user while deleting it.",
         ));
@@ -869,7 +878,7 @@ pub fn bind_mfa_device(st: &mut State, user: &str, p: &Params, now: OffsetDateTi
     let c2 = p.required("AuthenticationCode2")?;
     for (n, c) in [("AuthenticationCode1", c1), ("AuthenticationCode2", c2)] {
         if c.len() != 6 || !c.chars().all(|x| x.is_ascii_digit()) {
-            return Err(ApiError::invalid(
+            return Err(ErrorResponse::invalid(
                 "AuthenticationCode",
                 Some("Format"),
                 format!("The {n} must be 6 digits."),
@@ -882,13 +891,13 @@ pub fn bind_mfa_device(st: &mut State, user: &str, p: &Params, now: OffsetDateTi
         .get(&serial)
         .ok_or_else(|| mfa_not_found(&serial))?;
     if d.device.user.is_some() {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "EntityAlreadyExists.VirtualMFADevice.User",
             "The virtual MFA device is already bound to a user.",
         ));
     }
     if st.mfa_of(user).is_some() {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "EntityAlreadyExists.User.MFADevice",
             format!("The user already has an MFA device: {user}."),
         ));
@@ -898,7 +907,7 @@ pub fn bind_mfa_device(st: &mut State, user: &str, p: &Params, now: OffsetDateTi
         let ok = (step.saturating_sub(2)..=step + 1)
             .any(|s| totp(secret, s) == c1 && totp(secret, s + 1) == c2);
         if !ok {
-            return Err(ApiError::forbidden(
+            return Err(ErrorResponse::forbidden(
                 "CheckAuthenticationCodeFail",
                 "The authentication codes do not match the device.",
             ));
@@ -916,7 +925,7 @@ pub fn unbind_mfa_device(st: &mut State, user: &str) -> R {
         .mfa_of(user)
         .map(|d| d.device.serial_number.clone())
         .ok_or_else(|| {
-            ApiError::not_found(
+            ErrorResponse::not_found(
                 "EntityNotExist.User.MFADevice",
                 format!("The user has no MFA device: {user}."),
             )
@@ -930,7 +939,7 @@ pub fn unbind_mfa_device(st: &mut State, user: &str) -> R {
 pub fn get_user_mfa_info(st: &State, user: &str) -> R {
     st.user(user)?;
     let d = st.mfa_of(user).ok_or_else(|| {
-        ApiError::not_found(
+        ErrorResponse::not_found(
             "EntityNotExist.User.MFADevice",
             format!("The user has no MFA device: {user}."),
         )
@@ -992,7 +1001,7 @@ fn update_group(st: &mut State, p: &Params, t: &str) -> R {
         check_name("NewGroupName", n, 64, user_name_char)?;
         if n != name {
             if st.groups.contains_key(n) {
-                return Err(ApiError::conflict(
+                return Err(ErrorResponse::conflict(
                     "EntityAlreadyExists.Group",
                     format!("The group already exists: {n}."),
                 ));
@@ -1016,13 +1025,13 @@ fn delete_group(st: &mut State, p: &Params) -> R {
     let name = p.required("GroupName")?;
     st.group(name)?;
     if !st.members_of(name).is_empty() {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "DeleteConflict.Group.User",
             "The group CAN NOT has any user member while deleting the group.",
         ));
     }
     if !st.attached(Principal::Group, name).is_empty() {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "DeleteConflict.Group.Policy",
             "The entity CAN NOT has any attached policy while deleting the group.",
         ));
@@ -1087,18 +1096,18 @@ fn list_groups_for_user(st: &State, p: &Params) -> R {
     Ok(list_json("Groups", "Group", groups))
 }
 
-pub fn add_member(st: &mut State, user: &str, group: &str, t: &str) -> Result<(), ApiError> {
+pub fn add_member(st: &mut State, user: &str, group: &str, t: &str) -> Result<(), ErrorResponse> {
     st.user(user)?;
     st.group(group)?;
     let key = (user.to_string(), group.to_string());
     if st.memberships.contains_key(&key) {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "EntityAlreadyExists.User.Group",
             format!("The user {user} is already in the group {group}."),
         ));
     }
     if st.groups_of(user).len() >= quota::GROUPS_PER_USER {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "LimitExceeded.User.Group",
             format!(
                 "The count of groups of the user beyond the current limits: {}.",
@@ -1127,7 +1136,7 @@ fn remove_user_from_group(st: &mut State, p: &Params) -> R {
         .remove(&(user.to_string(), group.to_string()))
         .is_none()
     {
-        return Err(ApiError::not_found(
+        return Err(ErrorResponse::not_found(
             "EntityNotExist.User.Group",
             format!("The user {user} is not in the group {group}."),
         ));
@@ -1157,17 +1166,17 @@ fn role_json(st: &State, r: &RoleRec, doc: bool) -> Value {
     v
 }
 
-fn check_trust_policy(param: &str, doc: &str) -> Result<(), ApiError> {
+fn check_trust_policy(param: &str, doc: &str) -> Result<(), ErrorResponse> {
     let len = doc.chars().count();
     if len == 0 || len > 2048 {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             param,
             Some("Length"),
             format!("The length of {param} must be 1 to 2048 characters."),
         ));
     }
     let v: Value = serde_json::from_str(doc).map_err(|e| {
-        ApiError::bad_request(
+        ErrorResponse::bad_request(
             "MalformedPolicyDocument",
             format!("The trust policy is malformed: {e}."),
         )
@@ -1177,7 +1186,7 @@ fn check_trust_policy(param: &str, doc: &str) -> Result<(), ApiError> {
         .and_then(|s| s.as_array())
         .is_some_and(|s| !s.is_empty() && s.iter().all(|x| x.get("Principal").is_some()));
     if !ok {
-        return Err(ApiError::bad_request(
+        return Err(ErrorResponse::bad_request(
             "MalformedPolicyDocument",
             "The trust policy is malformed: every statement needs a Principal.",
         ));
@@ -1186,11 +1195,11 @@ fn check_trust_policy(param: &str, doc: &str) -> Result<(), ApiError> {
 }
 
 /// Tags sent as `Tag=<JSON array>` or `Tag.N.Key`/`Tag.N.Value`.
-pub fn read_tags(p: &Params) -> Result<Tags, ApiError> {
+pub fn read_tags(p: &Params) -> Result<Tags, ErrorResponse> {
     let mut tags = Tags::new();
     if let Some(raw) = p.get("Tag") {
         let arr: Vec<Value> = serde_json::from_str(raw)
-            .map_err(|_| ApiError::invalid("Tag", None, "The Tag must be a JSON array."))?;
+            .map_err(|_| ErrorResponse::invalid("Tag", None, "The Tag must be a JSON array."))?;
         for t in arr {
             let k = t.get("Key").and_then(|k| k.as_str()).unwrap_or_default();
             let v = t.get("Value").and_then(|k| k.as_str()).unwrap_or_default();
@@ -1206,7 +1215,7 @@ pub fn read_tags(p: &Params) -> Result<Tags, ApiError> {
         }
     }
     if tags.len() > 20 {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "Tag",
             None,
             "At most 20 tags are allowed.",
@@ -1283,7 +1292,7 @@ fn delete_role(st: &mut State, p: &Params) -> R {
     let name = p.required("RoleName")?;
     let rec = st.role(name)?;
     if rec.role.is_service_linked() {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "DeleteConflict.Role.ServiceLinkedRole",
             format!(
                 "The role {name} is a service-linked role; delete it with ResourceManager DeleteServiceLinkedRole."
@@ -1291,7 +1300,7 @@ fn delete_role(st: &mut State, p: &Params) -> R {
         ));
     }
     if !st.attached(Principal::Role, name).is_empty() {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "DeleteConflict.Role.Policy",
             "The role CAN NOT has any attached policy while deleting the role.",
         ));
@@ -1315,11 +1324,11 @@ fn list_roles(st: &State, p: &Params) -> R {
 
 // ---------------------------------------------------------------- policies
 
-fn policy_type(p: &Params) -> Result<PolicyType, ApiError> {
+fn policy_type(p: &Params) -> Result<PolicyType, ErrorResponse> {
     match p.required("PolicyType")? {
         "System" => Ok(PolicyType::System),
         "Custom" => Ok(PolicyType::Custom),
-        _ => Err(ApiError::invalid(
+        _ => Err(ErrorResponse::invalid(
             "PolicyType",
             None,
             "The PolicyType must be System or Custom.",
@@ -1327,14 +1336,14 @@ fn policy_type(p: &Params) -> Result<PolicyType, ApiError> {
     }
 }
 
-fn policy_not_found(p: &PolicyRef) -> ApiError {
-    ApiError::not_found(
+fn policy_not_found(p: &PolicyRef) -> ErrorResponse {
+    ErrorResponse::not_found(
         "EntityNotExist.Policy",
         format!("The policy does not exist: {p}."),
     )
 }
 
-fn policy_ref(st: &State, p: &Params) -> Result<PolicyRef, ApiError> {
+fn policy_ref(st: &State, p: &Params) -> Result<PolicyRef, ErrorResponse> {
     let name = p.required("PolicyName")?;
     let r = PolicyRef::new(policy_type(p)?, name);
     if !st.policy_exists(&r) {
@@ -1343,7 +1352,7 @@ fn policy_ref(st: &State, p: &Params) -> Result<PolicyRef, ApiError> {
     Ok(r)
 }
 
-fn custom<'a>(st: &'a State, name: &str) -> Result<&'a PolicyRec, ApiError> {
+fn custom<'a>(st: &'a State, name: &str) -> Result<&'a PolicyRec, ErrorResponse> {
     st.policies
         .get(name)
         .ok_or_else(|| policy_not_found(&PolicyRef::custom(name)))
@@ -1442,25 +1451,25 @@ fn delete_policy(st: &mut State, p: &Params) -> R {
     let r = PolicyRef::custom(name);
     let on = |kind| st.attachments.keys().any(|(k, _, q)| *k == kind && *q == r);
     if on(Principal::User) {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "DeleteConflict.Policy.User",
             "The policy CAN NOT been attached to any user while deleting the policy.",
         ));
     }
     if on(Principal::Group) {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "DeleteConflict.Policy.Group",
             "The policy CAN NOT been attached to any group while deleting the policy.",
         ));
     }
     if on(Principal::Role) {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "DeleteConflict.Role.Policy",
             "The policy CAN NOT been attached to any role while deleting the policy.",
         ));
     }
     if !cascade && rec.policy.versions.len() > 1 {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "DeleteConflict.Policy.Version",
             "The policy CAN NOT has any version except the default version.",
         ));
@@ -1506,7 +1515,7 @@ fn create_policy_version(st: &mut State, p: &Params, t: &str) -> R {
         "None" => false,
         "DeleteOldestNonDefaultVersionWhenLimitExceeded" => true,
         other => {
-            return Err(ApiError::invalid(
+            return Err(ErrorResponse::invalid(
                 "RotateStrategy",
                 None,
                 format!("The RotateStrategy \"{other}\" is not valid."),
@@ -1517,7 +1526,7 @@ fn create_policy_version(st: &mut State, p: &Params, t: &str) -> R {
     let rec = st.policies.get_mut(name).expect("checked");
     if rec.policy.versions.len() >= quota::VERSIONS_PER_POLICY {
         if !rotate {
-            return Err(ApiError::conflict(
+            return Err(ErrorResponse::conflict(
                 "LimitExceeded.Policy.Version",
                 format!(
                     "The count of versions of the policy beyond the current limits: {}.",
@@ -1547,13 +1556,13 @@ fn create_policy_version(st: &mut State, p: &Params, t: &str) -> R {
     Ok(json!({"PolicyVersion": version_json(&v)}))
 }
 
-fn find_version<'a>(rec: &'a PolicyRec, id: &str) -> Result<&'a PolicyVersion, ApiError> {
+fn find_version<'a>(rec: &'a PolicyRec, id: &str) -> Result<&'a PolicyVersion, ErrorResponse> {
     rec.policy
         .versions
         .iter()
         .find(|v| v.id == id)
         .ok_or_else(|| {
-            ApiError::not_found(
+            ErrorResponse::not_found(
                 "EntityNotExist.Policy.Version",
                 format!("The policy version does not exist: {id}."),
             )
@@ -1566,7 +1575,7 @@ fn get_policy_version(st: &State, p: &Params) -> R {
     match r.policy_type {
         PolicyType::System => {
             if id != "v1" {
-                return Err(ApiError::not_found(
+                return Err(ErrorResponse::not_found(
                     "EntityNotExist.Policy.Version",
                     format!("The policy version does not exist: {id}."),
                 ));
@@ -1606,7 +1615,7 @@ fn delete_policy_version(st: &mut State, p: &Params) -> R {
     let id = p.required("VersionId")?;
     let rec = custom(st, name)?;
     if find_version(rec, id)?.is_default {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "DeleteConflict.Policy.Version.Default",
             "The default policy version CAN NOT been deleted directly.",
         ));
@@ -1670,7 +1679,7 @@ fn principal_param(kind: Principal) -> &'static str {
     }
 }
 
-fn check_principal(st: &State, kind: Principal, name: &str) -> Result<(), ApiError> {
+fn check_principal(st: &State, kind: Principal, name: &str) -> Result<(), ErrorResponse> {
     match kind {
         Principal::User => st.user(name).map(|_| ()),
         Principal::Group => st.group(name).map(|_| ()),
@@ -1716,14 +1725,14 @@ pub fn attach_policy(
     name: &str,
     r: PolicyRef,
     t: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), ErrorResponse> {
     check_principal(st, kind, name)?;
     if !st.policy_exists(&r) {
         return Err(policy_not_found(&r));
     }
     let key = (kind, name.to_string(), r.clone());
     if st.attachments.contains_key(&key) {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             format!("EntityAlreadyExists.{}.Policy", kind_code(kind)),
             format!("The policy {r} is already attached to {name}."),
         ));
@@ -1738,7 +1747,7 @@ pub fn attach_policy(
         PolicyType::Custom => quota::CUSTOM_POLICIES_PER_ENTITY,
     };
     if same_type >= limit {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             format!("LimitExceeded.{}.Policy", kind_code(kind)),
             format!(
                 "The count of {} policies attached to {name} beyond the current limits: {limit}.",
@@ -1771,7 +1780,7 @@ fn detach(st: &mut State, kind: Principal, p: &Params) -> R {
         .remove(&(kind, name.clone(), r.clone()))
         .is_none()
     {
-        return Err(ApiError::not_found(
+        return Err(ErrorResponse::not_found(
             format!("EntityNotExist.{}.Policy", kind_code(kind)),
             format!("The policy {r} is not attached to {name}."),
         ));
@@ -1785,7 +1794,7 @@ fn set_account_alias(st: &mut State, p: &Params) -> R {
     let alias = p.required("AccountAlias")?;
     let len = alias.chars().count();
     if !(3..=32).contains(&len) {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "AccountAlias",
             Some("Length"),
             "The AccountAlias must be 3 to 32 characters.",
@@ -1798,7 +1807,7 @@ fn set_account_alias(st: &mut State, p: &Params) -> R {
         && !alias.ends_with('-')
         && !alias.contains("--");
     if !ok {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "AccountAlias",
             Some("Format"),
             "The AccountAlias may hold lowercase letters, digits and single inner hyphens.",
@@ -1811,7 +1820,7 @@ fn set_account_alias(st: &mut State, p: &Params) -> R {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Inventory, Service};
+    use ramstate_model::{Inventory, Service};
     use std::collections::BTreeMap;
 
     fn now() -> OffsetDateTime {
@@ -1821,7 +1830,7 @@ mod tests {
     fn state() -> State {
         State::from_seed(
             &Inventory {
-                account: crate::model::Account {
+                account: ramstate_model::Account {
                     id: "1234567890123456".into(),
                     ..Default::default()
                 },

@@ -7,9 +7,9 @@ use base64::Engine;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::error::{ApiError, Params};
+use super::error::{ErrorResponse, Params};
 use super::system_policies::{self, SystemPolicy};
-use crate::model::{
+use ramstate_model::{
     AccessKey, Account, Application, DeleteUserMode, EmulatorOptions, Group, Inventory,
     OidcProvider, Policy, PolicyRef, PolicyType, RecycleBin, RecycledAccessKey, RecycledUser, Role,
     RootKey, SamlProvider, User, VirtualMfaDevice,
@@ -134,7 +134,7 @@ pub struct Task {
     pub role: String,
     pub polls_left: u32,
     pub status: TaskStatus,
-    pub usages: Vec<crate::model::RoleUsage>,
+    pub usages: Vec<ramstate_model::RoleUsage>,
     pub message: String,
 }
 
@@ -557,7 +557,7 @@ impl State {
                     key: AccessKey {
                         id: k.id.clone(),
                         secret: Some(secret),
-                        status: crate::model::KeyStatus::Active,
+                        status: ramstate_model::KeyStatus::Active,
                         create_date: k.create_date.clone(),
                         last_used_date: None,
                     },
@@ -674,24 +674,24 @@ impl State {
 
     // ---- lookups ----
 
-    pub fn user(&self, name: &str) -> Result<&UserRec, ApiError> {
+    pub fn user(&self, name: &str) -> Result<&UserRec, ErrorResponse> {
         self.users.get(name).ok_or_else(|| user_not_found(name))
     }
 
-    pub fn user_mut(&mut self, name: &str) -> Result<&mut UserRec, ApiError> {
+    pub fn user_mut(&mut self, name: &str) -> Result<&mut UserRec, ErrorResponse> {
         self.users.get_mut(name).ok_or_else(|| user_not_found(name))
     }
 
-    pub fn group(&self, name: &str) -> Result<&GroupRec, ApiError> {
+    pub fn group(&self, name: &str) -> Result<&GroupRec, ErrorResponse> {
         self.groups.get(name).ok_or_else(|| {
-            ApiError::not_found(
+            ErrorResponse::not_found(
                 "EntityNotExist.Group",
                 format!("The group does not exist: {name}."),
             )
         })
     }
 
-    pub fn role(&self, name: &str) -> Result<&RoleRec, ApiError> {
+    pub fn role(&self, name: &str) -> Result<&RoleRec, ErrorResponse> {
         self.roles.get(name).ok_or_else(|| role_not_found(name))
     }
 
@@ -770,7 +770,7 @@ impl State {
     }
 
     /// The user a logon name points to (either of the account's domains).
-    pub fn user_by_principal(&self, upn: &str) -> Result<&UserRec, ApiError> {
+    pub fn user_by_principal(&self, upn: &str) -> Result<&UserRec, ErrorResponse> {
         let (name, domain) = upn.split_once('@').unwrap_or((upn, ""));
         let domains = [self.account.domain(), self.account.initial_domain()];
         if !domain.is_empty() && !domains.iter().any(|d| d.eq_ignore_ascii_case(domain)) {
@@ -779,7 +779,7 @@ impl State {
         self.users.get(name).ok_or_else(|| user_not_found(upn))
     }
 
-    pub fn user_by_id(&self, id: &str) -> Result<&UserRec, ApiError> {
+    pub fn user_by_id(&self, id: &str) -> Result<&UserRec, ErrorResponse> {
         self.users
             .values()
             .find(|u| u.user.id == id)
@@ -858,22 +858,22 @@ impl State {
     }
 }
 
-pub fn user_not_found(name: &str) -> ApiError {
-    ApiError::not_found(
+pub fn user_not_found(name: &str) -> ErrorResponse {
+    ErrorResponse::not_found(
         "EntityNotExist.User",
         format!("The user does not exist: {name}."),
     )
 }
 
-pub fn role_not_found(name: &str) -> ApiError {
-    ApiError::not_found(
+pub fn role_not_found(name: &str) -> ErrorResponse {
+    ErrorResponse::not_found(
         "EntityNotExist.Role",
         format!("The role does not exist: {name}."),
     )
 }
 
 /// `{"Tag": [{"TagKey":..,"TagValue":..}]}`.
-pub fn tags_json(tags: &crate::model::Tags) -> Value {
+pub fn tags_json(tags: &ramstate_model::Tags) -> Value {
     json!({
         "Tag": tags.iter().map(|(k, v)| json!({"TagKey": k, "TagValue": v})).collect::<Vec<_>>()
     })
@@ -885,7 +885,7 @@ pub fn paginate<T>(
     params: &Params,
     max_items: i64,
     default: i64,
-) -> Result<(Vec<T>, Option<String>), ApiError> {
+) -> Result<(Vec<T>, Option<String>), ErrorResponse> {
     let limit = params.int("MaxItems", 1, max_items)?.unwrap_or(default) as usize;
     let start_key = match params.get("Marker") {
         None => None,
@@ -895,7 +895,7 @@ pub fn paginate<T>(
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
                 .ok_or_else(|| {
-                    ApiError::invalid("Marker", None, "The specified marker is not valid.")
+                    ErrorResponse::invalid("Marker", None, "The specified marker is not valid.")
                 })?,
         ),
     };
@@ -932,17 +932,17 @@ pub fn list_json(outer: &str, inner: &str, items: Vec<Value>) -> Value {
 }
 
 /// Checks a policy document: length first, then that it is a JSON policy.
-pub fn check_policy_document(param: &str, doc: &str, max: usize) -> Result<(), ApiError> {
+pub fn check_policy_document(param: &str, doc: &str, max: usize) -> Result<(), ErrorResponse> {
     let len = doc.chars().count();
     if len == 0 || len > max {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             param,
             Some("Length"),
             format!("The length of {param} must be 1 to {max} characters, not {len}."),
         ));
     }
     let malformed = |why: &str| {
-        ApiError::bad_request(
+        ErrorResponse::bad_request(
             "MalformedPolicyDocument",
             format!("The policy document is malformed: {why}."),
         )
@@ -1040,7 +1040,7 @@ emulator:
             if let Some(m) = &marker {
                 map.insert("Marker".to_string(), m.clone());
             }
-            let p = Params::new(crate::model::Service::Ram, map);
+            let p = Params::new(ramstate_model::Service::Ram, map);
             let (page, next) = paginate(items.clone(), &p, 1000, 100).unwrap();
             seen.extend(page);
             match next {

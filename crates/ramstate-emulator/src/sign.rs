@@ -259,7 +259,7 @@ impl V3Authorization {
                             .map(|h| h.trim().to_ascii_lowercase())
                             .filter(|h| !h.is_empty())
                             .collect::<Vec<_>>(),
-                    )
+                    );
                 }
                 "Signature" => sig = Some(v.trim().to_string()),
                 _ => {}

@@ -5,7 +5,7 @@ use rand::{RngExt, SeedableRng};
 
 use super::state::timestamp;
 use super::system_policies;
-use crate::model::{
+use ramstate_model::{
     AccessKey, Account, EmulatorOptions, Group, Inventory, KeyStatus, LoginProfile, Policy,
     PolicyRef, PolicyVersion, Role, RoleUsage, RootKey, User, VirtualMfaDevice,
 };
@@ -18,18 +18,6 @@ pub struct GenerateParams {
     pub roles: usize,
     pub policies: usize,
     pub seed: u64,
-}
-
-impl From<&crate::cli::GenerateArgs> for GenerateParams {
-    fn from(a: &crate::cli::GenerateArgs) -> Self {
-        GenerateParams {
-            users: a.users,
-            groups: a.groups,
-            roles: a.roles,
-            policies: a.policies,
-            seed: a.seed,
-        }
-    }
 }
 
 const TEAMS: &[&str] = &[
@@ -297,7 +285,7 @@ pub fn generate(params: &GenerateParams) -> Inventory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::State;
+    use crate::State;
 
     #[test]
     fn the_same_seed_gives_the_same_account() {

@@ -21,13 +21,13 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::error::{ApiError, Params};
+use super::error::{ErrorResponse, Params};
 use super::faults::FaultState;
 use super::long_query::{self, LongQuery};
 use super::sign;
 use super::state::{Identity, State, timestamp};
 use super::{Faults, LogEntry, dispatch};
-use crate::model::{Inventory, KeyStatus, Service};
+use ramstate_model::{Inventory, KeyStatus, Service};
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 10 << 20;
@@ -281,7 +281,7 @@ impl Shared {
             Ok(Ok(b)) => b.to_bytes(),
             _ => {
                 let call = Call::parse(&parts, Bytes::new());
-                let e = ApiError::bad_request(
+                let e = ErrorResponse::bad_request(
                     "InvalidParameter",
                     "The request body is unreadable, larger than 10 MB or too slow to arrive.",
                 );
@@ -298,7 +298,7 @@ impl Shared {
             tokio::time::sleep(decision.delay).await;
         }
         if let Some(ms) = decision.throttle {
-            let e = ApiError::bad_request(
+            let e = ErrorResponse::bad_request(
                 "Throttling.User",
                 "Request was denied due to user flow control.",
             );
@@ -306,13 +306,13 @@ impl Shared {
         }
         if let Some(unavailable) = decision.error {
             let e = if unavailable {
-                ApiError::new(
+                ErrorResponse::new(
                     503,
                     "ServiceUnavailable",
                     "The request has failed due to a temporary failure of the server.",
                 )
             } else {
-                ApiError::new(
+                ErrorResponse::new(
                     500,
                     "InternalError",
                     "The request processing has failed due to some unknown error, exception or failure.",
@@ -329,19 +329,19 @@ impl Shared {
     }
 
     /// Authenticates and runs the call.
-    fn execute(&self, call: &Call) -> Result<Value, ApiError> {
+    fn execute(&self, call: &Call) -> Result<Value, ErrorResponse> {
         if call.action.is_empty() {
             return Err(missing_common("Action"));
         }
         if call.version.is_empty() {
             return Err(missing_common("Version"));
         }
-        let service = call.service().ok_or_else(ApiError::unknown_action)?;
+        let service = call.service().ok_or_else(ErrorResponse::unknown_action)?;
         if let Some(f) = call.all.get("Format")
             && !f.eq_ignore_ascii_case("json")
             && !f.eq_ignore_ascii_case("xml")
         {
-            return Err(ApiError::invalid(
+            return Err(ErrorResponse::invalid(
                 "Format",
                 None,
                 "The Format must be JSON or XML.",
@@ -423,7 +423,7 @@ impl Shared {
     fn answer(
         &self,
         call: &Call,
-        result: Result<Value, ApiError>,
+        result: Result<Value, ErrorResponse>,
         retry_after: Option<u64>,
         started: u64,
     ) -> Response<Full<Bytes>> {
@@ -466,8 +466,8 @@ impl Shared {
     }
 }
 
-fn missing_common(name: &str) -> ApiError {
-    ApiError::bad_request(
+fn missing_common(name: &str) -> ErrorResponse {
+    ErrorResponse::bad_request(
         "MissingParameter",
         format!(
             "The input parameter \"{name}\" that is mandatory for processing this request is not supplied."
@@ -487,14 +487,14 @@ fn credentials(
     key_id: &str,
     token: Option<&str>,
     now: OffsetDateTime,
-) -> Result<(Identity, String), ApiError> {
+) -> Result<(Identity, String), ErrorResponse> {
     let st = &core.state;
     if key_id == st.root.id {
         return Ok((Identity::Account, st.root.secret.clone()));
     }
     if let Some((u, k)) = st.key_owner(key_id) {
         if k.status == KeyStatus::Inactive {
-            return Err(ApiError::bad_request(
+            return Err(ErrorResponse::bad_request(
                 "InvalidAccessKeyId.Inactive",
                 "Specified access key is disabled.",
             ));
@@ -509,19 +509,19 @@ fn credentials(
     }
     if let Some(s) = st.sessions.get(key_id) {
         let token = token.ok_or_else(|| {
-            ApiError::bad_request(
+            ErrorResponse::bad_request(
                 "MissingSecurityToken",
                 "The SecurityToken is mandatory for temporary credentials.",
             )
         })?;
         if !sign::signatures_equal(token, &s.token) {
-            return Err(ApiError::bad_request(
+            return Err(ErrorResponse::bad_request(
                 "InvalidSecurityToken.MismatchWithAccessKey",
                 "The SecurityToken does not belong to this access key.",
             ));
         }
         if s.expiration <= now {
-            return Err(ApiError::bad_request(
+            return Err(ErrorResponse::bad_request(
                 "InvalidSecurityToken.Expired",
                 "Specified SecurityToken is expired.",
             ));
@@ -535,21 +535,21 @@ fn credentials(
             s.secret.clone(),
         ));
     }
-    Err(ApiError::not_found(
+    Err(ErrorResponse::not_found(
         "InvalidAccessKeyId.NotFound",
         "Specified access key is not found.",
     ))
 }
 
-fn check_time(value: &str, now: OffsetDateTime) -> Result<(), ApiError> {
+fn check_time(value: &str, now: OffsetDateTime) -> Result<(), ErrorResponse> {
     let t = OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {
-        ApiError::bad_request(
+        ErrorResponse::bad_request(
             "InvalidTimeStamp.Format",
             "Specified time stamp or date value is not well formatted.",
         )
     })?;
     if (t - now).abs() > SKEW {
-        return Err(ApiError::bad_request(
+        return Err(ErrorResponse::bad_request(
             "InvalidTimeStamp.Expired",
             format!(
                 "Specified time stamp or date value is expired. The server time is {}.",
@@ -565,7 +565,7 @@ fn use_nonce(
     key_id: &str,
     nonce: &str,
     now: OffsetDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), ErrorResponse> {
     while let Some((seen, key)) = core.nonce_order.front()
         && now - *seen >= SKEW * 2
     {
@@ -578,7 +578,7 @@ fn use_nonce(
     if let Some(t) = core.nonces.get(&key)
         && now - *t < SKEW * 2
     {
-        return Err(ApiError::bad_request(
+        return Err(ErrorResponse::bad_request(
             "SignatureNonceUsed",
             "Specified signature nonce was used already.",
         ));
@@ -588,8 +588,8 @@ fn use_nonce(
     Ok(())
 }
 
-fn mismatch(string_to_sign: &str) -> ApiError {
-    ApiError::bad_request(
+fn mismatch(string_to_sign: &str) -> ErrorResponse {
+    ErrorResponse::bad_request(
         "SignatureDoesNotMatch",
         format!(
             "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
@@ -602,7 +602,7 @@ fn authenticate(
     call: &Call,
     service: Service,
     now: OffsetDateTime,
-) -> Result<Identity, ApiError> {
+) -> Result<Identity, ErrorResponse> {
     if let Some(header) = &call.v3 {
         return authenticate_v3(core, call, header, now);
     }
@@ -629,7 +629,7 @@ fn authenticate(
     if let Some(m) = call.all.get("SignatureMethod")
         && m != "HMAC-SHA1"
     {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "SignatureMethod",
             None,
             "The SignatureMethod must be HMAC-SHA1.",
@@ -638,7 +638,7 @@ fn authenticate(
     if let Some(v) = call.all.get("SignatureVersion")
         && v != "1.0"
     {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "SignatureVersion",
             None,
             "The SignatureVersion must be 1.0.",
@@ -667,15 +667,15 @@ fn authenticate_v3(
     call: &Call,
     header: &str,
     now: OffsetDateTime,
-) -> Result<Identity, ApiError> {
+) -> Result<Identity, ErrorResponse> {
     let auth = sign::V3Authorization::parse(header).ok_or_else(|| {
-        ApiError::bad_request(
+        ErrorResponse::bad_request(
             "IncompleteSignature",
             "The Authorization header is not `ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..`.",
         )
     })?;
     let algorithm = sign::V3Algorithm::from_name(&auth.algorithm).ok_or_else(|| {
-        ApiError::invalid(
+        ErrorResponse::invalid(
             "SignatureMethod",
             None,
             format!(
@@ -700,7 +700,7 @@ fn authenticate_v3(
         "x-acs-signature-nonce",
     ] {
         if !auth.signed_headers.iter().any(|h| h == required) {
-            return Err(ApiError::bad_request(
+            return Err(ErrorResponse::bad_request(
                 "IncompleteSignature",
                 format!("The header {required} must be signed."),
             ));
@@ -721,7 +721,7 @@ fn authenticate_v3(
     if let Some(claimed) = call.headers.get("x-acs-content-sha256")
         && !claimed.eq_ignore_ascii_case(&payload_hash)
     {
-        return Err(ApiError::bad_request(
+        return Err(ErrorResponse::bad_request(
             "SignatureDoesNotMatch",
             "The x-acs-content-sha256 header does not match the request body.",
         ));

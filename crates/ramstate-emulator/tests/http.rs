@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ramstate::emulator::{self, Emulator, EmulatorConfig, Faults, sign};
-use ramstate::model::{Inventory, Service};
+use ramstate_emulator::{self as emulator, Emulator, EmulatorConfig, Faults, sign};
+use ramstate_model::{Inventory, Service};
 use serde_json::Value;
 
 const RAM: &str = "2015-05-01";
@@ -37,12 +37,12 @@ impl Reply {
         self.body["Code"].as_str().unwrap_or("")
     }
     #[track_caller]
-    fn ok(self) -> Value {
+    fn expect_success(self) -> Value {
         assert_eq!(self.status, 200, "{}", self.body);
         self.body
     }
     #[track_caller]
-    fn err(&self, status: u16, code: &str) {
+    fn expect_error(&self, status: u16, code: &str) {
         assert_eq!((self.status, self.code()), (status, code), "{}", self.body);
         assert!(self.body["RequestId"].is_string());
         assert!(self.body["HostId"].is_string());
@@ -176,11 +176,13 @@ async fn start(yaml: &str) -> Emulator {
 
 /// Creates a user with a key and returns a client signed with that key.
 async fn user_client(root: &Client, name: &str) -> Client {
-    root.ram("CreateUser", &[("UserName", name)]).await.ok();
+    root.ram("CreateUser", &[("UserName", name)])
+        .await
+        .expect_success();
     let k = root
         .ram("CreateAccessKey", &[("UserName", name)])
         .await
-        .ok();
+        .expect_success();
     Client::new(
         &root.url,
         k["AccessKey"]["AccessKeyId"].as_str().unwrap(),
@@ -195,7 +197,7 @@ async fn wrong_secret_is_a_signature_mismatch_that_echoes_the_string_to_sign() {
     let emu = start(BASE).await;
     let bad = Client::new(emu.url(), &emu.root_key().id, "not-the-secret");
     let r = bad.ram("ListUsers", &[]).await;
-    r.err(400, "SignatureDoesNotMatch");
+    r.expect_error(400, "SignatureDoesNotMatch");
     let msg = r.body["Message"].as_str().unwrap();
     assert!(
         msg.contains("server string to sign is:POST&%2F&AccessKeyId%3D"),
@@ -210,9 +212,9 @@ async fn signing_for_get_and_sending_post_is_a_mismatch() {
     let all = c.signed("GET", RAM, "ListUsers", &[], |_| {});
     c.send_query("POST", &all)
         .await
-        .err(400, "SignatureDoesNotMatch");
+        .expect_error(400, "SignatureDoesNotMatch");
     let all = c.signed("GET", RAM, "ListUsers", &[], |_| {});
-    c.send_query("GET", &all).await.ok();
+    c.send_query("GET", &all).await.expect_success();
 }
 
 #[tokio::test]
@@ -220,10 +222,10 @@ async fn a_replayed_nonce_is_refused() {
     let emu = start(BASE).await;
     let c = Client::root(&emu);
     let all = c.signed("POST", RAM, "ListUsers", &[], |_| {});
-    c.send_query("POST", &all).await.ok();
+    c.send_query("POST", &all).await.expect_success();
     c.send_query("POST", &all)
         .await
-        .err(400, "SignatureNonceUsed");
+        .expect_error(400, "SignatureNonceUsed");
 }
 
 #[tokio::test]
@@ -245,13 +247,13 @@ async fn a_timestamp_sixteen_minutes_off_is_expired() {
     });
     c.send_query("POST", &all)
         .await
-        .err(400, "InvalidTimeStamp.Expired");
+        .expect_error(400, "InvalidTimeStamp.Expired");
     let all = c.signed("POST", RAM, "ListUsers", &[], |m| {
         m.insert("Timestamp".into(), "yesterday".into());
     });
     c.send_query("POST", &all)
         .await
-        .err(400, "InvalidTimeStamp.Format");
+        .expect_error(400, "InvalidTimeStamp.Format");
 }
 
 #[tokio::test]
@@ -260,16 +262,16 @@ async fn unknown_keys_and_missing_common_parameters_are_refused() {
     let c = Client::new(emu.url(), "LTAInobody", "x");
     c.ram("ListUsers", &[])
         .await
-        .err(404, "InvalidAccessKeyId.NotFound");
+        .expect_error(404, "InvalidAccessKeyId.NotFound");
     let root = Client::root(&emu);
     let all = root.signed("POST", RAM, "ListUsers", &[], |m| {
         m.remove("SignatureNonce");
     });
     root.send_query("POST", &all)
         .await
-        .err(400, "MissingParameter");
+        .expect_error(400, "MissingParameter");
     let r = reply(reqwest::Client::new().post(emu.url()).send().await.unwrap()).await;
-    r.err(400, "MissingParameter");
+    r.expect_error(400, "MissingParameter");
 }
 
 #[tokio::test]
@@ -277,7 +279,10 @@ async fn a_key_set_inactive_can_no_longer_call() {
     let emu = start(BASE).await;
     let root = Client::root(&emu);
     let alice = user_client(&root, "alice").await;
-    let who = alice.call(STS, "GetCallerIdentity", &[]).await.ok();
+    let who = alice
+        .call(STS, "GetCallerIdentity", &[])
+        .await
+        .expect_success();
     assert_eq!(who["IdentityType"], "RAMUser");
     assert_eq!(who["Arn"], "acs:ram::1234567890123456:user/alice");
     root.ram(
@@ -289,21 +294,21 @@ async fn a_key_set_inactive_can_no_longer_call() {
         ],
     )
     .await
-    .ok();
+    .expect_success();
     alice
         .ram("ListUsers", &[])
         .await
-        .err(400, "InvalidAccessKeyId.Inactive");
+        .expect_error(400, "InvalidAccessKeyId.Inactive");
     root.ram(
         "DeleteAccessKey",
         &[("UserName", "alice"), ("UserAccessKeyId", &alice.key_id)],
     )
     .await
-    .ok();
+    .expect_success();
     alice
         .ram("ListUsers", &[])
         .await
-        .err(404, "InvalidAccessKeyId.NotFound");
+        .expect_error(404, "InvalidAccessKeyId.NotFound");
 }
 
 #[tokio::test]
@@ -312,13 +317,13 @@ async fn unknown_action_or_version_is_an_invalid_parameter() {
     let c = Client::root(&emu);
     c.ram("DescribeRegions", &[])
         .await
-        .err(400, "InvalidParameter");
+        .expect_error(400, "InvalidParameter");
     c.call("2014-05-26", "ListUsers", &[])
         .await
-        .err(400, "InvalidParameter");
+        .expect_error(400, "InvalidParameter");
     c.call(RM, "ListUsers", &[])
         .await
-        .err(400, "InvalidParameter");
+        .expect_error(400, "InvalidParameter");
 }
 
 #[tokio::test]
@@ -355,7 +360,7 @@ async fn sdk_spellings_are_accepted_lowercase_format_true_and_plus_for_space() {
             .unwrap(),
     )
     .await;
-    let v = r.ok();
+    let v = r.expect_success();
     assert_eq!(v["User"]["Comments"], "on call team");
     c.ram(
         "CreateLoginProfile",
@@ -367,8 +372,11 @@ async fn sdk_spellings_are_accepted_lowercase_format_true_and_plus_for_space() {
         ],
     )
     .await
-    .ok();
-    let lp = c.ram("GetLoginProfile", &[("UserName", "bob")]).await.ok();
+    .expect_success();
+    let lp = c
+        .ram("GetLoginProfile", &[("UserName", "bob")])
+        .await
+        .expect_success();
     assert_eq!(lp["LoginProfile"]["PasswordResetRequired"], true);
     assert_eq!(lp["LoginProfile"]["MFABindRequired"], false);
 }
@@ -397,7 +405,7 @@ async fn parameters_in_a_form_body_are_signed_and_read() {
             .unwrap(),
     )
     .await;
-    assert_eq!(r.ok()["Policy"]["DefaultVersion"], "v1");
+    assert_eq!(r.expect_success()["Policy"]["DefaultVersion"], "v1");
 }
 
 #[tokio::test]
@@ -448,7 +456,7 @@ async fn garbage_bodies_and_bad_methods_get_errors_not_hangs() {
             .unwrap(),
     )
     .await;
-    r.err(400, "MissingParameter");
+    r.expect_error(400, "MissingParameter");
     let r = reply(
         http.put(format!("{}?Action=ListUsers&Version=2015-05-01", emu.url()))
             .header("content-type", "application/json")
@@ -458,7 +466,7 @@ async fn garbage_bodies_and_bad_methods_get_errors_not_hangs() {
             .unwrap(),
     )
     .await;
-    r.err(400, "MissingParameter");
+    r.expect_error(400, "MissingParameter");
 }
 
 #[tokio::test]
@@ -522,10 +530,14 @@ async fn v3_signatures_are_verified() {
             reply(req.send().await.unwrap()).await
         }
     };
-    let v = send("", false).await.ok();
+    let v = send("", false).await.expect_success();
     assert_eq!(v["Group"]["GroupName"], "v3-group");
-    send("wrong", false).await.err(400, "SignatureDoesNotMatch");
-    send("", true).await.err(400, "SignatureDoesNotMatch");
+    send("wrong", false)
+        .await
+        .expect_error(400, "SignatureDoesNotMatch");
+    send("", true)
+        .await
+        .expect_error(400, "SignatureDoesNotMatch");
 }
 
 #[tokio::test]
@@ -576,18 +588,20 @@ async fn v3_signatures_with_sm3_are_verified_and_rsa_is_refused() {
         }
     };
     let sm3 = sign::V3Algorithm::HmacSm3;
-    let v = send("ACS3-HMAC-SM3", sm3, root.secret.clone()).await.ok();
+    let v = send("ACS3-HMAC-SM3", sm3, root.secret.clone())
+        .await
+        .expect_success();
     assert_eq!(v["Group"]["GroupName"], "sm3-group");
     send("ACS3-HMAC-SM3", sm3, "wrong".into())
         .await
-        .err(400, "SignatureDoesNotMatch");
+        .expect_error(400, "SignatureDoesNotMatch");
     // An SM3 signature presented as SHA-256 fails on the payload hash.
     send("ACS3-HMAC-SHA256", sm3, root.secret.clone())
         .await
-        .err(400, "SignatureDoesNotMatch");
+        .expect_error(400, "SignatureDoesNotMatch");
     send("ACS3-RSA-SHA256", sm3, root.secret.clone())
         .await
-        .err(400, "InvalidParameter.SignatureMethod");
+        .expect_error(400, "InvalidParameter.SignatureMethod");
 }
 
 // ------------------------------------------------------------------ RAM
@@ -609,49 +623,53 @@ async fn user_lifecycle_with_every_delete_conflict() {
             ],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(u["User"]["UserName"], "alice");
     assert!(u["User"]["UserId"].as_str().unwrap().len() >= 16);
     c.ram("CreateUser", &[("UserName", "alice")])
         .await
-        .err(409, "EntityAlreadyExists.User");
+        .expect_error(409, "EntityAlreadyExists.User");
     c.ram("CreateUser", &[("UserName", "bad name")])
         .await
-        .err(400, "InvalidParameter.UserName.InvalidChars");
+        .expect_error(400, "InvalidParameter.UserName.InvalidChars");
     c.ram("CreateUser", &[("UserName", &"x".repeat(65))])
         .await
-        .err(400, "InvalidParameter.UserName.Length");
-    c.ram("CreateUser", &[]).await.err(400, "MissingUserName");
+        .expect_error(400, "InvalidParameter.UserName.Length");
+    c.ram("CreateUser", &[])
+        .await
+        .expect_error(400, "MissingUserName");
     c.ram("GetUser", &[("UserName", "nobody")])
         .await
-        .err(404, "EntityNotExist.User");
+        .expect_error(404, "EntityNotExist.User");
 
-    c.ram("CreateGroup", &[("GroupName", "dev")]).await.ok();
+    c.ram("CreateGroup", &[("GroupName", "dev")])
+        .await
+        .expect_success();
     c.ram(
         "AddUserToGroup",
         &[("UserName", "alice"), ("GroupName", "dev")],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram(
         "AddUserToGroup",
         &[("UserName", "alice"), ("GroupName", "dev")],
     )
     .await
-    .err(409, "EntityAlreadyExists.User.Group");
+    .expect_error(409, "EntityAlreadyExists.User.Group");
     let attach = [
         ("UserName", "alice"),
         ("PolicyName", "ReadOnlyAccess"),
         ("PolicyType", "System"),
     ];
-    c.ram("AttachPolicyToUser", &attach).await.ok();
+    c.ram("AttachPolicyToUser", &attach).await.expect_success();
     c.ram("AttachPolicyToUser", &attach)
         .await
-        .err(409, "EntityAlreadyExists.User.Policy");
+        .expect_error(409, "EntityAlreadyExists.User.Policy");
     let key = c
         .ram("CreateAccessKey", &[("UserName", "alice")])
         .await
-        .ok();
+        .expect_success();
     let key_id = key["AccessKey"]["AccessKeyId"]
         .as_str()
         .unwrap()
@@ -661,20 +679,20 @@ async fn user_lifecycle_with_every_delete_conflict() {
         &[("UserName", "alice"), ("Password", "Very-Str0ng!")],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram(
         "CreateLoginProfile",
         &[("UserName", "alice"), ("Password", "weak")],
     )
     .await
-    .err(409, "EntityAlreadyExists.User.LoginProfile");
+    .expect_error(409, "EntityAlreadyExists.User.LoginProfile");
     let dev = c
         .ram(
             "CreateVirtualMFADevice",
             &[("VirtualMFADeviceName", "alice")],
         )
         .await
-        .ok();
+        .expect_success();
     let serial = dev["VirtualMFADevice"]["SerialNumber"]
         .as_str()
         .unwrap()
@@ -696,7 +714,7 @@ async fn user_lifecycle_with_every_delete_conflict() {
         ],
     )
     .await
-    .err(403, "CheckAuthenticationCodeFail");
+    .expect_error(403, "CheckAuthenticationCodeFail");
     c.ram(
         "BindMFADevice",
         &[
@@ -707,13 +725,13 @@ async fn user_lifecycle_with_every_delete_conflict() {
         ],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram("DeleteVirtualMFADevice", &[("SerialNumber", &serial)])
         .await
-        .err(409, "DeleteConflict.VirtualMFADevice.User");
+        .expect_error(409, "DeleteConflict.VirtualMFADevice.User");
 
     // Each dependent blocks DeleteUser until it is removed.
-    let steps: Vec<Step> = vec![
+    let steps: Vec<Step<'_>> = vec![
         (
             "DetachPolicyFromUser",
             attach.to_vec(),
@@ -743,16 +761,18 @@ async fn user_lifecycle_with_every_delete_conflict() {
     for (action, params, code) in steps {
         c.ram("DeleteUser", &[("UserName", "alice")])
             .await
-            .err(409, code);
-        c.ram(action, &params).await.ok();
+            .expect_error(409, code);
+        c.ram(action, &params).await.expect_success();
     }
-    c.ram("DeleteUser", &[("UserName", "alice")]).await.ok();
     c.ram("DeleteUser", &[("UserName", "alice")])
         .await
-        .err(404, "EntityNotExist.User");
+        .expect_success();
+    c.ram("DeleteUser", &[("UserName", "alice")])
+        .await
+        .expect_error(404, "EntityNotExist.User");
     c.ram("DeleteVirtualMFADevice", &[("SerialNumber", &serial)])
         .await
-        .ok();
+        .expect_success();
 }
 
 #[tokio::test]
@@ -762,7 +782,7 @@ async fn listing_users_pages_through_every_user_with_markers() {
     for i in 0..25 {
         c.ram("CreateUser", &[("UserName", &format!("user-{i:02}"))])
             .await
-            .ok();
+            .expect_success();
     }
     let mut names = vec![];
     let mut marker: Option<String> = None;
@@ -773,7 +793,7 @@ async fn listing_users_pages_through_every_user_with_markers() {
             params.push(("Marker", m.clone()));
         }
         let p: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let v = c.ram("ListUsers", &p).await.ok();
+        let v = c.ram("ListUsers", &p).await.expect_success();
         pages += 1;
         for u in v["Users"]["User"].as_array().unwrap() {
             names.push(u["UserName"].as_str().unwrap().to_string());
@@ -790,14 +810,14 @@ async fn listing_users_pages_through_every_user_with_markers() {
     assert_eq!(names[0], "user-00");
     c.ram("ListUsers", &[("MaxItems", "1001")])
         .await
-        .err(400, "InvalidParameter.MaxItems");
+        .expect_error(400, "InvalidParameter.MaxItems");
     c.ram("ListGroups", &[("MaxItems", "101")])
         .await
-        .err(400, "InvalidParameter.MaxItems");
+        .expect_error(400, "InvalidParameter.MaxItems");
     c.ram("ListUsers", &[("Marker", "!!!")])
         .await
-        .err(400, "InvalidParameter.Marker");
-    let empty = c.ram("ListGroups", &[]).await.ok();
+        .expect_error(400, "InvalidParameter.Marker");
+    let empty = c.ram("ListGroups", &[]).await.expect_success();
     assert_eq!(empty["Groups"]["Group"], serde_json::json!([]));
     assert_eq!(empty["IsTruncated"], false);
 }
@@ -811,7 +831,7 @@ async fn policies_versions_and_attachments_follow_the_rules() {
         &[("PolicyName", "ops"), ("PolicyDocument", "not json")],
     )
     .await
-    .err(400, "MalformedPolicyDocument");
+    .expect_error(400, "MalformedPolicyDocument");
     let long = format!(
         r#"{{"Version":"1","Statement":[{{"Effect":"Allow","Action":"*","Resource":"{}"}}]}}"#,
         "x".repeat(6144)
@@ -821,25 +841,25 @@ async fn policies_versions_and_attachments_follow_the_rules() {
         &[("PolicyName", "ops"), ("PolicyDocument", &long)],
     )
     .await
-    .err(400, "InvalidParameter.PolicyDocument.Length");
+    .expect_error(400, "InvalidParameter.PolicyDocument.Length");
     c.ram(
         "CreatePolicy",
         &[("PolicyName", "ops_x"), ("PolicyDocument", DOC)],
     )
     .await
-    .err(400, "InvalidParameter.PolicyName.InvalidChars");
+    .expect_error(400, "InvalidParameter.PolicyName.InvalidChars");
     c.ram(
         "CreatePolicy",
         &[("PolicyName", "ops"), ("PolicyDocument", DOC)],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram(
         "CreatePolicy",
         &[("PolicyName", "ops"), ("PolicyDocument", DOC)],
     )
     .await
-    .err(409, "EntityAlreadyExists.Policy");
+    .expect_error(409, "EntityAlreadyExists.Policy");
     let v = c
         .ram(
             "CreatePolicyVersion",
@@ -850,7 +870,7 @@ async fn policies_versions_and_attachments_follow_the_rules() {
             ],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(v["PolicyVersion"]["VersionId"], "v2");
     let got = c
         .ram(
@@ -858,7 +878,7 @@ async fn policies_versions_and_attachments_follow_the_rules() {
             &[("PolicyName", "ops"), ("PolicyType", "Custom")],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(got["Policy"]["DefaultVersion"], "v2");
     assert_eq!(got["DefaultPolicyVersion"]["VersionId"], "v2");
     c.ram(
@@ -866,7 +886,7 @@ async fn policies_versions_and_attachments_follow_the_rules() {
         &[("PolicyName", "ops"), ("PolicyType", "Managed")],
     )
     .await
-    .err(400, "InvalidParameter.PolicyType");
+    .expect_error(400, "InvalidParameter.PolicyType");
     c.ram(
         "GetPolicyVersion",
         &[
@@ -876,14 +896,14 @@ async fn policies_versions_and_attachments_follow_the_rules() {
         ],
     )
     .await
-    .err(404, "EntityNotExist.Policy.Version");
+    .expect_error(404, "EntityNotExist.Policy.Version");
     let versions = c
         .ram(
             "ListPolicyVersions",
             &[("PolicyName", "ops"), ("PolicyType", "Custom")],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(
         versions["PolicyVersions"]["PolicyVersion"]
             .as_array()
@@ -892,11 +912,15 @@ async fn policies_versions_and_attachments_follow_the_rules() {
         2
     );
 
-    c.ram("CreateGroup", &[("GroupName", "dev")]).await.ok();
+    c.ram("CreateGroup", &[("GroupName", "dev")])
+        .await
+        .expect_success();
     c.ram("CreateRole", &[("RoleName", "deployer"), ("AssumeRolePolicyDocument", r#"{"Version":"1","Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"RAM":["acs:ram::1234567890123456:root"]}}]}"#)])
         .await
-        .ok();
-    c.ram("CreateUser", &[("UserName", "carol")]).await.ok();
+        .expect_success();
+    c.ram("CreateUser", &[("UserName", "carol")])
+        .await
+        .expect_success();
     for (action, who, name) in [
         ("AttachPolicyToUser", "UserName", "carol"),
         ("AttachPolicyToGroup", "GroupName", "dev"),
@@ -907,7 +931,7 @@ async fn policies_versions_and_attachments_follow_the_rules() {
             &[(who, name), ("PolicyName", "ops"), ("PolicyType", "Custom")],
         )
         .await
-        .ok();
+        .expect_success();
     }
     let ents = c
         .ram(
@@ -915,19 +939,19 @@ async fn policies_versions_and_attachments_follow_the_rules() {
             &[("PolicyName", "ops"), ("PolicyType", "Custom")],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(ents["Users"]["User"][0]["UserName"], "carol");
     assert_eq!(ents["Groups"]["Group"][0]["GroupName"], "dev");
     assert_eq!(ents["Roles"]["Role"][0]["RoleName"], "deployer");
     let list = c
         .ram("ListPolicies", &[("PolicyType", "Custom")])
         .await
-        .ok();
+        .expect_success();
     assert_eq!(list["Policies"]["Policy"][0]["AttachmentCount"], 3);
     let for_role = c
         .ram("ListPoliciesForRole", &[("RoleName", "deployer")])
         .await
-        .ok();
+        .expect_success();
     assert_eq!(for_role["Policies"]["Policy"][0]["PolicyName"], "ops");
 
     for (action, who, name, code) in [
@@ -955,48 +979,48 @@ async fn policies_versions_and_attachments_follow_the_rules() {
             &[("PolicyName", "ops"), ("CascadingDelete", "true")],
         )
         .await
-        .err(409, code);
+        .expect_error(409, code);
         c.ram(
             action,
             &[(who, name), ("PolicyName", "ops"), ("PolicyType", "Custom")],
         )
         .await
-        .ok();
+        .expect_success();
         c.ram(
             action,
             &[(who, name), ("PolicyName", "ops"), ("PolicyType", "Custom")],
         )
         .await
-        .err(404, &format!("EntityNotExist.{}.Policy", &action[16..]));
+        .expect_error(404, &format!("EntityNotExist.{}.Policy", &action[16..]));
     }
     c.ram(
         "DeletePolicyVersion",
         &[("PolicyName", "ops"), ("VersionId", "v2")],
     )
     .await
-    .err(409, "DeleteConflict.Policy.Version.Default");
+    .expect_error(409, "DeleteConflict.Policy.Version.Default");
     c.ram("DeletePolicy", &[("PolicyName", "ops")])
         .await
-        .err(409, "DeleteConflict.Policy.Version");
+        .expect_error(409, "DeleteConflict.Policy.Version");
     c.ram(
         "DeletePolicy",
         &[("PolicyName", "ops"), ("CascadingDelete", "True")],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram(
         "GetPolicy",
         &[("PolicyName", "ops"), ("PolicyType", "Custom")],
     )
     .await
-    .err(404, "EntityNotExist.Policy");
+    .expect_error(404, "EntityNotExist.Policy");
     let sys = c
         .ram(
             "ListPolicies",
             &[("PolicyType", "System"), ("MaxItems", "1000")],
         )
         .await
-        .ok();
+        .expect_success();
     assert!(sys["Policies"]["Policy"].as_array().unwrap().len() >= 15);
 }
 
@@ -1004,7 +1028,9 @@ async fn policies_versions_and_attachments_follow_the_rules() {
 async fn custom_policy_attachments_stop_at_ten_per_user() {
     let emu = start(BASE).await;
     let c = Client::root(&emu);
-    c.ram("CreateUser", &[("UserName", "dana")]).await.ok();
+    c.ram("CreateUser", &[("UserName", "dana")])
+        .await
+        .expect_success();
     for i in 0..11 {
         let name = format!("p{i}");
         c.ram(
@@ -1012,7 +1038,7 @@ async fn custom_policy_attachments_stop_at_ten_per_user() {
             &[("PolicyName", &name), ("PolicyDocument", DOC)],
         )
         .await
-        .ok();
+        .expect_success();
         let r = c
             .ram(
                 "AttachPolicyToUser",
@@ -1024,15 +1050,15 @@ async fn custom_policy_attachments_stop_at_ten_per_user() {
             )
             .await;
         if i < 10 {
-            r.ok();
+            r.expect_success();
         } else {
-            r.err(409, "LimitExceeded.User.Policy");
+            r.expect_error(409, "LimitExceeded.User.Policy");
         }
     }
     for i in 0..11 {
         c.ram("CreateGroup", &[("GroupName", &format!("g{i}"))])
             .await
-            .ok();
+            .expect_success();
         let r = c
             .ram(
                 "AddUserToGroup",
@@ -1040,15 +1066,15 @@ async fn custom_policy_attachments_stop_at_ten_per_user() {
             )
             .await;
         if i < 10 {
-            r.ok();
+            r.expect_success();
         } else {
-            r.err(409, "LimitExceeded.User.Group");
+            r.expect_error(409, "LimitExceeded.User.Group");
         }
     }
     let groups = c
         .ram("ListGroupsForUser", &[("UserName", "dana")])
         .await
-        .ok();
+        .expect_success();
     assert_eq!(groups["Groups"]["Group"].as_array().unwrap().len(), 10);
 }
 
@@ -1061,32 +1087,32 @@ async fn roles_refuse_service_linked_deletion_and_attached_policies() {
     let c = Client::root(&emu);
     c.ram("DeleteRole", &[("RoleName", "AliyunServiceRoleForECS")])
         .await
-        .err(409, "DeleteConflict.Role.ServiceLinkedRole");
+        .expect_error(409, "DeleteConflict.Role.ServiceLinkedRole");
     c.ram(
         "CreateRole",
         &[("RoleName", "bad_name"), ("AssumeRolePolicyDocument", "{}")],
     )
     .await
-    .err(400, "InvalidParameter.RoleName.InvalidChars");
+    .expect_error(400, "InvalidParameter.RoleName.InvalidChars");
     c.ram(
         "CreateRole",
         &[("RoleName", "r1"), ("AssumeRolePolicyDocument", "nope")],
     )
     .await
-    .err(400, "MalformedPolicyDocument");
+    .expect_error(400, "MalformedPolicyDocument");
     c.ram(
         "CreateRole",
         &[("RoleName", "r1"), ("AssumeRolePolicyDocument", r#"{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":"1234567890123456"}}],"Version":"1"}"#), ("MaxSessionDuration", "100")],
     )
     .await
-    .err(400, "InvalidParameter.MaxSessionDuration");
+    .expect_error(400, "InvalidParameter.MaxSessionDuration");
     let role = c
         .ram(
             "CreateRole",
             &[("RoleName", "r1"), ("AssumeRolePolicyDocument", r#"{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":"1234567890123456"}}],"Version":"1"}"#), ("MaxSessionDuration", "7200")],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(role["Role"]["Arn"], "acs:ram::1234567890123456:role/r1");
     assert_eq!(role["Role"]["MaxSessionDuration"], 7200);
     c.ram(
@@ -1094,9 +1120,11 @@ async fn roles_refuse_service_linked_deletion_and_attached_policies() {
         &[("RoleName", "r1"), ("NewDescription", "deploys")],
     )
     .await
-    .ok();
+    .expect_success();
     assert_eq!(
-        c.ram("GetRole", &[("RoleName", "r1")]).await.ok()["Role"]["Description"],
+        c.ram("GetRole", &[("RoleName", "r1")])
+            .await
+            .expect_success()["Role"]["Description"],
         "deploys"
     );
     c.ram(
@@ -1108,10 +1136,10 @@ async fn roles_refuse_service_linked_deletion_and_attached_policies() {
         ],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram("DeleteRole", &[("RoleName", "r1")])
         .await
-        .err(409, "DeleteConflict.Role.Policy");
+        .expect_error(409, "DeleteConflict.Role.Policy");
     c.ram(
         "DetachPolicyFromRole",
         &[
@@ -1121,11 +1149,13 @@ async fn roles_refuse_service_linked_deletion_and_attached_policies() {
         ],
     )
     .await
-    .ok();
-    c.ram("DeleteRole", &[("RoleName", "r1")]).await.ok();
+    .expect_success();
+    c.ram("DeleteRole", &[("RoleName", "r1")])
+        .await
+        .expect_success();
     c.ram("GetRole", &[("RoleName", "r1")])
         .await
-        .err(404, "EntityNotExist.Role");
+        .expect_error(404, "EntityNotExist.Role");
 }
 
 #[tokio::test]
@@ -1137,30 +1167,32 @@ async fn groups_update_list_members_and_refuse_deletion_while_used() {
         &[("GroupName", "dev"), ("Comments", "developers")],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram("CreateGroup", &[("GroupName", "dev")])
         .await
-        .err(409, "EntityAlreadyExists.Group");
-    c.ram("CreateUser", &[("UserName", "erin")]).await.ok();
+        .expect_error(409, "EntityAlreadyExists.Group");
+    c.ram("CreateUser", &[("UserName", "erin")])
+        .await
+        .expect_success();
     c.ram(
         "AddUserToGroup",
         &[("UserName", "erin"), ("GroupName", "dev")],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram("DeleteGroup", &[("GroupName", "dev")])
         .await
-        .err(409, "DeleteConflict.Group.User");
+        .expect_error(409, "DeleteConflict.Group.User");
     c.ram(
         "UpdateGroup",
         &[("GroupName", "dev"), ("NewGroupName", "devs")],
     )
     .await
-    .ok();
+    .expect_success();
     let members = c
         .ram("ListUsersForGroup", &[("GroupName", "devs")])
         .await
-        .ok();
+        .expect_success();
     assert_eq!(members["Users"]["User"][0]["UserName"], "erin");
     assert!(members["Users"]["User"][0]["JoinDate"].is_string());
     c.ram(
@@ -1168,13 +1200,13 @@ async fn groups_update_list_members_and_refuse_deletion_while_used() {
         &[("UserName", "erin"), ("GroupName", "devs")],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram(
         "RemoveUserFromGroup",
         &[("UserName", "erin"), ("GroupName", "devs")],
     )
     .await
-    .err(404, "EntityNotExist.User.Group");
+    .expect_error(404, "EntityNotExist.User.Group");
     c.ram(
         "AttachPolicyToGroup",
         &[
@@ -1184,10 +1216,10 @@ async fn groups_update_list_members_and_refuse_deletion_while_used() {
         ],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram("DeleteGroup", &[("GroupName", "devs")])
         .await
-        .err(409, "DeleteConflict.Group.Policy");
+        .expect_error(409, "DeleteConflict.Group.Policy");
     c.ram(
         "DetachPolicyFromGroup",
         &[
@@ -1197,11 +1229,13 @@ async fn groups_update_list_members_and_refuse_deletion_while_used() {
         ],
     )
     .await
-    .ok();
-    c.ram("DeleteGroup", &[("GroupName", "devs")]).await.ok();
+    .expect_success();
+    c.ram("DeleteGroup", &[("GroupName", "devs")])
+        .await
+        .expect_success();
     c.ram("GetGroup", &[("GroupName", "devs")])
         .await
-        .err(404, "EntityNotExist.Group");
+        .expect_error(404, "EntityNotExist.Group");
 }
 
 #[tokio::test]
@@ -1211,12 +1245,15 @@ async fn access_key_last_use_and_user_last_login_are_reported() {
     ))
     .await;
     let root = Client::root(&emu);
-    let u = root.ram("GetUser", &[("UserName", "frank")]).await.ok();
+    let u = root
+        .ram("GetUser", &[("UserName", "frank")])
+        .await
+        .expect_success();
     assert_eq!(u["User"]["LastLoginDate"], "2024-05-01T10:00:00Z");
     let k = root
         .ram("CreateAccessKey", &[("UserName", "frank")])
         .await
-        .ok();
+        .expect_success();
     let id = k["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string();
     let before = root
         .ram(
@@ -1224,7 +1261,7 @@ async fn access_key_last_use_and_user_last_login_are_reported() {
             &[("UserName", "frank"), ("UserAccessKeyId", &id)],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(before["AccessKeyLastUsed"]["LastUsedDate"], "");
     let frank = Client::new(
         emu.url(),
@@ -1232,7 +1269,7 @@ async fn access_key_last_use_and_user_last_login_are_reported() {
         k["AccessKey"]["AccessKeySecret"].as_str().unwrap(),
     );
     // A RAM user calling without UserName acts on itself.
-    let own = frank.ram("ListAccessKeys", &[]).await.ok();
+    let own = frank.ram("ListAccessKeys", &[]).await.expect_success();
     assert_eq!(
         own["AccessKeys"]["AccessKey"][0]["AccessKeyId"],
         id.as_str()
@@ -1243,7 +1280,7 @@ async fn access_key_last_use_and_user_last_login_are_reported() {
             &[("UserName", "frank"), ("UserAccessKeyId", &id)],
         )
         .await
-        .ok();
+        .expect_success();
     assert!(
         after["AccessKeyLastUsed"]["LastUsedDate"]
             .as_str()
@@ -1255,7 +1292,7 @@ async fn access_key_last_use_and_user_last_login_are_reported() {
         &[("UserName", "frank"), ("UserAccessKeyId", "LTAInope")],
     )
     .await
-    .err(404, "EntityNotExist.User.AccessKey");
+    .expect_error(404, "EntityNotExist.User.AccessKey");
 }
 
 #[tokio::test]
@@ -1264,19 +1301,22 @@ async fn account_alias_is_set_validated_and_cleared() {
     let c = Client::root(&emu);
     c.ram("SetAccountAlias", &[("AccountAlias", "-bad")])
         .await
-        .err(400, "InvalidParameter.AccountAlias.Format");
+        .expect_error(400, "InvalidParameter.AccountAlias.Format");
     c.ram("SetAccountAlias", &[("AccountAlias", "ab")])
         .await
-        .err(400, "InvalidParameter.AccountAlias.Length");
+        .expect_error(400, "InvalidParameter.AccountAlias.Length");
     c.ram("SetAccountAlias", &[("AccountAlias", "my-corp")])
         .await
-        .ok();
+        .expect_success();
     assert_eq!(
-        c.ram("GetAccountAlias", &[]).await.ok()["AccountAlias"],
+        c.ram("GetAccountAlias", &[]).await.expect_success()["AccountAlias"],
         "my-corp"
     );
-    c.ram("ClearAccountAlias", &[]).await.ok();
-    assert_eq!(c.ram("GetAccountAlias", &[]).await.ok()["AccountAlias"], "");
+    c.ram("ClearAccountAlias", &[]).await.expect_success();
+    assert_eq!(
+        c.ram("GetAccountAlias", &[]).await.expect_success()["AccountAlias"],
+        ""
+    );
 }
 
 // ------------------------------------------------------------------ STS and ResourceManager
@@ -1295,14 +1335,17 @@ async fn assume_role_issues_credentials_that_work_until_they_expire() {
         &[("RoleArn", arn), ("RoleSessionName", "ci")],
     )
     .await
-    .err(403, "NoPermission");
-    let who = root.call(STS, "GetCallerIdentity", &[]).await.ok();
+    .expect_error(403, "NoPermission");
+    let who = root
+        .call(STS, "GetCallerIdentity", &[])
+        .await
+        .expect_success();
     assert_eq!(who["IdentityType"], "Account");
     let alice = user_client(&root, "alice").await;
     alice
         .call(STS, "AssumeRole", &[("RoleSessionName", "ci")])
         .await
-        .err(400, "MissingParameter.RoleArn");
+        .expect_error(400, "MissingParameter.RoleArn");
     alice
         .call(
             STS,
@@ -1313,7 +1356,7 @@ async fn assume_role_issues_credentials_that_work_until_they_expire() {
             ],
         )
         .await
-        .err(400, "InvalidParameter.RoleArn");
+        .expect_error(400, "InvalidParameter.RoleArn");
     alice
         .call(
             STS,
@@ -1325,7 +1368,7 @@ async fn assume_role_issues_credentials_that_work_until_they_expire() {
             ],
         )
         .await
-        .err(400, "InvalidParameter.DurationSeconds");
+        .expect_error(400, "InvalidParameter.DurationSeconds");
     alice
         .call(
             STS,
@@ -1333,7 +1376,7 @@ async fn assume_role_issues_credentials_that_work_until_they_expire() {
             &[("RoleArn", arn), ("RoleSessionName", "c")],
         )
         .await
-        .err(400, "InvalidParameter.RoleSessionName");
+        .expect_error(400, "InvalidParameter.RoleSessionName");
     alice
         .call(
             STS,
@@ -1344,7 +1387,7 @@ async fn assume_role_issues_credentials_that_work_until_they_expire() {
             ],
         )
         .await
-        .err(403, "NoPermission");
+        .expect_error(403, "NoPermission");
     alice
         .call(
             STS,
@@ -1355,7 +1398,7 @@ async fn assume_role_issues_credentials_that_work_until_they_expire() {
             ],
         )
         .await
-        .err(404, "EntityNotExist.Role");
+        .expect_error(404, "EntityNotExist.Role");
     let creds = alice
         .call(
             STS,
@@ -1367,7 +1410,7 @@ async fn assume_role_issues_credentials_that_work_until_they_expire() {
             ],
         )
         .await
-        .ok();
+        .expect_success();
     let c = &creds["Credentials"];
     assert!(c["AccessKeyId"].as_str().unwrap().starts_with("STS."));
     let mut session = Client::new(
@@ -1378,20 +1421,23 @@ async fn assume_role_issues_credentials_that_work_until_they_expire() {
     session
         .ram("ListUsers", &[])
         .await
-        .err(400, "MissingSecurityToken");
+        .expect_error(400, "MissingSecurityToken");
     session.token = Some("wrong".into());
     session
         .ram("ListUsers", &[])
         .await
-        .err(400, "InvalidSecurityToken.MismatchWithAccessKey");
+        .expect_error(400, "InvalidSecurityToken.MismatchWithAccessKey");
     session.token = Some(c["SecurityToken"].as_str().unwrap().to_string());
-    let who = session.call(STS, "GetCallerIdentity", &[]).await.ok();
+    let who = session
+        .call(STS, "GetCallerIdentity", &[])
+        .await
+        .expect_success();
     assert_eq!(who["IdentityType"], "AssumedRoleUser");
     assert_eq!(
         who["Arn"],
         "acs:ram::1234567890123456:assumed-role/deployer/ci"
     );
-    session.ram("ListUsers", &[]).await.ok();
+    session.ram("ListUsers", &[]).await.expect_success();
 }
 
 #[tokio::test]
@@ -1415,10 +1461,10 @@ emulator:
     let c = Client::root(&emu);
     c.call(RM, "DeleteServiceLinkedRole", &[("RoleName", "plain")])
         .await
-        .err(400, "InvalidParameter.RoleName");
+        .expect_error(400, "InvalidParameter.RoleName");
     c.call(RM, "DeleteServiceLinkedRole", &[("RoleName", "nope")])
         .await
-        .err(404, "EntityNotExist.Role");
+        .expect_error(404, "EntityNotExist.Role");
     let t = c
         .call(
             RM,
@@ -1426,7 +1472,7 @@ emulator:
             &[("RoleName", "AliyunServiceRoleForECS")],
         )
         .await
-        .ok();
+        .expect_success();
     let id = t["DeletionTaskId"].as_str().unwrap().to_string();
     let mut statuses = vec![];
     for _ in 0..3 {
@@ -1437,13 +1483,13 @@ emulator:
                 &[("DeletionTaskId", &id)],
             )
             .await
-            .ok();
+            .expect_success();
         statuses.push(s["Status"].as_str().unwrap().to_string());
     }
     assert_eq!(statuses, ["IN_PROGRESS", "IN_PROGRESS", "SUCCEEDED"]);
     c.ram("GetRole", &[("RoleName", "AliyunServiceRoleForECS")])
         .await
-        .err(404, "EntityNotExist.Role");
+        .expect_error(404, "EntityNotExist.Role");
     let t = c
         .call(
             RM,
@@ -1451,7 +1497,7 @@ emulator:
             &[("RoleName", "AliyunServiceRoleForLog")],
         )
         .await
-        .ok();
+        .expect_success();
     let id = t["DeletionTaskId"].as_str().unwrap().to_string();
     let mut last = Value::Null;
     for _ in 0..3 {
@@ -1462,7 +1508,7 @@ emulator:
                 &[("DeletionTaskId", &id)],
             )
             .await
-            .ok();
+            .expect_success();
     }
     assert_eq!(last["Status"], "FAILED");
     let usages = last["Reason"]["RoleUsages"]["RoleUsage"]
@@ -1472,14 +1518,14 @@ emulator:
     assert_eq!(usages[1]["Resources"]["Resource"][0], "project-b");
     c.ram("GetRole", &[("RoleName", "AliyunServiceRoleForLog")])
         .await
-        .ok();
+        .expect_success();
     c.call(
         RM,
         "GetServiceLinkedRoleDeletionStatus",
         &[("DeletionTaskId", "task/none")],
     )
     .await
-    .err(404, "EntityNotExist.DeletionTask");
+    .expect_error(404, "EntityNotExist.DeletionTask");
 }
 
 // ------------------------------------------------------------------ IMS
@@ -1490,7 +1536,7 @@ async fn identity_providers_are_created_listed_and_deleted() {
     let c = Client::root(&emu);
     c.ims("CreateSAMLProvider", &[("SAMLProviderName", "-bad")])
         .await
-        .err(400, "InvalidParameter.SAMLProviderName.InvalidChars");
+        .expect_error(400, "InvalidParameter.SAMLProviderName.InvalidChars");
     let s = c
         .ims(
             "CreateSAMLProvider",
@@ -1501,18 +1547,18 @@ async fn identity_providers_are_created_listed_and_deleted() {
             ],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(
         s["SAMLProvider"]["Arn"],
         "acs:ram::1234567890123456:saml-provider/corp-idp"
     );
     c.ims("CreateSAMLProvider", &[("SAMLProviderName", "corp-idp")])
         .await
-        .err(409, "EntityAlreadyExists.SAMLProvider");
+        .expect_error(409, "EntityAlreadyExists.SAMLProvider");
     let got = c
         .ims("GetSAMLProvider", &[("SAMLProviderName", "corp-idp")])
         .await
-        .ok();
+        .expect_success();
     assert_eq!(
         got["SAMLProvider"]["EncodedSAMLMetadataDocument"],
         "PD94bWw+"
@@ -1525,18 +1571,18 @@ async fn identity_providers_are_created_listed_and_deleted() {
         ],
     )
     .await
-    .ok();
-    let list = c.ims("ListSAMLProviders", &[]).await.ok();
+    .expect_success();
+    let list = c.ims("ListSAMLProviders", &[]).await.expect_success();
     assert_eq!(
         list["SAMLProviders"]["SAMLProvider"][0]["Description"],
         "Okta prod"
     );
     c.ims("DeleteSAMLProvider", &[("SAMLProviderName", "corp-idp")])
         .await
-        .ok();
+        .expect_success();
     c.ims("GetSAMLProvider", &[("SAMLProviderName", "corp-idp")])
         .await
-        .err(404, "EntityNotExist.SAMLProvider");
+        .expect_error(404, "EntityNotExist.SAMLProvider");
 
     c.ims(
         "CreateOIDCProvider",
@@ -1546,7 +1592,7 @@ async fn identity_providers_are_created_listed_and_deleted() {
         ],
     )
     .await
-    .err(400, "InvalidParameter.IssuerUrl");
+    .expect_error(400, "InvalidParameter.IssuerUrl");
     let o = c
         .ims(
             "CreateOIDCProvider",
@@ -1558,23 +1604,23 @@ async fn identity_providers_are_created_listed_and_deleted() {
             ],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(o["OIDCProvider"]["ClientIds"], "sts.aliyuncs.com,app2");
     c.ims(
         "UpdateOIDCProvider",
         &[("OIDCProviderName", "gh"), ("ClientIds", "one")],
     )
     .await
-    .ok();
-    let list = c.ims("ListOIDCProviders", &[]).await.ok();
+    .expect_success();
+    let list = c.ims("ListOIDCProviders", &[]).await.expect_success();
     assert_eq!(list["OIDCProviders"]["OIDCProvider"][0]["ClientIds"], "one");
     assert_eq!(list["IsTruncated"], false);
     c.ims("DeleteOIDCProvider", &[("OIDCProviderName", "gh")])
         .await
-        .ok();
+        .expect_success();
     c.ims("DeleteOIDCProvider", &[("OIDCProviderName", "gh")])
         .await
-        .err(404, "EntityNotExist.OIDCProvider");
+        .expect_error(404, "EntityNotExist.OIDCProvider");
 }
 
 #[tokio::test]
@@ -1584,7 +1630,7 @@ async fn virtual_mfa_devices_bound_and_orphaned_are_listed() {
     ))
     .await;
     let c = Client::root(&emu);
-    let list = c.ims("ListVirtualMFADevices", &[]).await.ok();
+    let list = c.ims("ListVirtualMFADevices", &[]).await.expect_success();
     let devices = list["VirtualMFADevices"]["VirtualMFADevice"]
         .as_array()
         .unwrap();
@@ -1604,33 +1650,33 @@ async fn virtual_mfa_devices_bound_and_orphaned_are_listed() {
             &[("UserPrincipalName", "gina@1234567890123456.onaliyun.com")],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(info["MFADevice"]["Type"], "VMFA");
     c.ims(
         "UnbindMFADevice",
         &[("UserPrincipalName", "gina@1234567890123456.onaliyun.com")],
     )
     .await
-    .ok();
+    .expect_success();
     c.ims(
         "UnbindMFADevice",
         &[("UserPrincipalName", "gina@1234567890123456.onaliyun.com")],
     )
     .await
-    .err(404, "EntityNotExist.User.MFADevice");
+    .expect_error(404, "EntityNotExist.User.MFADevice");
     c.ims(
         "DeleteVirtualMFADevice",
         &[("SerialNumber", "acs:ram::1234567890123456:mfa/gina")],
     )
     .await
-    .ok();
+    .expect_success();
     c.ims(
         "DeleteVirtualMFADevice",
         &[("SerialNumber", "acs:ram::1234567890123456:mfa/gina")],
     )
     .await
-    .err(404, "EntityNotExist.VirtualMFADevice");
-    let ram_list = c.ram("ListVirtualMFADevices", &[]).await.ok();
+    .expect_error(404, "EntityNotExist.VirtualMFADevice");
+    let ram_list = c.ram("ListVirtualMFADevices", &[]).await.expect_success();
     assert_eq!(
         ram_list["VirtualMFADevices"]["VirtualMFADevice"]
             .as_array()
@@ -1653,7 +1699,7 @@ async fn applications_domain_and_summary() {
         ],
     )
     .await
-    .err(400, "InvalidParameter.AppType");
+    .expect_error(400, "InvalidParameter.AppType");
     let app = c
         .ims(
             "CreateApplication",
@@ -1668,7 +1714,7 @@ async fn applications_domain_and_summary() {
             ],
         )
         .await
-        .ok();
+        .expect_success();
     let id = app["Application"]["AppId"].as_str().unwrap().to_string();
     assert_eq!(
         app["Application"]["RedirectUris"]["RedirectUri"]
@@ -1682,25 +1728,29 @@ async fn applications_domain_and_summary() {
         &[("AppId", &id), ("NewDisplayName", "Renamed")],
     )
     .await
-    .ok();
+    .expect_success();
     assert_eq!(
-        c.ims("GetApplication", &[("AppId", &id)]).await.ok()["Application"]["DisplayName"],
+        c.ims("GetApplication", &[("AppId", &id)])
+            .await
+            .expect_success()["Application"]["DisplayName"],
         "Renamed"
     );
     assert_eq!(
-        c.ims("ListApplications", &[]).await.ok()["Applications"]["Application"]
+        c.ims("ListApplications", &[]).await.expect_success()["Applications"]["Application"]
             .as_array()
             .unwrap()
             .len(),
         1
     );
-    c.ims("DeleteApplication", &[("AppId", &id)]).await.ok();
+    c.ims("DeleteApplication", &[("AppId", &id)])
+        .await
+        .expect_success();
     c.ims("GetApplication", &[("AppId", &id)])
         .await
-        .err(404, "EntityNotExist.Application");
+        .expect_error(404, "EntityNotExist.Application");
 
     assert_eq!(
-        c.ims("GetDefaultDomain", &[]).await.ok()["DefaultDomainName"],
+        c.ims("GetDefaultDomain", &[]).await.expect_success()["DefaultDomainName"],
         "1234567890123456.onaliyun.com"
     );
     c.ims(
@@ -1708,32 +1758,34 @@ async fn applications_domain_and_summary() {
         &[("DefaultDomainName", "corp.example.com")],
     )
     .await
-    .err(400, "InvalidParameter.DefaultDomainName");
+    .expect_error(400, "InvalidParameter.DefaultDomainName");
     c.ims(
         "SetDefaultDomain",
         &[("DefaultDomainName", "corp.onaliyun.com")],
     )
     .await
-    .ok();
+    .expect_success();
     assert_eq!(
-        c.ims("GetDefaultDomain", &[]).await.ok()["DefaultDomainName"],
+        c.ims("GetDefaultDomain", &[]).await.expect_success()["DefaultDomainName"],
         "corp.onaliyun.com"
     );
-    c.ram("CreateUser", &[("UserName", "hank")]).await.ok();
+    c.ram("CreateUser", &[("UserName", "hank")])
+        .await
+        .expect_success();
     let u = c
         .ims(
             "GetUser",
             &[("UserPrincipalName", "hank@corp.onaliyun.com")],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(u["User"]["UserName"], "hank");
-    let users = c.ims("ListUsers", &[]).await.ok();
+    let users = c.ims("ListUsers", &[]).await.expect_success();
     assert_eq!(
         users["Users"]["User"][0]["UserPrincipalName"],
         "hank@corp.onaliyun.com"
     );
-    let summary = c.ims("GetAccountSummary", &[]).await.ok();
+    let summary = c.ims("GetAccountSummary", &[]).await.expect_success();
     assert_eq!(summary["SummaryMap"]["Users"], 1);
     assert_eq!(summary["SummaryMap"]["AccessKeysPerUserQuota"], 2);
     assert_eq!(summary["SummaryMap"]["VersionsPerPolicyQuota"], 5);
@@ -1746,16 +1798,18 @@ async fn recycle_bin_mode_moves_users_and_keys_to_the_bin_and_back() {
     ))
     .await;
     let c = Client::root(&emu);
-    c.ram("DeleteUser", &[("UserName", "ivan")]).await.ok();
+    c.ram("DeleteUser", &[("UserName", "ivan")])
+        .await
+        .expect_success();
     c.ram("GetUser", &[("UserName", "ivan")])
         .await
-        .err(404, "EntityNotExist.User");
+        .expect_error(404, "EntityNotExist.User");
     let ivan = Client::new(emu.url(), "LTAIivan0000000000000001", "s");
     ivan.ram("ListUsers", &[])
         .await
-        .err(404, "InvalidAccessKeyId.NotFound");
+        .expect_error(404, "InvalidAccessKeyId.NotFound");
     let bin = c.ims("ListUsersInRecycleBin", &[]).await;
-    let bin = bin.ok();
+    let bin = bin.expect_success();
     assert_eq!(bin["Users"]["User"][0]["UserId"], "200000000000009");
     let filtered = c
         .ims(
@@ -1766,7 +1820,7 @@ async fn recycle_bin_mode_moves_users_and_keys_to_the_bin_and_back() {
             )],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(filtered["Users"]["User"].as_array().unwrap().len(), 1);
     let keys = c
         .ims(
@@ -1774,7 +1828,7 @@ async fn recycle_bin_mode_moves_users_and_keys_to_the_bin_and_back() {
             &[("UserId", "200000000000009")],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(
         keys["AccessKeys"]["AccessKey"][0]["AccessKeyId"],
         "LTAIivan0000000000000001"
@@ -1785,7 +1839,7 @@ async fn recycle_bin_mode_moves_users_and_keys_to_the_bin_and_back() {
             &[("UserAccessKeyId", "LTAIivan0000000000000001")],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(info["AccessKey"]["UserRecycled"], true);
     let by_key = c
         .ims(
@@ -1793,7 +1847,7 @@ async fn recycle_bin_mode_moves_users_and_keys_to_the_bin_and_back() {
             &[("UserAccessKeyId", "LTAIivan0000000000000001")],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(
         by_key["User"]["UserPrincipalName"],
         "ivan@1234567890123456.onaliyun.com"
@@ -1806,18 +1860,18 @@ async fn recycle_bin_mode_moves_users_and_keys_to_the_bin_and_back() {
         ],
     )
     .await
-    .err(409, "DeleteConflict.User.Recycled");
+    .expect_error(409, "DeleteConflict.User.Recycled");
     c.ims(
         "RestoreUserFromRecycleBin",
         &[("UserId", "200000000000009")],
     )
     .await
-    .ok();
-    ivan.ram("ListUsers", &[]).await.ok();
+    .expect_success();
+    ivan.ram("ListUsers", &[]).await.expect_success();
     let groups = c
         .ram("ListGroupsForUser", &[("UserName", "ivan")])
         .await
-        .ok();
+        .expect_success();
     assert_eq!(groups["Groups"]["Group"][0]["GroupName"], "dev");
     // A deleted key goes to the bin and can be restored or purged.
     c.ram(
@@ -1828,7 +1882,7 @@ async fn recycle_bin_mode_moves_users_and_keys_to_the_bin_and_back() {
         ],
     )
     .await
-    .ok();
+    .expect_success();
     c.ims(
         "RestoreAccessKeyFromRecycleBin",
         &[
@@ -1837,7 +1891,7 @@ async fn recycle_bin_mode_moves_users_and_keys_to_the_bin_and_back() {
         ],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram(
         "DeleteAccessKey",
         &[
@@ -1846,7 +1900,7 @@ async fn recycle_bin_mode_moves_users_and_keys_to_the_bin_and_back() {
         ],
     )
     .await
-    .ok();
+    .expect_success();
     c.ims(
         "DeleteAccessKeyInRecycleBin",
         &[
@@ -1855,25 +1909,25 @@ async fn recycle_bin_mode_moves_users_and_keys_to_the_bin_and_back() {
         ],
     )
     .await
-    .ok();
+    .expect_success();
     c.ims(
         "GetAccessKeyInfoInRecycleBin",
         &[("UserAccessKeyId", "LTAIivan0000000000000001")],
     )
     .await
-    .err(404, "EntityNotExist.User.AccessKey");
+    .expect_error(404, "EntityNotExist.User.AccessKey");
     c.ims(
         "DeleteUser",
         &[("UserPrincipalName", "ivan@1234567890123456.onaliyun.com")],
     )
     .await
-    .ok();
+    .expect_success();
     c.ims("DeleteUserInRecycleBin", &[("UserId", "200000000000009")])
         .await
-        .ok();
+        .expect_success();
     c.ims("GetUserInRecycleBin", &[("UserId", "200000000000009")])
         .await
-        .err(404, "EntityNotExist.User");
+        .expect_error(404, "EntityNotExist.User");
     let snap = emu.snapshot();
     assert!(snap.users.is_empty() && snap.recycle_bin.is_empty());
 }
@@ -1888,10 +1942,10 @@ async fn qps_limit_answers_throttling_with_a_retry_after() {
         ..Faults::default()
     });
     let c = Client::root(&emu);
-    c.ram("ListUsers", &[]).await.ok();
-    c.ram("ListUsers", &[]).await.ok();
+    c.ram("ListUsers", &[]).await.expect_success();
+    c.ram("ListUsers", &[]).await.expect_success();
     let r = c.ram("ListUsers", &[]).await;
-    r.err(400, "Throttling.User");
+    r.expect_error(400, "Throttling.User");
     let ms: u64 = r.retry_after.unwrap().parse().unwrap();
     assert!((1..=1000).contains(&ms));
 }
@@ -1925,7 +1979,7 @@ async fn error_rate_and_dropped_connections_are_injected() {
         .await;
     assert!(err.is_err(), "a dropped connection must not answer");
     emu.set_faults(Faults::default());
-    c.ram("ListUsers", &[]).await.ok();
+    c.ram("ListUsers", &[]).await.expect_success();
     let log = emu.log();
     assert!(
         log.iter()
@@ -1942,7 +1996,7 @@ async fn latency_delays_every_call() {
     });
     let c = Client::root(&emu);
     let t = std::time::Instant::now();
-    c.ram("ListUsers", &[]).await.ok();
+    c.ram("ListUsers", &[]).await.expect_success();
     assert!(t.elapsed() >= Duration::from_millis(120));
 }
 
@@ -1954,15 +2008,19 @@ async fn writes_show_up_in_reads_only_after_the_consistency_delay() {
         ..Faults::default()
     });
     let c = Client::root(&emu);
-    c.ram("CreateUser", &[("UserName", "late")]).await.ok();
-    c.ram("GetUser", &[("UserName", "late")])
-        .await
-        .err(404, "EntityNotExist.User");
     c.ram("CreateUser", &[("UserName", "late")])
         .await
-        .err(409, "EntityAlreadyExists.User");
+        .expect_success();
+    c.ram("GetUser", &[("UserName", "late")])
+        .await
+        .expect_error(404, "EntityNotExist.User");
+    c.ram("CreateUser", &[("UserName", "late")])
+        .await
+        .expect_error(409, "EntityAlreadyExists.User");
     tokio::time::sleep(Duration::from_millis(350)).await;
-    c.ram("GetUser", &[("UserName", "late")]).await.ok();
+    c.ram("GetUser", &[("UserName", "late")])
+        .await
+        .expect_success();
 }
 
 #[tokio::test]
@@ -1976,16 +2034,18 @@ async fn the_request_log_records_calls_without_secrets_and_as_json_lines() {
     .await
     .unwrap();
     let c = Client::root(&emu);
-    c.ram("CreateUser", &[("UserName", "jo")]).await.ok();
+    c.ram("CreateUser", &[("UserName", "jo")])
+        .await
+        .expect_success();
     c.ram(
         "CreateLoginProfile",
         &[("UserName", "jo"), ("Password", "Secret-Passw0rd")],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram("GetUser", &[("UserName", "nobody")])
         .await
-        .err(404, "EntityNotExist.User");
+        .expect_error(404, "EntityNotExist.User");
     let log = emu.log();
     assert_eq!(log.len(), 3);
     assert_eq!(log[0].action, "CreateUser");
@@ -2031,14 +2091,18 @@ async fn format_xml_is_answered_in_xml() {
 async fn the_snapshot_reflects_api_changes_in_the_seed_format() {
     let emu = start(BASE).await;
     let c = Client::root(&emu);
-    c.ram("CreateUser", &[("UserName", "kim")]).await.ok();
-    c.ram("CreateGroup", &[("GroupName", "ops")]).await.ok();
+    c.ram("CreateUser", &[("UserName", "kim")])
+        .await
+        .expect_success();
+    c.ram("CreateGroup", &[("GroupName", "ops")])
+        .await
+        .expect_success();
     c.ram(
         "AddUserToGroup",
         &[("UserName", "kim"), ("GroupName", "ops")],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram(
         "AttachPolicyToGroup",
         &[
@@ -2048,7 +2112,7 @@ async fn the_snapshot_reflects_api_changes_in_the_seed_format() {
         ],
     )
     .await
-    .ok();
+    .expect_success();
     let snap = emu.snapshot();
     assert_eq!(snap.users[0].groups, ["ops"]);
     assert_eq!(
@@ -2072,7 +2136,7 @@ async fn policy_pages_span_system_and_custom_policies_without_repeats() {
             &[("PolicyName", name), ("PolicyDocument", DOC)],
         )
         .await
-        .ok();
+        .expect_success();
     }
     let mut seen = vec![];
     let mut marker = String::new();
@@ -2081,7 +2145,7 @@ async fn policy_pages_span_system_and_custom_policies_without_repeats() {
         if !marker.is_empty() {
             p.push(("Marker", &marker));
         }
-        let v = c.ram("ListPolicies", &p).await.ok();
+        let v = c.ram("ListPolicies", &p).await.expect_success();
         for pol in v["Policies"]["Policy"].as_array().unwrap() {
             seen.push(format!(
                 "{}/{}",
@@ -2102,7 +2166,10 @@ async fn policy_pages_span_system_and_custom_policies_without_repeats() {
         seen.contains(&"Custom/alpha".to_string())
             && seen.contains(&"System/ReadOnlyAccess".to_string())
     );
-    let all = c.ram("ListPolicies", &[("MaxItems", "1000")]).await.ok();
+    let all = c
+        .ram("ListPolicies", &[("MaxItems", "1000")])
+        .await
+        .expect_success();
     assert_eq!(
         all["Policies"]["Policy"].as_array().unwrap().len(),
         seen.len()
@@ -2162,16 +2229,16 @@ async fn assume_role_with_oidc_needs_no_signature_but_a_matching_token() {
     };
     send(token("https://evil.example.com", "sts.aliyuncs.com"))
         .await
-        .err(401, "AuthenticationFail.OIDCToken.IssuerNotMatch");
+        .expect_error(401, "AuthenticationFail.OIDCToken.IssuerNotMatch");
     send(token("https://token.example.com", "other"))
         .await
-        .err(401, "AuthenticationFail.OIDCToken.AudienceNotMatch");
+        .expect_error(401, "AuthenticationFail.OIDCToken.AudienceNotMatch");
     send("not-a-jwt".into())
         .await
-        .err(401, "AuthenticationFail.OIDCToken.Invalid");
+        .expect_error(401, "AuthenticationFail.OIDCToken.Invalid");
     let v = send(token("https://token.example.com", "sts.aliyuncs.com"))
         .await
-        .ok();
+        .expect_success();
     assert_eq!(v["OIDCTokenInfo"]["Subject"], "repo:acme/app");
     let mut s = Client::new(
         emu.url(),
@@ -2184,7 +2251,7 @@ async fn assume_role_with_oidc_needs_no_signature_but_a_matching_token() {
             .unwrap()
             .to_string(),
     );
-    let who = s.call(STS, "GetCallerIdentity", &[]).await.ok();
+    let who = s.call(STS, "GetCallerIdentity", &[]).await.expect_success();
     assert_eq!(
         who["Arn"],
         "acs:ram::1234567890123456:assumed-role/ci-deploy/gh-run-1"
@@ -2203,7 +2270,7 @@ async fn ims_shares_user_operations_by_logon_name() {
         &[("UserPrincipalName", upn), ("DisplayName", "Lena")],
     )
     .await
-    .ok();
+    .expect_success();
     c.ims(
         "CreateUser",
         &[
@@ -2212,32 +2279,35 @@ async fn ims_shares_user_operations_by_logon_name() {
         ],
     )
     .await
-    .err(400, "InvalidParameter.UserPrincipalName.Domain");
+    .expect_error(400, "InvalidParameter.UserPrincipalName.Domain");
     let k = c
         .ims("CreateAccessKey", &[("UserPrincipalName", upn)])
         .await
-        .ok();
+        .expect_success();
     let id = k["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string();
     let keys = c
         .ims("ListAccessKeys", &[("UserPrincipalName", upn)])
         .await
-        .ok();
+        .expect_success();
     assert_eq!(
         keys["AccessKeys"]["AccessKey"][0]["AccessKeyId"],
         id.as_str()
     );
-    let by_key = c.ims("GetUser", &[("UserAccessKeyId", &id)]).await.ok();
+    let by_key = c
+        .ims("GetUser", &[("UserAccessKeyId", &id)])
+        .await
+        .expect_success();
     assert_eq!(by_key["User"]["UserPrincipalName"], upn);
     c.ims(
         "GetUser",
         &[("UserPrincipalName", "ghost@1234567890123456.onaliyun.com")],
     )
     .await
-    .err(404, "EntityNotExist.User");
+    .expect_error(404, "EntityNotExist.User");
     c.ims("DeleteUser", &[("UserPrincipalName", upn)])
         .await
-        .err(409, "DeleteConflict.User.AccessKey");
-    let infos = c.ims("ListUserBasicInfos", &[]).await.ok();
+        .expect_error(409, "DeleteConflict.User.AccessKey");
+    let infos = c.ims("ListUserBasicInfos", &[]).await.expect_success();
     assert_eq!(
         infos["UserBasicInfos"]["UserBasicInfo"][0]["DisplayName"],
         "Lena"
@@ -2248,19 +2318,21 @@ async fn ims_shares_user_operations_by_logon_name() {
 async fn updates_and_the_remaining_lists_answer_over_http() {
     let emu = start(BASE).await;
     let c = Client::root(&emu);
-    c.ram("CreateUser", &[("UserName", "mia")]).await.ok();
+    c.ram("CreateUser", &[("UserName", "mia")])
+        .await
+        .expect_success();
     c.ram(
         "UpdateUser",
         &[("UserName", "mia"), ("NewEmail", "not-an-email")],
     )
     .await
-    .err(400, "InvalidParameter.NewEmail.Format");
+    .expect_error(400, "InvalidParameter.NewEmail.Format");
     c.ram(
         "UpdateUser",
         &[("UserName", "mia"), ("NewMobilePhone", "12345")],
     )
     .await
-    .err(400, "InvalidParameter.NewMobilePhone.Format");
+    .expect_error(400, "InvalidParameter.NewMobilePhone.Format");
     let u = c
         .ram(
             "UpdateUser",
@@ -2272,43 +2344,43 @@ async fn updates_and_the_remaining_lists_answer_over_http() {
             ],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(u["User"]["UserName"], "mia.w");
     c.ram("GetUser", &[("UserName", "mia")])
         .await
-        .err(404, "EntityNotExist.User");
+        .expect_error(404, "EntityNotExist.User");
     c.ram(
         "UpdateLoginProfile",
         &[("UserName", "mia.w"), ("PasswordResetRequired", "true")],
     )
     .await
-    .err(404, "EntityNotExist.User.LoginProfile");
+    .expect_error(404, "EntityNotExist.User.LoginProfile");
     c.ram(
         "CreateLoginProfile",
         &[("UserName", "mia.w"), ("Password", "short")],
     )
     .await
-    .err(400, "InvalidParameter.Password.TooWeak");
+    .expect_error(400, "InvalidParameter.Password.TooWeak");
     c.ram(
         "CreateLoginProfile",
         &[("UserName", "mia.w"), ("Password", "Longer-Passw0rd")],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram(
         "UpdateLoginProfile",
         &[("UserName", "mia.w"), ("MFABindRequired", "True")],
     )
     .await
-    .ok();
+    .expect_success();
     let lp = c
         .ram("GetLoginProfile", &[("UserName", "mia.w")])
         .await
-        .ok();
+        .expect_success();
     assert_eq!(lp["LoginProfile"]["MFABindRequired"], true);
     c.ram("GetUserMFAInfo", &[("UserName", "mia.w")])
         .await
-        .err(404, "EntityNotExist.User.MFADevice");
+        .expect_error(404, "EntityNotExist.User.MFADevice");
 
     c.ram(
         "CreatePolicy",
@@ -2319,33 +2391,33 @@ async fn updates_and_the_remaining_lists_answer_over_http() {
         ],
     )
     .await
-    .ok();
+    .expect_success();
     let p = c
         .ram(
             "UpdatePolicyDescription",
             &[("PolicyName", "audit"), ("NewDescription", "new")],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(p["Policy"]["Description"], "new");
     c.ram(
         "CreatePolicyVersion",
         &[("PolicyName", "audit"), ("PolicyDocument", DOC)],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram(
         "SetDefaultPolicyVersion",
         &[("PolicyName", "audit"), ("VersionId", "v7")],
     )
     .await
-    .err(404, "EntityNotExist.Policy.Version");
+    .expect_error(404, "EntityNotExist.Policy.Version");
     c.ram(
         "SetDefaultPolicyVersion",
         &[("PolicyName", "audit"), ("VersionId", "v2")],
     )
     .await
-    .ok();
+    .expect_success();
     let v1 = c
         .ram(
             "GetPolicyVersion",
@@ -2356,14 +2428,14 @@ async fn updates_and_the_remaining_lists_answer_over_http() {
             ],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(v1["PolicyVersion"]["IsDefaultVersion"], false);
     c.ram(
         "DeletePolicyVersion",
         &[("PolicyName", "audit"), ("VersionId", "v1")],
     )
     .await
-    .ok();
+    .expect_success();
     let sys = c
         .ram(
             "GetPolicyVersion",
@@ -2374,7 +2446,7 @@ async fn updates_and_the_remaining_lists_answer_over_http() {
             ],
         )
         .await
-        .ok();
+        .expect_success();
     assert!(
         sys["PolicyVersion"]["PolicyDocument"]
             .as_str()
@@ -2382,7 +2454,9 @@ async fn updates_and_the_remaining_lists_answer_over_http() {
             .contains("\"*\"")
     );
 
-    c.ram("CreateGroup", &[("GroupName", "qa")]).await.ok();
+    c.ram("CreateGroup", &[("GroupName", "qa")])
+        .await
+        .expect_success();
     c.ram(
         "AttachPolicyToGroup",
         &[
@@ -2392,7 +2466,7 @@ async fn updates_and_the_remaining_lists_answer_over_http() {
         ],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram(
         "AttachPolicyToUser",
         &[
@@ -2402,7 +2476,7 @@ async fn updates_and_the_remaining_lists_answer_over_http() {
         ],
     )
     .await
-    .err(404, "EntityNotExist.Policy");
+    .expect_error(404, "EntityNotExist.Policy");
     c.ram(
         "AttachPolicyToUser",
         &[
@@ -2412,20 +2486,20 @@ async fn updates_and_the_remaining_lists_answer_over_http() {
         ],
     )
     .await
-    .ok();
+    .expect_success();
     let fu = c
         .ram("ListPoliciesForUser", &[("UserName", "mia.w")])
         .await
-        .ok();
+        .expect_success();
     assert_eq!(fu["Policies"]["Policy"][0]["DefaultVersion"], "v2");
     let fg = c
         .ram("ListPoliciesForGroup", &[("GroupName", "qa")])
         .await
-        .ok();
+        .expect_success();
     assert!(fg["Policies"]["Policy"][0]["AttachDate"].is_string());
     c.ram("ListPoliciesForGroup", &[("GroupName", "none")])
         .await
-        .err(404, "EntityNotExist.Group");
+        .expect_error(404, "EntityNotExist.Group");
 
     let trust = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"RAM":["acs:ram::1234567890123456:root"]}}],"Version":"1"}"#;
     c.ram(
@@ -2437,30 +2511,30 @@ async fn updates_and_the_remaining_lists_answer_over_http() {
         ],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram(
         "CreateRole",
         &[("RoleName", "plain"), ("AssumeRolePolicyDocument", trust)],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram(
         "CreateRole",
         &[("RoleName", "plain"), ("AssumeRolePolicyDocument", trust)],
     )
     .await
-    .err(409, "EntityAlreadyExists.Role");
-    let roles = c.ram("ListRoles", &[]).await.ok();
+    .expect_error(409, "EntityAlreadyExists.Role");
+    let roles = c.ram("ListRoles", &[]).await.expect_success();
     assert_eq!(roles["Roles"]["Role"].as_array().unwrap().len(), 2);
     let prod = c
         .ram("ListRoles", &[("Tag", r#"[{"Key":"env","Value":"prod"}]"#)])
         .await
-        .ok();
+        .expect_success();
     let prod = prod["Roles"]["Role"].as_array().unwrap();
     assert_eq!(prod.len(), 1);
     assert_eq!(prod[0]["Tags"]["Tag"][0]["TagKey"], "env");
     assert_eq!(
-        c.ims("GetAccountMFAInfo", &[]).await.ok()["IsMFAEnable"],
+        c.ims("GetAccountMFAInfo", &[]).await.expect_success()["IsMFAEnable"],
         false
     );
 }
@@ -2478,7 +2552,7 @@ async fn concurrent_calls_are_served_together_and_the_log_shows_the_peak() {
         async move {
             c.ram("CreateUser", &[("UserName", &format!("par-{i}"))])
                 .await
-                .ok();
+                .expect_success();
         }
     });
     let t = std::time::Instant::now();
@@ -2512,11 +2586,11 @@ async fn tags_on_roles_policies_and_users_round_trip_over_http() {
             ],
         )
         .await
-        .ok();
+        .expect_success();
         let list = c
             .ram("ListTagResources", &[("ResourceType", kind)])
             .await
-            .ok();
+            .expect_success();
         assert_eq!(list["TagResources"][0]["TagValue"], "team-a");
     }
     c.ram(
@@ -2524,7 +2598,7 @@ async fn tags_on_roles_policies_and_users_round_trip_over_http() {
         &[("ResourceType", "group"), ("ResourceNames", r#"["x"]"#)],
     )
     .await
-    .err(400, "InvalidParameter.ResourceType");
+    .expect_error(400, "InvalidParameter.ResourceType");
     c.ims(
         "TagResources",
         &[
@@ -2538,8 +2612,8 @@ async fn tags_on_roles_policies_and_users_round_trip_over_http() {
         ],
     )
     .await
-    .ok();
-    let users = c.ims("ListUsers", &[]).await.ok();
+    .expect_success();
+    let users = c.ims("ListUsers", &[]).await.expect_success();
     assert_eq!(
         users["Users"]["User"][0]["Tags"]["Tag"][0]["TagKey"],
         "cost-center"
@@ -2550,7 +2624,7 @@ async fn tags_on_roles_policies_and_users_round_trip_over_http() {
             &[("ResourceType", "user"), ("Tag.1.Key", "cost-center")],
         )
         .await
-        .ok();
+        .expect_success();
     assert_eq!(
         listed["TagResources"]["TagResource"][0]["ResourceId"],
         "200000000000042"
@@ -2564,7 +2638,7 @@ async fn tags_on_roles_policies_and_users_round_trip_over_http() {
         ],
     )
     .await
-    .ok();
+    .expect_success();
     let snap = emu.snapshot();
     assert!(snap.users[0].tags.is_empty());
     assert_eq!(snap.roles[0].tags["owner"], "team-a");
@@ -2580,29 +2654,31 @@ async fn malformed_values_are_invalid_parameters() {
         &[("PolicyName", "p"), ("PolicyDocument", DOC)],
     )
     .await
-    .ok();
+    .expect_success();
     c.ram(
         "DeletePolicy",
         &[("PolicyName", "p"), ("CascadingDelete", "yes")],
     )
     .await
-    .err(400, "InvalidParameter.CascadingDelete");
+    .expect_error(400, "InvalidParameter.CascadingDelete");
     c.ram("ListUsers", &[("MaxItems", "ten")])
         .await
-        .err(400, "InvalidParameter.MaxItems");
+        .expect_error(400, "InvalidParameter.MaxItems");
     c.ram("CreateUser", &[("UserName", "u"), ("Email", "nope")])
         .await
-        .err(400, "InvalidParameter.Email.Format");
+        .expect_error(400, "InvalidParameter.Email.Format");
     c.ram(
         "CreateUser",
         &[("UserName", "u"), ("Comments", &"c".repeat(129))],
     )
     .await
-    .err(400, "InvalidParameter.Comments.Length");
+    .expect_error(400, "InvalidParameter.Comments.Length");
     c.ram("CreateAccessKey", &[("UserName", "nobody")])
         .await
-        .err(404, "EntityNotExist.User");
-    c.ram("CreateUser", &[("UserName", "u")]).await.ok();
+        .expect_error(404, "EntityNotExist.User");
+    c.ram("CreateUser", &[("UserName", "u")])
+        .await
+        .expect_success();
     c.ram(
         "UpdateAccessKey",
         &[
@@ -2612,7 +2688,7 @@ async fn malformed_values_are_invalid_parameters() {
         ],
     )
     .await
-    .err(400, "InvalidParameter.Status");
+    .expect_error(400, "InvalidParameter.Status");
     c.ram(
         "CreatePolicyVersion",
         &[
@@ -2622,13 +2698,13 @@ async fn malformed_values_are_invalid_parameters() {
         ],
     )
     .await
-    .err(400, "InvalidParameter.RotateStrategy");
+    .expect_error(400, "InvalidParameter.RotateStrategy");
     let all = c.signed("POST", RAM, "ListUsers", &[], |m| {
         m.insert("Format".into(), "YAML".into());
     });
     c.send_query("POST", &all)
         .await
-        .err(400, "InvalidParameter.Format");
+        .expect_error(400, "InvalidParameter.Format");
 }
 
 #[tokio::test]
@@ -2676,25 +2752,25 @@ async fn assume_role_with_saml_trades_an_assertion_for_credentials() {
     };
     send("other", "sso", assertion("pat"))
         .await
-        .err(404, "EntityNotExist.SAMLProvider");
+        .expect_error(404, "EntityNotExist.SAMLProvider");
     // The documented failures of this call: unreadable or expired assertions fail
     // authentication with 401, an unknown role is EntityNotExist.RoleArn.
     send("corp", "sso", "bm90IHhtbA==".into())
         .await
-        .err(401, "AuthenticationFail.SAMLAssertion.Invalid");
+        .expect_error(401, "AuthenticationFail.SAMLAssertion.Invalid");
     let expired = base64::engine::general_purpose::STANDARD.encode(
         r#"<samlp:Response><saml:Issuer>https://idp.example.com</saml:Issuer><saml:SubjectConfirmationData NotOnOrAfter="2020-01-01T00:00:00Z"/><saml:Attribute Name="https://www.aliyun.com/SAML-Role/Attributes/RoleSessionName"><saml:AttributeValue>pat</saml:AttributeValue></saml:Attribute></samlp:Response>"#,
     );
     send("corp", "sso", expired)
         .await
-        .err(401, "AuthenticationFail.SAMLAssertion.Expired");
+        .expect_error(401, "AuthenticationFail.SAMLAssertion.Expired");
     send("corp", "ghost", assertion("pat"))
         .await
-        .err(404, "EntityNotExist.RoleArn");
+        .expect_error(404, "EntityNotExist.RoleArn");
     send("corp", "sso", assertion("x"))
         .await
-        .err(400, "InvalidParameter.RoleSessionName");
-    let v = send("corp", "sso", assertion("pat")).await.ok();
+        .expect_error(400, "InvalidParameter.RoleSessionName");
+    let v = send("corp", "sso", assertion("pat")).await.expect_success();
     assert_eq!(v["SAMLAssertionInfo"]["SubjectType"], "persistent");
     assert!(
         v["Credentials"]["AccessKeyId"]

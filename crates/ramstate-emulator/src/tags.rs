@@ -3,11 +3,11 @@
 
 use serde_json::{Value, json};
 
-use super::error::{ApiError, Params};
+use super::error::{ErrorResponse, Params};
 use super::state::{State, paginate, role_not_found};
-use crate::model::{PolicyRef, Service, Tags};
+use ramstate_model::{PolicyRef, Service, Tags};
 
-type R = Result<Value, ApiError>;
+type R = Result<Value, ErrorResponse>;
 
 /// Most tags one resource may carry.
 const TAGS_PER_RESOURCE: usize = 20;
@@ -34,11 +34,14 @@ pub fn handle_ims(st: &mut State, action: &str, p: &Params) -> Option<R> {
     })
 }
 
-fn json_list<T: serde::de::DeserializeOwned>(p: &Params, name: &str) -> Result<Vec<T>, ApiError> {
+fn json_list<T: serde::de::DeserializeOwned>(
+    p: &Params,
+    name: &str,
+) -> Result<Vec<T>, ErrorResponse> {
     match p.get(name) {
         None => Ok(vec![]),
         Some(raw) => serde_json::from_str(raw).map_err(|_| {
-            ApiError::invalid(name, None, format!("The {name} must be a JSON array."))
+            ErrorResponse::invalid(name, None, format!("The {name} must be a JSON array."))
         }),
     }
 }
@@ -50,7 +53,7 @@ fn numbered(p: &Params, name: &str) -> Vec<String> {
         .collect()
 }
 
-fn check_tag(key: &str, value: &str, max_value: usize) -> Result<(), ApiError> {
+fn check_tag(key: &str, value: &str, max_value: usize) -> Result<(), ErrorResponse> {
     let bad_key = key.is_empty()
         || key.chars().count() > 128
         || key.starts_with("acs:")
@@ -58,7 +61,7 @@ fn check_tag(key: &str, value: &str, max_value: usize) -> Result<(), ApiError> {
         || key.contains("http://")
         || key.contains("https://");
     if bad_key {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "Tag",
             Some("Key"),
             format!("The tag key \"{key}\" is empty, too long, reserved or holds a URL."),
@@ -69,7 +72,7 @@ fn check_tag(key: &str, value: &str, max_value: usize) -> Result<(), ApiError> {
         || value.contains("http://")
         || value.contains("https://")
     {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "Tag",
             Some("Value"),
             format!("The value of tag \"{key}\" is too long, reserved or holds a URL."),
@@ -78,11 +81,11 @@ fn check_tag(key: &str, value: &str, max_value: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn merge(current: &Tags, add: &Tags) -> Result<Tags, ApiError> {
+fn merge(current: &Tags, add: &Tags) -> Result<Tags, ErrorResponse> {
     let mut out = current.clone();
     out.extend(add.iter().map(|(k, v)| (k.clone(), v.clone())));
     if out.len() > TAGS_PER_RESOURCE {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "LimitExceeded.Tag",
             format!("A resource can carry at most {TAGS_PER_RESOURCE} tags."),
         ));
@@ -98,11 +101,11 @@ enum Kind {
     Policy,
 }
 
-fn ram_kind(p: &Params) -> Result<Kind, ApiError> {
+fn ram_kind(p: &Params) -> Result<Kind, ErrorResponse> {
     match p.required("ResourceType")? {
         "role" => Ok(Kind::Role),
         "policy" => Ok(Kind::Policy),
-        other => Err(ApiError::invalid(
+        other => Err(ErrorResponse::invalid(
             "ResourceType",
             None,
             format!("The ResourceType must be role or policy, not \"{other}\"."),
@@ -110,13 +113,18 @@ fn ram_kind(p: &Params) -> Result<Kind, ApiError> {
     }
 }
 
-fn ram_names(st: &State, kind: Kind, p: &Params, required: bool) -> Result<Vec<String>, ApiError> {
+fn ram_names(
+    st: &State,
+    kind: Kind,
+    p: &Params,
+    required: bool,
+) -> Result<Vec<String>, ErrorResponse> {
     let names: Vec<String> = json_list(p, "ResourceNames")?;
     if required && names.is_empty() {
-        return Err(ApiError::missing(Service::Ram, "ResourceNames"));
+        return Err(ErrorResponse::missing(Service::Ram, "ResourceNames"));
     }
     if names.len() > RESOURCES_PER_CALL {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "ResourceNames",
             None,
             format!("At most {RESOURCES_PER_CALL} resources per call."),
@@ -129,7 +137,7 @@ fn ram_names(st: &State, kind: Kind, p: &Params, required: bool) -> Result<Vec<S
             }
             Kind::Policy => {
                 if !st.policies.contains_key(n) {
-                    return Err(ApiError::not_found(
+                    return Err(ErrorResponse::not_found(
                         "EntityNotExist.Policy",
                         format!(
                             "The policy does not exist: {}.",
@@ -143,7 +151,7 @@ fn ram_names(st: &State, kind: Kind, p: &Params, required: bool) -> Result<Vec<S
     Ok(names)
 }
 
-fn tags_mut<'a>(st: &'a mut State, kind: Kind, name: &str) -> Result<&'a mut Tags, ApiError> {
+fn tags_mut<'a>(st: &'a mut State, kind: Kind, name: &str) -> Result<&'a mut Tags, ErrorResponse> {
     match kind {
         Kind::Role => st
             .roles
@@ -154,11 +162,11 @@ fn tags_mut<'a>(st: &'a mut State, kind: Kind, name: &str) -> Result<&'a mut Tag
             .policies
             .get_mut(name)
             .map(|r| &mut r.policy.tags)
-            .ok_or_else(|| ApiError::not_found("EntityNotExist.Policy", name.to_string())),
+            .ok_or_else(|| ErrorResponse::not_found("EntityNotExist.Policy", name.to_string())),
     }
 }
 
-fn ram_tag_pairs(p: &Params) -> Result<Tags, ApiError> {
+fn ram_tag_pairs(p: &Params) -> Result<Tags, ErrorResponse> {
     let raw: Vec<Value> = json_list(p, "Tag")?;
     let mut tags = Tags::new();
     for t in raw {
@@ -175,7 +183,7 @@ fn ram_tag(st: &mut State, p: &Params) -> R {
     let names = ram_names(st, kind, p, true)?;
     let add = ram_tag_pairs(p)?;
     if add.is_empty() {
-        return Err(ApiError::missing(Service::Ram, "Tag"));
+        return Err(ErrorResponse::missing(Service::Ram, "Tag"));
     }
     let merged: Vec<Tags> = names
         .iter()
@@ -206,7 +214,7 @@ fn ram_untag(st: &mut State, p: &Params) -> R {
     Ok(json!({}))
 }
 
-fn ram_list(st: &mut State, p: &Params) -> R {
+fn ram_list(st: &State, p: &Params) -> R {
     let kind = ram_kind(p)?;
     let names = ram_names(st, kind, p, false)?;
     let filter = ram_tag_pairs(p)?;
@@ -250,7 +258,7 @@ fn paged_by_token(
     items: Vec<(String, Value)>,
     p: &Params,
     page_size: i64,
-) -> Result<(Vec<Value>, Option<String>), ApiError> {
+) -> Result<(Vec<Value>, Option<String>), ErrorResponse> {
     let mut map = std::collections::BTreeMap::new();
     map.insert("MaxItems".to_string(), page_size.to_string());
     if let Some(t) = p.get("NextToken") {
@@ -258,7 +266,7 @@ fn paged_by_token(
     }
     paginate(items, &Params::new(Service::Ram, map), 100, 100).map_err(|e| {
         if e.code == "InvalidParameter.Marker" {
-            ApiError::invalid("NextToken", None, "The specified NextToken is not valid.")
+            ErrorResponse::invalid("NextToken", None, "The specified NextToken is not valid.")
         } else {
             e
         }
@@ -267,11 +275,11 @@ fn paged_by_token(
 
 // ---------------------------------------------------------------- IMS: users
 
-fn ims_users(st: &State, p: &Params, required: bool) -> Result<Vec<String>, ApiError> {
+fn ims_users(st: &State, p: &Params, required: bool) -> Result<Vec<String>, ErrorResponse> {
     if let Some(t) = p.get("ResourceType")
         && t != "user"
     {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "ResourceType",
             None,
             "The ResourceType must be user.",
@@ -280,14 +288,14 @@ fn ims_users(st: &State, p: &Params, required: bool) -> Result<Vec<String>, ApiE
     let ids = numbered(p, "ResourceId");
     let upns = numbered(p, "ResourcePrincipalName");
     if !ids.is_empty() && !upns.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "ResourceId",
             None,
             "Send ResourceId or ResourcePrincipalName, not both.",
         ));
     }
     if ids.len() + upns.len() > RESOURCES_PER_CALL {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "ResourceId",
             None,
             format!("At most {RESOURCES_PER_CALL} resources per call."),
@@ -301,12 +309,12 @@ fn ims_users(st: &State, p: &Params, required: bool) -> Result<Vec<String>, ApiE
         names.push(st.user_by_principal(upn)?.user.name.clone());
     }
     if required && names.is_empty() {
-        return Err(ApiError::missing(Service::Ims, "ResourceId"));
+        return Err(ErrorResponse::missing(Service::Ims, "ResourceId"));
     }
     Ok(names)
 }
 
-fn ims_tag_pairs(p: &Params) -> Result<Tags, ApiError> {
+fn ims_tag_pairs(p: &Params) -> Result<Tags, ErrorResponse> {
     let mut tags = Tags::new();
     for n in 1..=TAGS_PER_RESOURCE + 1 {
         let Some(k) = p.get(&format!("Tag.{n}.Key")) else {
@@ -323,7 +331,7 @@ fn ims_tag(st: &mut State, p: &Params) -> R {
     let users = ims_users(st, p, true)?;
     let add = ims_tag_pairs(p)?;
     if add.is_empty() {
-        return Err(ApiError::missing(Service::Ims, "Tag.1.Key"));
+        return Err(ErrorResponse::missing(Service::Ims, "Tag.1.Key"));
     }
     let merged: Vec<Tags> = users
         .iter()
@@ -355,11 +363,11 @@ fn ims_untag(st: &mut State, p: &Params) -> R {
     Ok(json!({}))
 }
 
-fn ims_list(st: &mut State, p: &Params) -> R {
+fn ims_list(st: &State, p: &Params) -> R {
     let users = ims_users(st, p, false)?;
     let filter = ims_tag_pairs(p)?;
     if users.is_empty() && filter.is_empty() {
-        return Err(ApiError::missing(Service::Ims, "ResourceId"));
+        return Err(ErrorResponse::missing(Service::Ims, "ResourceId"));
     }
     let page_size = p.int("PageSize", 1, 100)?.unwrap_or(100);
     let items: Vec<(String, Value)> = st
@@ -391,7 +399,7 @@ fn ims_list(st: &mut State, p: &Params) -> R {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Inventory;
+    use ramstate_model::Inventory;
     use std::collections::BTreeMap;
 
     fn state() -> State {

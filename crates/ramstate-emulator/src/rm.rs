@@ -3,10 +3,10 @@
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::error::{ApiError, Params};
+use super::error::{ErrorResponse, Params};
 use super::state::{Identity, Principal, State, Task, TaskStatus, role_not_found};
 
-type R = Result<Value, ApiError>;
+type R = Result<Value, ErrorResponse>;
 
 /// Runs one ResourceManager action; `None` when it has no such action.
 pub fn handle(
@@ -36,7 +36,7 @@ fn delete_service_linked_role(st: &mut State, p: &Params) -> R {
     let name = p.required("RoleName")?;
     let rec = st.roles.get(name).ok_or_else(|| role_not_found(name))?;
     if !rec.role.is_service_linked() {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "RoleName",
             None,
             format!("The role {name} is not a service-linked role."),
@@ -87,7 +87,7 @@ fn uuid_like(st: &mut State) -> String {
 fn deletion_status(st: &mut State, p: &Params) -> R {
     let id = p.required("DeletionTaskId")?;
     let task = st.tasks.get_mut(id).ok_or_else(|| {
-        ApiError::not_found(
+        ErrorResponse::not_found(
             "EntityNotExist.DeletionTask",
             format!("The deletion task does not exist: {id}."),
         )
@@ -125,7 +125,7 @@ fn deletion_status(st: &mut State, p: &Params) -> R {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Inventory, Service};
+    use ramstate_model::{Inventory, Service};
 
     fn now() -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()

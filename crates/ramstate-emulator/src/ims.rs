@@ -6,15 +6,17 @@
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::error::{ApiError, Params, check_length, check_name, user_name_char};
+use super::error::{ErrorResponse, Params, check_length, check_name, user_name_char};
 use super::ram;
 use super::state::{
     AppRec, Identity, OidcRec, SamlRec, State, UserRec, list_json, page_json, paginate, quota,
     tags_json, timestamp, user_not_found,
 };
-use crate::model::{Application, OidcProvider, SamlProvider, Service, Tags};
+use ramstate_model::{
+    Application, DEFAULT_DOMAIN_SUFFIX, OidcProvider, SamlProvider, Service, Tags,
+};
 
-type R = Result<Value, ApiError>;
+type R = Result<Value, ErrorResponse>;
 
 /// Runs one IMS action; `None` when IMS has no such action.
 pub fn handle(
@@ -126,20 +128,20 @@ pub fn handle(
     })
 }
 
-fn upn_user(st: &State, p: &Params) -> Result<String, ApiError> {
+fn upn_user(st: &State, p: &Params) -> Result<String, ErrorResponse> {
     let upn = p.required("UserPrincipalName")?;
     Ok(st.user_by_principal(upn)?.user.name.clone())
 }
 
 /// The user named by `UserPrincipalName` or `UserId`.
-fn user_of(st: &State, p: &Params) -> Result<String, ApiError> {
+fn user_of(st: &State, p: &Params) -> Result<String, ErrorResponse> {
     if let Some(upn) = p.get("UserPrincipalName") {
         return Ok(st.user_by_principal(upn)?.user.name.clone());
     }
     if let Some(id) = p.get("UserId") {
         return Ok(st.user_by_id(id)?.user.name.clone());
     }
-    Err(ApiError::missing(Service::Ims, "UserPrincipalName"))
+    Err(ErrorResponse::missing(Service::Ims, "UserPrincipalName"))
 }
 
 fn ims_user_json(st: &State, u: &UserRec) -> Value {
@@ -163,7 +165,7 @@ fn ims_user_json(st: &State, u: &UserRec) -> Value {
     v
 }
 
-fn ims_tags(p: &Params) -> Result<Tags, ApiError> {
+fn ims_tags(p: &Params) -> Result<Tags, ErrorResponse> {
     ram::read_tags(p)
 }
 
@@ -171,7 +173,7 @@ fn create_user(st: &mut State, p: &Params, t: &str) -> R {
     let upn = p.required("UserPrincipalName")?;
     let display = p.required("DisplayName")?;
     let (name, domain) = upn.split_once('@').ok_or_else(|| {
-        ApiError::invalid(
+        ErrorResponse::invalid(
             "UserPrincipalName",
             Some("Format"),
             "The UserPrincipalName must be <name>@<domain>.",
@@ -180,7 +182,7 @@ fn create_user(st: &mut State, p: &Params, t: &str) -> R {
     if !domain.eq_ignore_ascii_case(&st.account.domain())
         && !domain.eq_ignore_ascii_case(&st.account.initial_domain())
     {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "UserPrincipalName",
             Some("Domain"),
             format!("The domain {domain} does not belong to this account."),
@@ -207,7 +209,7 @@ fn get_user(st: &State, p: &Params) -> R {
             .map(|(u, _)| u)
             .ok_or_else(|| user_not_found(k))?
     } else {
-        return Err(ApiError::missing(Service::Ims, "UserPrincipalName"));
+        return Err(ErrorResponse::missing(Service::Ims, "UserPrincipalName"));
     };
     Ok(json!({"User": ims_user_json(st, rec)}))
 }
@@ -258,11 +260,11 @@ fn list_user_basic_infos(st: &State, p: &Params) -> R {
 
 // ---------------------------------------------------------------- SAML
 
-fn provider_name_ok(param: &str, name: &str) -> Result<(), ApiError> {
+fn provider_name_ok(param: &str, name: &str) -> Result<(), ErrorResponse> {
     check_name(param, name, 128, user_name_char)?;
     let edge = |c: Option<char>| c.is_some_and(|c| matches!(c, '.' | '-' | '_'));
     if edge(name.chars().next()) || edge(name.chars().last()) {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             param,
             Some("InvalidChars"),
             format!("The {param} may not start or end with `.`, `-` or `_`."),
@@ -286,18 +288,18 @@ fn saml_json(st: &State, s: &SamlRec, metadata: bool) -> Value {
     v
 }
 
-fn saml_not_found(name: &str) -> ApiError {
-    ApiError::not_found(
+fn saml_not_found(name: &str) -> ErrorResponse {
+    ErrorResponse::not_found(
         "EntityNotExist.SAMLProvider",
         format!("The SAML provider does not exist: {name}."),
     )
 }
 
-fn sign_algo(p: &Params) -> Result<Option<String>, ApiError> {
+fn sign_algo(p: &Params) -> Result<Option<String>, ErrorResponse> {
     match p.get("AuthnSignAlgo") {
         None => Ok(None),
         Some(a @ ("rsa-sha1" | "rsa-sha256")) => Ok(Some(a.to_string())),
-        Some(_) => Err(ApiError::invalid(
+        Some(_) => Err(ErrorResponse::invalid(
             "AuthnSignAlgo",
             None,
             "The AuthnSignAlgo must be rsa-sha1 or rsa-sha256.",
@@ -305,12 +307,12 @@ fn sign_algo(p: &Params) -> Result<Option<String>, ApiError> {
     }
 }
 
-fn check_metadata(param: &str, m: Option<&str>) -> Result<(), ApiError> {
+fn check_metadata(param: &str, m: Option<&str>) -> Result<(), ErrorResponse> {
     use base64::Engine;
     if let Some(m) = m
         && base64::engine::general_purpose::STANDARD.decode(m).is_err()
     {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             param,
             Some("Format"),
             format!("The {param} must be Base64."),
@@ -329,7 +331,7 @@ fn create_saml(st: &mut State, p: &Params, t: &str) -> R {
     )?;
     let algo = sign_algo(p)?.unwrap_or_else(|| "rsa-sha1".into());
     if st.saml.contains_key(name) {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "EntityAlreadyExists.SAMLProvider",
             format!("The SAML provider already exists: {name}."),
         ));
@@ -400,8 +402,8 @@ fn list_saml(st: &State, p: &Params) -> R {
 
 // ---------------------------------------------------------------- OIDC
 
-fn oidc_not_found(name: &str) -> ApiError {
-    ApiError::not_found(
+fn oidc_not_found(name: &str) -> ErrorResponse {
+    ErrorResponse::not_found(
         "EntityNotExist.OIDCProvider",
         format!("The OIDC provider does not exist: {name}."),
     )
@@ -435,7 +437,7 @@ fn split_list(
     v: Option<&str>,
     max: usize,
     max_len: usize,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, ErrorResponse> {
     let list: Vec<String> = v
         .unwrap_or_default()
         .split(',')
@@ -443,7 +445,7 @@ fn split_list(
         .filter(|s| !s.is_empty())
         .collect();
     if list.len() > max || list.iter().any(|s| s.len() > max_len) {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             param,
             None,
             format!("The {param} may hold at most {max} entries of at most {max_len} characters."),
@@ -462,7 +464,7 @@ fn create_oidc(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
         || issuer.contains('#')
         || issuer["https://".len()..].contains('@')
     {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "IssuerUrl",
             None,
             "The IssuerUrl must be an https URL without query, fragment or user.",
@@ -473,19 +475,19 @@ fn create_oidc(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
     check_length("Description", p.get("Description"), 256)?;
     let limit = p.int("IssuanceLimitTime", 1, 168)?.unwrap_or(12);
     if st.oidc.contains_key(name) {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "EntityAlreadyExists.OIDCProvider",
             format!("The OIDC provider already exists: {name}."),
         ));
     }
     if st.oidc.values().any(|o| o.provider.issuer_url == issuer) {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "EntityAlreadyExists.OIDCProvider.IssuerUrl",
             format!("Another OIDC provider already uses the issuer {issuer}."),
         ));
     }
     if st.oidc.len() >= quota::OIDC_PROVIDERS {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "LimitExceeded.OIDCProvider",
             "The count of OIDC providers beyond the current limits: 100.",
         ));
@@ -554,8 +556,8 @@ fn list_oidc(st: &State, p: &Params) -> R {
 
 // ---------------------------------------------------------------- applications
 
-fn app_not_found(id: &str) -> ApiError {
-    ApiError::not_found(
+fn app_not_found(id: &str) -> ErrorResponse {
+    ErrorResponse::not_found(
         "EntityNotExist.Application",
         format!("The application does not exist: {id}."),
     )
@@ -598,7 +600,7 @@ fn create_app(st: &mut State, p: &Params, t: &str) -> R {
     check_length("DisplayName", Some(display), 24)?;
     let app_type = p.required("AppType")?;
     if !matches!(app_type, "WebApp" | "NativeApp" | "ServerApp") {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "AppType",
             None,
             "The AppType must be WebApp, NativeApp or ServerApp.",
@@ -611,7 +613,7 @@ fn create_app(st: &mut State, p: &Params, t: &str) -> R {
         .unwrap_or(if web { 7_776_000 } else { 2_592_000 });
     let protocol = p.get("ProtocolVersion").unwrap_or("2.0");
     if !matches!(protocol, "2.0" | "2.1") {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "ProtocolVersion",
             None,
             "The ProtocolVersion must be 2.0 or 2.1.",
@@ -708,7 +710,7 @@ fn delete_app(st: &mut State, p: &Params) -> R {
 
 fn set_default_domain(st: &mut State, p: &Params) -> R {
     let d = p.required("DefaultDomainName")?;
-    let prefix = d.strip_suffix(".onaliyun.com").unwrap_or("");
+    let prefix = d.strip_suffix(DEFAULT_DOMAIN_SUFFIX).unwrap_or("");
     let ok = d.len() <= 64
         && !prefix.is_empty()
         && prefix
@@ -717,7 +719,7 @@ fn set_default_domain(st: &mut State, p: &Params) -> R {
         && !prefix.starts_with(['-', '.'])
         && !prefix.ends_with(['-', '.']);
     if !ok {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             "DefaultDomainName",
             None,
             "The DefaultDomainName must be at most 64 characters and end with .onaliyun.com.",
@@ -764,15 +766,15 @@ fn account_summary(st: &State) -> Value {
 
 // ---------------------------------------------------------------- recycle bin
 
-fn bin_user_not_found(id: &str) -> ApiError {
-    ApiError::not_found(
+fn bin_user_not_found(id: &str) -> ErrorResponse {
+    ErrorResponse::not_found(
         "EntityNotExist.User",
         format!("The user is not in the recycle bin: {id}."),
     )
 }
 
-fn bin_key_not_found(id: &str) -> ApiError {
-    ApiError::not_found(
+fn bin_key_not_found(id: &str) -> ErrorResponse {
+    ErrorResponse::not_found(
         "EntityNotExist.User.AccessKey",
         format!("The access key is not in the recycle bin: {id}."),
     )
@@ -800,7 +802,7 @@ fn list_bin_users(st: &State, p: &Params) -> R {
                     Some(v.to_string())
                 }
                 _ => {
-                    return Err(ApiError::invalid(
+                    return Err(ErrorResponse::invalid(
                         "Filter",
                         None,
                         "The Filter must be `UserPrincipalName eq <name>`.",
@@ -832,7 +834,7 @@ fn get_bin_user(st: &State, p: &Params) -> R {
             .map(|b| b.entry.user_id.clone())
             .ok_or_else(|| bin_key_not_found(k))?
     } else {
-        return Err(ApiError::missing(Service::Ims, "UserId"));
+        return Err(ErrorResponse::missing(Service::Ims, "UserId"));
     };
     let b = st
         .bin_users
@@ -854,20 +856,20 @@ fn restore_bin_user(st: &mut State, p: &Params, t: &str) -> R {
         .map(|(n, _)| n.to_string())
         .unwrap_or_else(|| b.entry.principal_name.clone());
     if st.users.contains_key(&name) {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "EntityAlreadyExists.User",
             format!("A user named {name} already exists."),
         ));
     }
     if st.users.len() >= quota::USERS {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "LimitExceeded.User",
             "The count of users beyond the current limits.",
         ));
     }
     let b = st.bin_users.remove(&id).expect("checked");
     let mut rec = b.user.unwrap_or_else(|| UserRec {
-        user: crate::model::User {
+        user: ramstate_model::User {
             name: name.clone(),
             id: id.clone(),
             display_name: b.entry.display_name.clone(),
@@ -953,7 +955,7 @@ fn get_bin_key(st: &State, p: &Params) -> R {
     }}))
 }
 
-fn bin_key_of<'a>(st: &'a State, p: &Params) -> Result<&'a super::state::BinKey, ApiError> {
+fn bin_key_of<'a>(st: &'a State, p: &Params) -> Result<&'a super::state::BinKey, ErrorResponse> {
     let id = p.required("UserAccessKeyId")?;
     let k = st.bin_keys.get(id).ok_or_else(|| bin_key_not_found(id))?;
     if let Some(uid) = p.get("UserId")
@@ -968,14 +970,14 @@ fn restore_bin_key(st: &mut State, p: &Params) -> R {
     let k = bin_key_of(st, p)?;
     let (kid, uid) = (k.entry.id.clone(), k.entry.user_id.clone());
     if st.bin_users.contains_key(&uid) {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "DeleteConflict.User.Recycled",
             "The key's user is in the recycle bin; restore the user first.",
         ));
     }
     let name = st.user_by_id(&uid)?.user.name.clone();
     if st.users[&name].user.access_keys.len() >= quota::KEYS_PER_USER {
-        return Err(ApiError::conflict(
+        return Err(ErrorResponse::conflict(
             "LimitExceeded.User.AccessKey",
             "The count of access keys of the user beyond the current limits: 2.",
         ));
@@ -1002,7 +1004,7 @@ mod tests {
     //! does not know is one a client written from the documentation never expects.
 
     use super::*;
-    use crate::model::Inventory;
+    use ramstate_model::Inventory;
 
     fn now() -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()

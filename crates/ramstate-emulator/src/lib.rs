@@ -7,6 +7,9 @@
 //!
 //! The state logic is pure ([`dispatch`]); the HTTP layer, faults and log live in
 //! the private `server` module.
+//!
+//! The crate's README (what it emulates, how to use it in tests, its limits) is
+//! compiled and run as a doctest, so its example stays true.
 
 mod error;
 mod faults;
@@ -31,13 +34,12 @@ use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-pub use error::{ApiError, Params};
+pub use error::{ErrorResponse, Params};
 pub use generate::{GenerateParams, generate};
 pub use ram::{base32_decode, totp};
 pub use state::{Identity, State};
 
-use crate::cli::FaultArgs;
-use crate::model::{Inventory, RootKey, Service};
+use ramstate_model::{Inventory, RootKey, Service};
 
 /// How to start an emulator.
 #[derive(Clone, Default)]
@@ -93,21 +95,6 @@ pub struct Faults {
     pub consistency_delay: Duration,
     /// Seed of the fault randomness.
     pub seed: u64,
-}
-
-impl From<&FaultArgs> for Faults {
-    fn from(a: &FaultArgs) -> Self {
-        Faults {
-            latency: Duration::from_millis(a.latency_ms),
-            jitter: Duration::from_millis(a.jitter_ms),
-            qps_limit: a.qps_limit.max(0.0),
-            qps_per_action: a.qps_per_action,
-            error_rate: a.error_rate.clamp(0.0, 1.0),
-            drop_rate: a.drop_rate.clamp(0.0, 1.0),
-            consistency_delay: Duration::from_millis(a.consistency_delay_ms),
-            seed: a.fault_seed,
-        }
-    }
 }
 
 /// One call as the emulator saw it.
@@ -204,14 +191,14 @@ pub fn dispatch(
     action: &str,
     params: &Params,
     now: OffsetDateTime,
-) -> Result<Value, ApiError> {
+) -> Result<Value, ErrorResponse> {
     let out = match service {
         Service::Ram => ram::handle(st, who, action, params, now),
         Service::Ims => ims::handle(st, who, action, params, now),
         Service::Sts => sts::handle(st, who, action, params, now),
         Service::ResourceManager => rm::handle(st, who, action, params, now),
     };
-    out.unwrap_or_else(|| Err(ApiError::unknown_action()))
+    out.unwrap_or_else(|| Err(ErrorResponse::unknown_action()))
 }
 
 /// A running emulator.
@@ -507,27 +494,6 @@ mod tests {
     }
 
     #[test]
-    fn fault_flags_become_faults() {
-        let args = FaultArgs {
-            latency_ms: 5,
-            jitter_ms: 7,
-            qps_limit: 20.0,
-            qps_per_action: true,
-            error_rate: 1.5,
-            drop_rate: 0.25,
-            consistency_delay_ms: 900,
-            fault_seed: 4,
-        };
-        let f = Faults::from(&args);
-        assert_eq!(f.latency, Duration::from_millis(5));
-        assert_eq!(f.jitter, Duration::from_millis(7));
-        assert_eq!(f.error_rate, 1.0);
-        assert_eq!(f.consistency_delay, Duration::from_millis(900));
-        assert!(f.qps_per_action && f.seed == 4 && f.drop_rate == 0.25);
-        assert_eq!(Faults::from(&FaultArgs::default()), Faults::default());
-    }
-
-    #[test]
     fn peak_concurrency_counts_overlapping_calls_only() {
         assert_eq!(peak_concurrency(&[]), 0);
         assert_eq!(
@@ -600,3 +566,8 @@ mod tests {
         }
     }
 }
+
+/// Runs the README's examples as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -2,14 +2,14 @@
 
 use std::time::{Duration, Instant};
 
-use ramstate::emulator::{self, EmulatorConfig, GenerateParams, State, sign};
-use ramstate::model::Inventory;
+use ramstate_emulator::{self as emulator, EmulatorConfig, GenerateParams, State, sign};
+use ramstate_model::Inventory;
 use serde_json::Value;
 
 fn demo() -> Inventory {
     emulator::load_seed(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/examples/demo-account.yaml"
+        "/../../examples/demo-account.yaml"
     )))
     .unwrap()
 }

@@ -1,21 +1,21 @@
-//! API errors as the service answers them: an HTTP status, a `Code` and a `Message`,
+//! Error responses as the service sends them: an HTTP status, a `Code` and a `Message`,
 //! plus the request parameters and the functions that read them.
 
 use std::collections::BTreeMap;
 
-use crate::model::Service;
+use ramstate_model::Service;
 
 /// One failed call: `{RequestId, HostId, Code, Message}` on the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub struct ErrorResponse {
     pub status: u16,
     pub code: String,
     pub message: String,
 }
 
-impl ApiError {
+impl ErrorResponse {
     pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError {
+        ErrorResponse {
             status,
             code: code.into(),
             message: message.into(),
@@ -86,18 +86,18 @@ impl Params {
             .filter(|s| !s.is_empty())
     }
 
-    pub fn required(&self, name: &str) -> Result<&str, ApiError> {
+    pub fn required(&self, name: &str) -> Result<&str, ErrorResponse> {
         self.get(name)
-            .ok_or_else(|| ApiError::missing(self.service.unwrap_or(Service::Ram), name))
+            .ok_or_else(|| ErrorResponse::missing(self.service.unwrap_or(Service::Ram), name))
     }
 
     /// Booleans as SDKs send them: `true`/`True`/`TRUE`, `false`/...
-    pub fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, ErrorResponse> {
         match self.get(name) {
             None => Ok(None),
             Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
             Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
-            Some(v) => Err(ApiError::invalid(
+            Some(v) => Err(ErrorResponse::invalid(
                 name,
                 None,
                 format!("The parameter \"{name}\" must be true or false, not \"{v}\"."),
@@ -106,12 +106,12 @@ impl Params {
     }
 
     /// An integer within `min..=max`.
-    pub fn int(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
+    pub fn int(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ErrorResponse> {
         match self.get(name) {
             None => Ok(None),
             Some(v) => match v.trim().parse::<i64>() {
                 Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
-                _ => Err(ApiError::invalid(
+                _ => Err(ErrorResponse::invalid(
                     name,
                     None,
                     format!("The parameter \"{name}\" must be an integer from {min} to {max}."),
@@ -127,17 +127,17 @@ pub fn check_name(
     value: &str,
     max: usize,
     allowed: impl Fn(char) -> bool,
-) -> Result<(), ApiError> {
+) -> Result<(), ErrorResponse> {
     let len = value.chars().count();
     if len == 0 || len > max {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             param,
             Some("Length"),
             format!("The length of {param} must be 1 to {max} characters."),
         ));
     }
     if !value.chars().all(allowed) {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             param,
             Some("InvalidChars"),
             format!("The {param} \"{value}\" contains invalid characters."),
@@ -162,11 +162,11 @@ pub fn policy_name_char(c: char) -> bool {
 }
 
 /// An optional free-text field of at most `max` characters.
-pub fn check_length(param: &str, value: Option<&str>, max: usize) -> Result<(), ApiError> {
+pub fn check_length(param: &str, value: Option<&str>, max: usize) -> Result<(), ErrorResponse> {
     if let Some(v) = value
         && v.chars().count() > max
     {
-        return Err(ApiError::invalid(
+        return Err(ErrorResponse::invalid(
             param,
             Some("Length"),
             format!("The length of {param} must not exceed {max} characters."),

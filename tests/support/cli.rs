@@ -1,7 +1,5 @@
-//! Shared pieces of the end-to-end tests: an emulator on loopback, the real binary pointed at
-//! it, and checks over the emulator's request log.
-
-#![allow(dead_code)]
+//! The real binary pointed at an emulator on loopback, and checks over the emulator's
+//! request log.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,14 +7,6 @@ use std::process::Output;
 
 use ramstate::emulator::{self, Emulator, EmulatorConfig, LogEntry};
 use ramstate::model::Inventory;
-
-pub fn repo_path(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
-pub fn demo_seed() -> Inventory {
-    emulator::load_seed(&repo_path("examples/demo-account.yaml")).expect("demo seed loads")
-}
 
 /// The demo account's `ci-bot`, a typical caller: its active key, secret included.
 pub fn ci_bot_key(seed: &Inventory) -> ramstate::model::AccessKey {
