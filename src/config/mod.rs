@@ -372,7 +372,8 @@ const TOP_KEYS: [&str; 8] = [
     "resources",
 ];
 
-/// Kinds that are settings of the account rather than collections: no keep rules.
+/// Kinds that are settings of the account rather than collections (`Kind::is_setting`),
+/// with the words their keys take.
 const SETTINGS: [(Kind, &str, &str); 3] = [
     (Kind::RecycleBin, "purge", "keep"),
     (Kind::DefaultDomain, "reset", "keep"),

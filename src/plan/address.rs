@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
 
-use crate::model::PolicyRef;
+use crate::model::{Kind, PolicyRef};
 
 /// A resource a plan acts on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -110,21 +110,22 @@ impl Resource {
         }
     }
 
-    /// Position in Alibaba's closure checklist, which is also plan order.
-    pub fn rank(&self) -> usize {
+    /// The kind of resource; kinds are ordered as Alibaba's closure checklist names
+    /// them, which is also plan order.
+    pub fn kind(&self) -> Kind {
         match self {
-            Resource::User(_) => 0,
-            Resource::Group(_) => 1,
-            Resource::Role(_) => 2,
-            Resource::Policy(_) => 3,
-            Resource::SamlProvider(_) => 4,
-            Resource::OidcProvider(_) => 5,
-            Resource::VirtualMfaDevice(_) => 6,
-            Resource::DefaultDomain => 7,
-            Resource::Application(_) => 8,
-            Resource::ServiceLinkedRole(_) => 9,
-            Resource::RecycledUser(_) | Resource::RecycledAccessKey(_) => 10,
-            Resource::AccountAlias => 11,
+            Resource::User(_) => Kind::Users,
+            Resource::Group(_) => Kind::Groups,
+            Resource::Role(_) => Kind::Roles,
+            Resource::ServiceLinkedRole(_) => Kind::ServiceLinkedRoles,
+            Resource::Policy(_) => Kind::Policies,
+            Resource::SamlProvider(_) => Kind::SamlProviders,
+            Resource::OidcProvider(_) => Kind::OidcProviders,
+            Resource::VirtualMfaDevice(_) => Kind::VirtualMfaDevices,
+            Resource::DefaultDomain => Kind::DefaultDomain,
+            Resource::Application(_) => Kind::Applications,
+            Resource::RecycledUser(_) | Resource::RecycledAccessKey(_) => Kind::RecycleBin,
+            Resource::AccountAlias => Kind::AccountAlias,
         }
     }
 

@@ -86,7 +86,7 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
 /// Plan order: resources in checklist order, then by name; within a resource the
 /// sub-steps (deactivations before deletions), then the resource's own step, then its
 /// purge from the recycle bin.
-fn order_key(c: &Change) -> (usize, String, u8, u8, String) {
+fn order_key(c: &Change) -> (Kind, String, u8, u8, String) {
     let tier = match &c.address.part {
         None => 1,
         Some(Part::RecycleBin) => 2,
@@ -96,9 +96,8 @@ fn order_key(c: &Change) -> (usize, String, u8, u8, String) {
         Action::Deactivate => 0,
         _ => 1,
     };
-    let rank = c.resource().rank();
     (
-        rank,
+        c.resource().kind(),
         c.resource().to_string(),
         tier,
         step,

@@ -15,12 +15,7 @@ pub fn header(plan: &Plan) -> Vec<String> {
     let collections: Vec<&str> = plan
         .managed
         .iter()
-        .filter(|k| {
-            !matches!(
-                k,
-                Kind::DefaultDomain | Kind::AccountAlias | Kind::RecycleBin
-            )
-        })
+        .filter(|k| !k.is_setting())
         .map(|k| k.as_str())
         .collect();
     if collections.is_empty() {
