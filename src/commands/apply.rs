@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -12,19 +11,20 @@ use miette::{IntoDiagnostic, Result, miette};
 
 use crate::apply::executor::{self, StepResult, StepStatus};
 use crate::apply::{self as applying, step};
-use crate::cli::{ApplyArgs, GlobalArgs, PlanFormat};
+use crate::cli::{ApplyArgs, PlanFormat};
 use crate::plan::Change;
+use crate::settings::Settings;
 
 use super::diff::{check_account, read_desired, render};
 use super::progress::ApplyProgress;
 use super::saved;
 use super::{Connection, Outcome, use_color};
 
-pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
+pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<Outcome> {
     let path = args
         .file
         .clone()
-        .unwrap_or_else(|| PathBuf::from("ramstate.yaml"));
+        .unwrap_or_else(|| settings.default_desired_file.clone());
     let text = read_desired(&path)?;
     let saved_plan = saved::read_if_saved(&text, &path)?;
     let (desired_text, source) = match &saved_plan {
@@ -45,7 +45,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
             )
         })?;
 
-    let conn = Connection::open(global).await?;
+    let conn = Connection::open(settings).await?;
     check_account(&desired, Some(&wanted), &conn.caller)?;
     let kinds = crate::plan::fetch_kinds(&desired.kinds());
     let inventory = conn.fetch(&kinds).await?;
@@ -81,7 +81,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
         None => crate::plan::diff(&desired, &inventory, &conn.caller),
     };
 
-    let color = use_color(global.color, std::io::stdout().is_terminal());
+    let color = use_color(settings.color, std::io::stdout().is_terminal());
     {
         let mut out = std::io::stdout().lock();
         render(&plan, PlanFormat::Text, color, &mut out)?;
@@ -136,7 +136,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
     let statuses = executor::execute_shaped(
         &deps,
         &shapes,
-        global.parallelism,
+        settings.parallelism,
         &cancel,
         &progress,
         |i| {
@@ -153,6 +153,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
     .await;
     progress.finish();
     super::tasks::remember(
+        settings.cache_dir.as_deref(),
         &conn.caller.account_id,
         deletion_tasks.into_inner().unwrap_or_default(),
     );
