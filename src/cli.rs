@@ -45,28 +45,29 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        default_value_t = 50.0,
+        value_name = "QPS",
+        default_value = "50",
         allow_negative_numbers = true
     )]
-    pub qps: f64,
+    pub qps: String,
     /// Calls in flight at once (fetch and apply), 1–256.
     #[arg(
         long,
         global = true,
         value_name = "N",
-        default_value_t = 10,
+        default_value = "10",
         allow_negative_numbers = true
     )]
-    pub parallelism: u64,
+    pub parallelism: String,
     /// Per-call timeout in seconds, 1–3600.
     #[arg(
         long,
         global = true,
         value_name = "SECONDS",
-        default_value_t = 30,
+        default_value = "30",
         allow_negative_numbers = true
     )]
-    pub timeout: u64,
+    pub timeout: String,
     /// Colour in text output (`NO_COLOR` turns `auto` off).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -170,28 +170,28 @@ pub enum SettingsError {
     )]
     Region { option: &'static str, value: String },
 
-    #[error("--parallelism must be between {} and {}, got {value}", PARALLELISM.start(), PARALLELISM.end())]
+    #[error("--parallelism must be a whole number from {} to {}, got {value:?}", PARALLELISM.start(), PARALLELISM.end())]
     #[diagnostic(
         code(ramstate::settings::parallelism),
         help("the number of calls in flight at once; the default is 10")
     )]
-    Parallelism { value: u64 },
+    Parallelism { value: String },
 
-    #[error("--timeout must be between {} and {} seconds, got {value}", TIMEOUT_SECONDS.start(), TIMEOUT_SECONDS.end())]
+    #[error("--timeout must be a whole number of seconds from {} to {}, got {value:?}", TIMEOUT_SECONDS.start(), TIMEOUT_SECONDS.end())]
     #[diagnostic(
         code(ramstate::settings::timeout),
         help("the time one API call may take, in seconds; the default is 30")
     )]
-    Timeout { value: u64 },
+    Timeout { value: String },
 
-    #[error("--qps must be a positive number of calls per second, or 0; got {value}")]
+    #[error("--qps must be a positive number of calls per second, or 0; got {value:?}")]
     #[diagnostic(
         code(ramstate::settings::qps),
         help(
             "0 means no client-side limit (the client still slows down when the server throttles)"
         )
     )]
-    Qps { value: f64 },
+    Qps { value: String },
 }
 
 impl Settings {
@@ -213,23 +213,35 @@ impl Settings {
             other => other.map(|(v, _)| v),
         };
 
-        if !PARALLELISM.contains(&args.parallelism) {
-            return Err(SettingsError::Parallelism {
-                value: args.parallelism,
-            });
-        }
-        let parallelism =
-            usize::try_from(args.parallelism).map_err(|_| SettingsError::Parallelism {
-                value: args.parallelism,
+        let parallelism = args
+            .parallelism
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| PARALLELISM.contains(n))
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| SettingsError::Parallelism {
+                value: args.parallelism.clone(),
             })?;
-        if !TIMEOUT_SECONDS.contains(&args.timeout) {
-            return Err(SettingsError::Timeout {
-                value: args.timeout,
-            });
-        }
-        if !(args.qps.is_finite() && args.qps >= 0.0) {
-            return Err(SettingsError::Qps { value: args.qps });
-        }
+        let timeout = args
+            .timeout
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| TIMEOUT_SECONDS.contains(n))
+            .map(Duration::from_secs)
+            .ok_or_else(|| SettingsError::Timeout {
+                value: args.timeout.clone(),
+            })?;
+        let qps = args
+            .qps
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|q| q.is_finite() && *q >= 0.0)
+            .ok_or_else(|| SettingsError::Qps {
+                value: args.qps.clone(),
+            })?;
 
         let cache_dir = env
             .get("XDG_CACHE_HOME")
@@ -241,9 +253,9 @@ impl Settings {
             sandbox: args.sandbox.clone(),
             endpoint,
             region,
-            qps: args.qps,
+            qps,
             parallelism,
-            timeout: Duration::from_secs(args.timeout),
+            timeout,
             color: Color::new(args.color, &env),
             credentials: CredentialSources {
                 access_key_id: args.access_key_id.clone(),
@@ -417,6 +429,7 @@ mod tests {
             (&["--qps", "-1"][..], "--qps"),
             (&["--qps", "NaN"][..], "--qps"),
             (&["--qps", "inf"][..], "--qps"),
+            (&["--qps", "fast"][..], "--qps"),
         ] {
             let e = resolve(args, &[]).unwrap_err();
             assert!(e.to_string().starts_with(option), "{args:?}: {e}");
