@@ -206,3 +206,34 @@ fn help_states_the_ranges_and_what_qps_0_means() {
         assert!(help.contains(needle), "help lacks {needle:?}:\n{help}");
     }
 }
+
+#[test]
+fn only_the_settings_read_the_process_environment() {
+    fn visit(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                visit(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && !path.ends_with("src/settings.rs")
+            {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (n, line) in text.lines().enumerate() {
+                    if ["std::env::", "env::var", "home_dir()"]
+                        .iter()
+                        .any(|p| line.contains(p))
+                    {
+                        found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    visit(&repo_path("src"), &mut found);
+    assert!(
+        found.is_empty(),
+        "read the environment outside settings:\n{}",
+        found.join("\n")
+    );
+}

@@ -1,5 +1,7 @@
-//! One file per subcommand: the only place that wires I/O together. [`run`] parses the
-//! command line, resolves the [`Settings`] once and hands them to the subcommand.
+//! One file per subcommand (`diff`, `apply`, `validate`, `schema`, `inventory`, `readiness`,
+//! `whoami`, `emulator`), plus the pieces they share (`connect`, `progress`, `saved`,
+//! `tasks`): the only place that wires I/O together. [`run`] parses the command line,
+//! resolves the [`Settings`] once and hands them to the subcommand.
 
 mod apply;
 mod connect;
