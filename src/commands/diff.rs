@@ -5,18 +5,19 @@ use std::io::{IsTerminal, Write};
 
 use miette::{IntoDiagnostic, Result, miette};
 
-use crate::cli::{DiffArgs, GlobalArgs, PlanFormat};
+use crate::cli::{DiffArgs, PlanFormat};
 use crate::config::DesiredState;
 use crate::model::{Caller, Inventory};
 use crate::plan::Plan;
+use crate::settings::Settings;
 
 use super::saved::{self, SavedPlan};
 use super::{Connection, Outcome, use_color};
 
-pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<Outcome> {
+pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<Outcome> {
     let text = read_desired(&args.file)?;
     let desired = crate::config::parse(&text, &args.file.display().to_string())?;
-    let conn = Connection::open(global).await?;
+    let conn = Connection::open(settings).await?;
     check_account(&desired, None, &conn.caller)?;
     let inventory = conn
         .fetch(&crate::plan::fetch_kinds(&desired.kinds()))
@@ -24,7 +25,7 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<Outcome> {
     let plan = crate::plan::diff(&desired, &inventory, &conn.caller);
 
     let mut out = std::io::stdout().lock();
-    let color = use_color(global.color, std::io::stdout().is_terminal());
+    let color = use_color(settings.color, std::io::stdout().is_terminal());
     render(&plan, args.output, color, &mut out)?;
     out.flush().into_diagnostic()?;
 

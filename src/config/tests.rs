@@ -326,7 +326,7 @@ fn a_file_with_thousands_of_problems_shows_the_first_fifty_and_counts_them_all()
 
 #[test]
 fn the_setting_keys_are_exactly_the_kinds_that_are_settings() {
-    let keys: Vec<Kind> = super::SETTINGS.iter().map(|(k, _, _)| *k).collect();
+    let keys: Vec<Kind> = SETTINGS.iter().map(|(k, _, _)| *k).collect();
     let mut settings: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_setting()).collect();
     let mut sorted = keys.clone();
     sorted.sort();
