@@ -35,7 +35,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "ID")]
     pub access_key_id: Option<String>,
     /// Access key secret (prefer the environment or a profile).
-    #[arg(long, global = true, value_name = "SECRET", hide_env_values = true)]
+    #[arg(long, global = true, value_name = "SECRET")]
     pub access_key_secret: Option<String>,
     /// Region ID for regional STS endpoints, e.g. cn-hangzhou [env: ALIBABA_CLOUD_REGION_ID].
     #[arg(long, global = true, value_name = "ID")]

@@ -465,8 +465,8 @@ impl<'a> Differ<'a> {
                             key: k.id.clone(),
                         },
                         Reason::DeactivateFirst(res.clone().address()),
-                        Some(json!({ "status": "Active" })),
-                        Some(json!({ "status": "Inactive" })),
+                        Some(json!({ "status": KeyStatus::Active })),
+                        Some(json!({ "status": KeyStatus::Inactive })),
                     );
                 }
                 self.push_with(
