@@ -29,7 +29,9 @@ struct DesiredStateFile {
     default_domain: Option<DefaultDomainSetting>,
     /// `clear` removes the account alias.
     account_alias: Option<AccountAliasSetting>,
-    /// Reserved for declared resources (users, groups, roles, policies to create and update).
+    /// What must exist, and how: created or updated to match, and implicitly kept.
+    /// A field left out is not governed; a list of memberships or attachments governs
+    /// its side completely.
     resources: Option<Resources>,
 }
 
@@ -123,10 +125,141 @@ enum AccountAliasSetting {
     Keep,
 }
 
-/// Reserved; must be empty in version 1.
+/// Declared resources.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
-struct Resources {}
+struct Resources {
+    users: Option<Vec<UserSpec>>,
+    groups: Option<Vec<GroupSpec>>,
+    /// Ordinary roles (service-linked roles are created by their services).
+    roles: Option<Vec<RoleSpec>>,
+    /// Custom policies.
+    policies: Option<Vec<PolicySpec>>,
+    saml_providers: Option<Vec<SamlProviderSpec>>,
+    oidc_providers: Option<Vec<OidcProviderSpec>>,
+    /// Account settings.
+    account: Option<AccountSettingsSpec>,
+}
+
+/// A JSON policy document: a mapping, or its JSON text (at most 6,144 characters).
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum DocumentSpec {
+    Mapping(serde_json::Map<String, serde_json::Value>),
+    Json(String),
+}
+
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct UserSpec {
+    /// 1 to 64 letters, digits, `.`, `-`, `_`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]{1,64}$"))]
+    name: String,
+    #[schemars(length(min = 1, max = 128))]
+    display_name: Option<String>,
+    email: Option<String>,
+    /// `<country code>-<number>`, e.g. `86-18600000000`.
+    mobile_phone: Option<String>,
+    #[schemars(length(min = 1, max = 128))]
+    comments: Option<String>,
+    /// All of the user's tags (at most 20).
+    tags: Option<std::collections::BTreeMap<String, String>>,
+    console_logon: Option<ConsoleLogonSpec>,
+    /// All of the groups the user belongs to (at most 10).
+    groups: Option<Vec<String>>,
+    /// All of the policies attached to the user.
+    policies: Option<Vec<crate::model::PolicyRef>>,
+}
+
+/// Console logon (a login profile). Never a password in the file.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct ConsoleLogonSpec {
+    /// `false` removes the login profile. Default `true`.
+    enabled: Option<bool>,
+    password_reset_required: Option<bool>,
+    mfa_bind_required: Option<bool>,
+    /// The environment variable holding the initial password, read when apply creates
+    /// the login profile.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_]+$"))]
+    initial_password_env: Option<String>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct GroupSpec {
+    /// 1 to 64 letters, digits, `.`, `-`, `_`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]{1,64}$"))]
+    name: String,
+    #[schemars(length(min = 1, max = 128))]
+    comments: Option<String>,
+    /// All of the group's members.
+    members: Option<Vec<String>>,
+    /// All of the policies attached to the group.
+    policies: Option<Vec<crate::model::PolicyRef>>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct RoleSpec {
+    /// 1 to 64 letters, digits, `.`, `-`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9.-]{1,64}$"))]
+    name: String,
+    #[schemars(length(min = 1, max = 1024))]
+    description: Option<String>,
+    /// Who may assume the role.
+    trust_policy: DocumentSpec,
+    /// Seconds, 3600 to 43200.
+    #[schemars(range(min = 3600, max = 43200))]
+    max_session_duration: Option<u32>,
+    tags: Option<std::collections::BTreeMap<String, String>>,
+    policies: Option<Vec<crate::model::PolicyRef>>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct PolicySpec {
+    /// 1 to 128 letters, digits, `-`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9-]{1,128}$"))]
+    name: String,
+    #[schemars(length(min = 1, max = 1024))]
+    description: Option<String>,
+    document: DocumentSpec,
+    tags: Option<std::collections::BTreeMap<String, String>>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct SamlProviderSpec {
+    name: String,
+    description: Option<String>,
+    /// The IdP's SAML metadata document, Base64.
+    metadata: Option<String>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct OidcProviderSpec {
+    name: String,
+    /// `https://...`, without query, fragment or user.
+    #[schemars(regex(pattern = r"^https://"))]
+    issuer_url: String,
+    client_ids: Option<Vec<String>>,
+    fingerprints: Option<Vec<String>>,
+    #[schemars(length(max = 256))]
+    description: Option<String>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct AccountSettingsSpec {
+    /// 3 to 32 lowercase letters, digits and single hyphens.
+    #[schemars(regex(pattern = r"^[a-z0-9](?:[a-z0-9]|-(?!-)){1,30}[a-z0-9]$"))]
+    alias: Option<String>,
+    /// `NAME.onaliyun.com`.
+    #[schemars(regex(pattern = r"^.+\.onaliyun\.com$"))]
+    default_domain: Option<String>,
+}
 
 /// The JSON Schema of the desired-state file.
 pub fn schema() -> serde_json::Value {
