@@ -1,7 +1,7 @@
 //! `ramstate apply [FILE|SAVED_PLAN]`: load the plan (or verify a saved one), pin the
 //! account, confirm, execute, check that the account converged, render.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,8 +49,8 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<Outcome> {
 
     let conn = Connection::open(settings).await?;
     check_account(&desired, Some(&wanted), &conn.caller)?;
-    let kinds = crate::plan::fetch_kinds(&desired.kinds());
-    let inventory = conn.fetch(&kinds).await?;
+    let kinds = crate::plan::fetch_kinds(&desired.kinds_in_play());
+    let inventory = super::diff::fetch_for(&conn, &desired).await?;
     let plan = crate::plan::diff(&desired, &inventory, &conn.caller);
     if let Some(saved) = &saved_plan {
         verify_saved(saved, &plan, &inventory, &conn.caller)?;
@@ -67,6 +67,9 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<Outcome> {
         )?;
         return Ok(Outcome::Clean);
     }
+    // Initial passwords come from the environment the file names; all are checked
+    // before anything is asked or changed.
+    let passwords = initial_passwords(&plan, settings)?;
     if !args.auto_approve && !confirm(&conn.caller.account_id)? {
         eprintln!(
             "Apply cancelled: no account ID {} was typed; nothing was changed. (To apply without a prompt, as in CI, pass --auto-approve.)",
@@ -85,6 +88,7 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<Outcome> {
     let runner = step::ClientRunner {
         client: &conn.client,
         policy: step::StepPolicy::default(),
+        passwords,
     };
     let progress = ApplyProgress::new(&graph);
     let report = apply::execute(&graph, &runner, &options, &cancel, &progress).await;
@@ -220,6 +224,30 @@ fn show(outcome: &ApplyOutcome<'_>, format: ReportFormat) -> Result<()> {
     }
     .into_diagnostic()?;
     out.flush().into_diagnostic()
+}
+
+/// The initial password of each login profile the plan creates, from the variable the
+/// file names for it.
+fn initial_passwords(plan: &Plan, settings: &Settings) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for c in &plan.changes {
+        if let crate::plan::Op::CreateLoginProfile {
+            user, password_env, ..
+        } = &c.op
+        {
+            let Some(p) = settings.env.get(password_env) else {
+                return Err(miette!(
+                    help = format!(
+                        "set {password_env} to the initial console password of {user} (the user changes it at first logon when password_reset_required is true)"
+                    ),
+                    "refusing to apply: {c} creates user {user}'s console logon, and the environment variable {password_env} that holds its initial password is not set",
+                    c = c.address
+                ));
+            };
+            out.insert(password_env.clone(), p.to_string());
+        }
+    }
+    Ok(out)
 }
 
 /// Ask for the account ID on the terminal (or standard input).

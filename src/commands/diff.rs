@@ -19,9 +19,7 @@ pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<Outcome> {
     let desired = crate::config::parse(&text, &args.file.display().to_string())?;
     let conn = Connection::open(settings).await?;
     check_account(&desired, None, &conn.caller)?;
-    let inventory = conn
-        .fetch(&crate::plan::fetch_kinds(&desired.kinds()))
-        .await?;
+    let inventory = fetch_for(&conn, &desired).await?;
     let plan = crate::plan::diff(&desired, &inventory, &conn.caller);
 
     let mut out = std::io::stdout().lock();
@@ -45,6 +43,28 @@ pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// The inventory a plan of `desired` needs, with what the file declares checked against
+/// it (members, groups and policies it names must exist or be declared).
+pub async fn fetch_for(conn: &Connection, desired: &DesiredState) -> Result<Inventory> {
+    let inventory = conn
+        .fetch(&crate::plan::fetch_kinds(&desired.kinds_in_play()))
+        .await?;
+    let system = if desired.declares_system_policies() {
+        Some(
+            crate::inventory::system_policy_names(&conn.client)
+                .await
+                .into_diagnostic()?,
+        )
+    } else {
+        None
+    };
+    desired.check_references(&crate::config::Known {
+        inventory: &inventory,
+        system_policies: system.as_ref(),
+    })?;
+    Ok(inventory)
 }
 
 pub fn saved_plan(

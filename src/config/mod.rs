@@ -35,7 +35,7 @@ use crate::model::{Kind, Tags};
 pub use locate::{Pos, Seg, locate, sequence_item_lines, token_len};
 pub use resources::{
     ConsoleLogon, Declared, DeclaredAccount, DeclaredGroup, DeclaredOidcProvider, DeclaredPolicy,
-    DeclaredRole, DeclaredSamlProvider, DeclaredUser, MAX_DOCUMENT_CHARS, MAX_TAGS, Named,
+    DeclaredRole, DeclaredSamlProvider, DeclaredUser, Known, MAX_DOCUMENT_CHARS, MAX_TAGS, Named,
     document_text, normalise,
 };
 pub use schema::{schema, schema_text};

@@ -84,6 +84,14 @@ pub enum Part {
     AccessKeyStatus(String),
     /// `recycle_bin`: what the recycle bin holds of this user once it is deleted.
     RecycleBin,
+    /// `tags`: tags set on the resource.
+    Tags,
+    /// `untag`: tags taken off the resource.
+    Untag,
+    /// `document`: a policy's document (a new default version).
+    Document,
+    /// `version.v2`: a version of a policy.
+    Version(String),
 }
 
 /// A resource, or a part of one.
@@ -200,6 +208,10 @@ impl fmt::Display for Part {
             Part::AccessKey(k) => write!(f, "access_key.{k}"),
             Part::AccessKeyStatus(k) => write!(f, "access_key.{k}/status"),
             Part::RecycleBin => f.write_str("recycle_bin"),
+            Part::Tags => f.write_str("tags"),
+            Part::Untag => f.write_str("untag"),
+            Part::Document => f.write_str("document"),
+            Part::Version(v) => write!(f, "version.{v}"),
         }
     }
 }
@@ -297,6 +309,9 @@ impl FromStr for Part {
             "login_profile" => return Ok(Part::LoginProfile),
             "mfa_device" => return Ok(Part::MfaDevice),
             "recycle_bin" => return Ok(Part::RecycleBin),
+            "tags" => return Ok(Part::Tags),
+            "untag" => return Ok(Part::Untag),
+            "document" => return Ok(Part::Document),
             _ => {}
         }
         let (k, rest) = s.split_once('.').ok_or_else(bad)?;
@@ -304,6 +319,7 @@ impl FromStr for Part {
             "policy" => Part::Policy(rest.parse().map_err(|_| bad())?),
             "group" => Part::Group(nonempty(rest).ok_or_else(bad)?),
             "member" => Part::Member(nonempty(rest).ok_or_else(bad)?),
+            "version" => Part::Version(nonempty(rest).ok_or_else(bad)?),
             "attachment" => {
                 let (p, n) = rest.split_once('.').ok_or_else(bad)?;
                 let p = PrincipalKind::parse(p).ok_or_else(bad)?;
@@ -430,6 +446,10 @@ mod tests {
             name().prop_map(Part::AccessKey),
             name().prop_map(Part::AccessKeyStatus),
             Just(Part::RecycleBin),
+            Just(Part::Tags),
+            Just(Part::Untag),
+            Just(Part::Document),
+            name().prop_map(Part::Version),
         ]
     }
 

@@ -5,6 +5,8 @@
 //! deletion needs (detaches, member removals, unbind, key deletions); each sub-step
 //! belongs to a removed resource, so nothing kept is ever the subject of a change.
 
+mod declare;
+
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
@@ -62,6 +64,7 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
     d.providers_and_applications();
     d.settings(&account_id);
     d.recycle_bin();
+    d.declared(&account_id);
 
     let unmatched_rules = d.unmatched();
     let mut changes = d.changes;
@@ -83,14 +86,16 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
     }
 }
 
-/// Plan order: resources in checklist order, then by name; within a resource the
-/// sub-steps (deactivations before deletions), then the resource's own step, then its
-/// purge from the recycle bin.
+/// Plan order: resources in checklist order, then by name; within a resource its
+/// creation, the sub-steps (deactivations before deletions), then the resource's own
+/// step, then its purge from the recycle bin.
 fn order_key(c: &Change) -> (Kind, String, u8, u8, String) {
+    // A resource's creation comes before what hangs off it; its deletion after.
     let tier = match &c.address.part {
-        None => 1,
-        Some(Part::RecycleBin) => 2,
-        Some(_) => 0,
+        None if c.action() == Action::Create => 0,
+        None => 2,
+        Some(Part::RecycleBin) => 3,
+        Some(_) => 1,
     };
     let step = match c.action() {
         Action::Deactivate => 0,
@@ -231,6 +236,10 @@ impl<'a> Differ<'a> {
             return false;
         }
         self.candidates.push((kind, c));
+        if let Some(rule) = self.declared_keeper(kind, c.name) {
+            self.kept.push(Kept { address, rule });
+            return false;
+        }
         if let Some(rule) = self.desired.keeper(kind, &c) {
             self.kept.push(Kept {
                 address,
