@@ -199,7 +199,7 @@ pub fn password_meets(policy: &PasswordPolicy, user: &str, password: &str) -> Re
         ),
     ];
     if let Some((_, _, what)) = needs.iter().find(|(required, has, _)| *required && !has) {
-        return Err(format!("{what}"));
+        return Err(what.to_string());
     }
     let distinct: std::collections::BTreeSet<char> = password.chars().collect();
     if distinct.len() < policy.minimum_password_different_character as usize {
