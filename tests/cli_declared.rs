@@ -66,7 +66,7 @@ async fn the_declared_example_is_created_in_an_empty_account_and_then_matches() 
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(code(&out), 0, "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("Plan: 16 to add, 4 to change, 0 to destroy."),
+        stdout.contains("Plan: 16 to add, 6 to change, 0 to destroy."),
         "{stdout}"
     );
     assert!(stdout.contains("Apply complete"), "{stdout}");
@@ -123,6 +123,20 @@ async fn the_declared_example_is_created_in_an_empty_account_and_then_matches() 
     assert_eq!(names, ["assume-deployer", "deploy-ecs", "logs-read"]);
     assert_eq!(inv.oidc_providers[0].client_ids, ["sts.aliyuncs.com"]);
     assert_eq!(inv.account.alias.as_deref(), Some("acme-platform"));
+    let policy = inv
+        .account
+        .password_policy
+        .as_ref()
+        .expect("a password policy");
+    assert_eq!(policy.minimum_password_length, 12);
+    assert!(policy.require_symbols && policy.max_password_age == 90);
+    let pref = inv
+        .account
+        .security_preference
+        .as_ref()
+        .expect("a security preference");
+    assert_eq!(pref.login_session_duration, 8);
+    assert!(!pref.allow_user_to_manage_access_keys);
 
     // Creation order: what a step needs was made before it.
     let log = emu.log();
