@@ -1,5 +1,5 @@
 //! One file per subcommand (`diff`, `apply`, `validate`, `schema`, `inventory`, `readiness`,
-//! `whoami`, `emulator`), plus the pieces they share (`connect`, `progress`, `saved`,
+//! `whoami`, `export`, `emulator`), plus the pieces they share (`connect`, `progress`, `saved`,
 //! `tasks`): the only place that wires I/O together. [`run`] parses the command line,
 //! resolves the [`Settings`] once and hands them to the subcommand.
 
@@ -7,6 +7,7 @@ mod apply;
 mod connect;
 mod diff;
 pub mod emulator;
+mod export;
 mod inventory;
 mod progress;
 mod readiness;
@@ -116,6 +117,7 @@ async fn dispatch(command: &Command, settings: &Settings) -> Result<Outcome> {
         Command::Inventory(args) => inventory::run(settings, args).await,
         Command::Readiness(args) => readiness::run(settings, args).await,
         Command::Whoami => whoami::run(settings).await,
+        Command::Export(args) => export::run(settings, args).await,
         Command::Emulator(EmulatorCommand::Serve(args)) => {
             emulator::serve(args, &settings.env).await?;
             Ok(Outcome::Clean)
