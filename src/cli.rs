@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "ramstate",
     version,
-    about = "Keep an Alibaba Cloud account's RAM in a declared state: plan, apply, close-ready."
+    about = "Keep an Alibaba Cloud account's RAM in a declared state: plan, apply, close-ready.",
+    after_long_help = AFTER_LONG_HELP
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -16,6 +17,22 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The end of `--help` and of the man page: exit status and environment.
+const AFTER_LONG_HELP: &str = "\
+Exit status:
+  0  success; nothing to change (diff), converged (apply), ready (readiness)
+  1  an error, or an apply that did not converge
+  2  changes pending (diff --detailed-exitcode), or something blocks closing (readiness)
+
+Environment:
+  ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN
+                 credentials (preferred over --access-key-secret)
+  ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE
+                 sign in through OIDC (CI)
+  ALIBABA_CLOUD_PROFILE  profile of ~/.aliyun/config.json
+  RAMSTATE_ENDPOINT      send every call to this URL (an emulator)
+  NO_COLOR               no colour with --color auto";
 
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
@@ -99,6 +116,24 @@ pub enum Command {
     /// The local emulator of the RAM, IMS, STS and ResourceManager APIs.
     #[command(subcommand)]
     Emulator(EmulatorCommand),
+    /// Print a shell completion script: `source <(ramstate completions bash)`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one per command into a directory.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write ramstate.1 and one page per subcommand (ramstate-diff.1, ...) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! One function per subcommand: the only place that wires I/O together.
 
 mod apply;
+mod completions;
 mod connect;
 mod diff;
 pub mod emulator;
@@ -139,6 +140,8 @@ async fn dispatch(cli: Cli) -> Result<Outcome> {
             emulator::generate(args)?;
             Ok(Outcome::Clean)
         }
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     }
 }
 
