@@ -103,6 +103,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Change the account to match the desired state, in dependency order.
     Apply(ApplyArgs),
+    /// Say what the plan does at one address and which line of the file decided it.
+    Explain(ExplainArgs),
     /// Check a desired-state file and report every problem.
     Validate(ValidateArgs),
     /// Print the JSON Schema of the desired-state file.
@@ -162,6 +164,16 @@ pub struct ApplyArgs {
     pub account_id: Option<String>,
     /// How the outcome is printed: `json` puts one document on stdout (the plan, each
     /// step's result, what is left) and the plan to review on stderr.
+    #[arg(short, long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Desired-state file.
+    pub file: PathBuf,
+    /// The address, as `diff` prints it: `user.alice`, `policy.ops`, `user.alice/group.dev`.
+    pub address: String,
     #[arg(short, long, value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
 }

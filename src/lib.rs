@@ -16,6 +16,7 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod explain;
 pub mod graph;
 pub mod inventory;
 pub mod model;

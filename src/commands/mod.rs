@@ -5,6 +5,7 @@ mod completions;
 mod connect;
 mod diff;
 pub mod emulator;
+mod explain;
 mod progress;
 mod saved;
 mod tasks;
@@ -102,6 +103,7 @@ async fn dispatch(cli: Cli) -> Result<Outcome> {
     match &cli.command {
         Command::Diff(args) => diff::run(global, args).await,
         Command::Apply(args) => apply::run(global, args).await,
+        Command::Explain(args) => explain::run(global, args).await,
         Command::Validate(args) => {
             let desired = crate::config::load(&args.file)?;
             let kinds: Vec<&str> = desired.kinds().iter().map(|k| k.as_str()).collect();

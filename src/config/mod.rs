@@ -15,6 +15,7 @@
 //! account_alias: clear              # or keep
 //! ```
 
+mod lines;
 mod locate;
 mod schema;
 
@@ -43,6 +44,9 @@ pub struct DesiredState {
     pub managed: BTreeSet<Kind>,
     /// Keep rules per kind, in file order.
     pub keep: BTreeMap<Kind, Vec<KeepRule>>,
+    /// The line that manages each kind (its `manage` item, `manage: all`, or a setting
+    /// such as `recycle_bin: purge`); empty for a state built in code.
+    pub manage_lines: BTreeMap<Kind, usize>,
 }
 
 impl DesiredState {
@@ -52,6 +56,7 @@ impl DesiredState {
             account_id: None,
             managed: kinds.into_iter().collect(),
             keep: BTreeMap::new(),
+            manage_lines: BTreeMap::new(),
         }
     }
 
@@ -594,6 +599,7 @@ impl Checker<'_> {
 
         Some(DesiredState {
             account_id,
+            manage_lines: lines::manage_lines(self.text, &managed),
             managed,
             keep,
         })

@@ -66,6 +66,7 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
     let unmatched_rules = d.unmatched();
     let mut changes = d.changes;
     changes.sort_by_cached_key(order_key);
+    super::decision::decide(desired, &mut changes);
     let mut protected = d.protected;
     protected.sort_by_cached_key(|p| (p.address.to_string(), p.reason.clone()));
     protected.dedup();
@@ -236,6 +237,7 @@ impl<'a> Differ<'a> {
             self.kept.push(Kept {
                 address,
                 rule: format!("keep.{kind}: {rule}{}", line_suffix(rule.line)),
+                line: (rule.line > 0).then_some(rule.line),
             });
             return false;
         }
@@ -354,6 +356,7 @@ impl<'a> Differ<'a> {
                 self.kept.push(Kept {
                     address: addr,
                     rule: format!("keep.virtual_mfa_devices: {rule}{}", line_suffix(rule.line)),
+                    line: (rule.line > 0).then_some(rule.line),
                 });
                 continue;
             }
@@ -368,6 +371,7 @@ impl<'a> Differ<'a> {
                     self.kept.push(Kept {
                         address: addr,
                         rule,
+                        line: None,
                     });
                 }
                 _ => {
@@ -395,6 +399,7 @@ impl<'a> Differ<'a> {
             reason,
             before,
             after,
+            decided_by: None,
         });
     }
 

@@ -4,11 +4,13 @@
 //! symbols and words already say.
 
 mod apply;
+mod explain;
 mod inventory;
 mod plan;
 mod readiness;
 
 pub use apply::{ApplyOutcome, apply_json, apply_result_text, apply_steps_text};
+pub use explain::{explain_json, explain_text};
 pub use inventory::inventory_text;
 pub use plan::{header, plan_json, plan_markdown, plan_text, summary_line};
 pub use readiness::{readiness_json, readiness_markdown, readiness_text};
