@@ -105,6 +105,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Say what the plan does at one address and which line of the file decided it.
     Explain(ExplainArgs),
+    /// Draw the apply graph: each step, grouped per resource, after what it waits for.
+    Graph(GraphArgs),
     /// Check a desired-state file and report every problem.
     Validate(ValidateArgs),
     /// Print the JSON Schema of the desired-state file.
@@ -150,6 +152,9 @@ pub struct DiffArgs {
     /// Save the plan (with the account and a fingerprint of the inventory) for `apply`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// With `-o markdown`: add the apply order as a Mermaid diagram (as `ramstate graph`).
+    #[arg(long)]
+    pub graph: bool,
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +171,25 @@ pub struct ApplyArgs {
     /// step's result, what is left) and the plan to review on stderr.
     #[arg(short, long, value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz: `ramstate graph FILE | dot -Tsvg > plan.svg`.
+    Dot,
+    /// A Mermaid flowchart (GitHub and GitLab render it in Markdown).
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Desired-state file.
+    pub file: PathBuf,
+    #[arg(short, long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub output: GraphFormat,
+    /// Draw one node per resource (with its step count) when the plan has more steps.
+    #[arg(long, value_name = "STEPS", default_value_t = crate::render::COLLAPSE_ABOVE)]
+    pub collapse_above: usize,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,12 @@ use super::saved::{self, SavedPlan};
 use super::{Connection, Outcome, use_color};
 
 pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<Outcome> {
+    if args.graph && args.output != PlanFormat::Markdown {
+        return Err(miette!(
+            help = "use `ramstate graph FILE` for the graph alone",
+            "--graph embeds the apply order in `-o markdown` only"
+        ));
+    }
     let text = read_desired(&args.file)?;
     let desired = crate::config::parse(&text, &args.file.display().to_string())?;
     let conn = Connection::open(global).await?;
@@ -26,6 +32,9 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<Outcome> {
     let mut out = std::io::stdout().lock();
     let color = use_color(global.color, std::io::stdout().is_terminal());
     render(&plan, args.output, color, &mut out)?;
+    if args.graph {
+        super::graph::markdown_section(&plan, &mut out)?;
+    }
     out.flush().into_diagnostic()?;
 
     if let Some(path) = &args.out {

@@ -6,6 +6,7 @@ mod connect;
 mod diff;
 pub mod emulator;
 mod explain;
+mod graph;
 mod progress;
 mod saved;
 mod tasks;
@@ -104,6 +105,7 @@ async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Diff(args) => diff::run(global, args).await,
         Command::Apply(args) => apply::run(global, args).await,
         Command::Explain(args) => explain::run(global, args).await,
+        Command::Graph(args) => graph::run(global, args).await,
         Command::Validate(args) => {
             let desired = crate::config::load(&args.file)?;
             let kinds: Vec<&str> = desired.kinds().iter().map(|k| k.as_str()).collect();
