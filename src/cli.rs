@@ -67,6 +67,9 @@ pub struct GlobalArgs {
     /// Colour in text output (`NO_COLOR` turns `auto` off).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Results and errors only: no progress bars and no status lines on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

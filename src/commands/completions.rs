@@ -28,7 +28,7 @@ pub fn man(args: &ManArgs) -> Result<Outcome> {
             clap_mangen::generate_to(cmd, dir)
                 .into_diagnostic()
                 .wrap_err_with(|| format!("cannot write the man pages into {}", dir.display()))?;
-            eprintln!("Wrote the man pages into {}.", dir.display());
+            super::status::say(format_args!("Wrote the man pages into {}.", dir.display()));
         }
         None => {
             let mut out = std::io::stdout().lock();

@@ -42,11 +42,11 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<Outcome> {
             path,
             &saved_plan(&plan, &inventory, &args.file.display().to_string(), text)?,
         )?;
-        eprintln!(
+        super::status::say(format_args!(
             "Saved the plan to {}; apply it with `ramstate apply {}`.",
             path.display(),
             path.display()
-        );
+        ));
     }
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         Outcome::Pending

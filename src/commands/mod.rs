@@ -9,6 +9,7 @@ mod explain;
 mod graph;
 mod progress;
 mod saved;
+pub mod status;
 mod tasks;
 
 use std::io::{IsTerminal, Write};
@@ -59,6 +60,7 @@ pub fn run() -> ExitCode {
             };
         }
     };
+    status::set_quiet(cli.global.quiet);
     let color = use_color(cli.global.color, std::io::stderr().is_terminal());
     miette::set_hook(Box::new(move |_| {
         Box::new(
@@ -154,7 +156,10 @@ async fn inventory(global: &GlobalArgs, format: DataFormat) -> Result<Outcome> {
     let inv = conn.fetch(&Kind::ALL.into_iter().collect()).await?;
     let mut out = std::io::stdout().lock();
     match format {
-        DataFormat::Text => crate::render::inventory_text(&inv, &mut out).into_diagnostic()?,
+        DataFormat::Text => {
+            let color = use_color(global.color, std::io::stdout().is_terminal());
+            crate::render::inventory_text_styled(&inv, &mut out, color).into_diagnostic()?
+        }
         DataFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &inv).into_diagnostic()?;
             writeln!(out).into_diagnostic()?;
