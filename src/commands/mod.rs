@@ -158,7 +158,7 @@ async fn inventory(global: &GlobalArgs, format: DataFormat) -> Result<Outcome> {
     match format {
         DataFormat::Text => {
             let color = use_color(global.color, std::io::stdout().is_terminal());
-            crate::render::inventory_text_styled(&inv, &mut out, color).into_diagnostic()?
+            crate::render::inventory_text_styled(&inv, &mut out, color).into_diagnostic()?;
         }
         DataFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &inv).into_diagnostic()?;
