@@ -34,11 +34,17 @@ Environment:
   RAMSTATE_ENDPOINT      send every call to this URL (an emulator)
   NO_COLOR               no colour with --color auto";
 
+/// The heading of the options that only commands reaching an account read; the others
+/// (validate, schema, emulator, completions, man) accept and ignore them.
+const ACCOUNT_OPTIONS: &str =
+    "Account options (diff, apply, explain, graph, inventory, readiness, whoami)";
+
 #[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Global options")]
+#[command(next_help_heading = ACCOUNT_OPTIONS)]
 pub struct GlobalArgs {
-    /// Run against an in-process emulator seeded from this account snapshot (no credentials needed).
-    #[arg(long, global = true, value_name = "SEED")]
+    /// Run against an in-process emulator seeded from this account snapshot (no credentials
+    /// needed; refused with --endpoint or RAMSTATE_ENDPOINT).
+    #[arg(long, global = true, value_name = "SEED", conflicts_with = "endpoint")]
     pub sandbox: Option<PathBuf>,
     /// Send every API call to this URL (plain http only to loopback addresses).
     #[arg(long, global = true, env = "RAMSTATE_ENDPOINT", value_name = "URL")]
@@ -49,7 +55,8 @@ pub struct GlobalArgs {
     /// Access key ID (prefer the environment or a profile).
     #[arg(long, global = true, value_name = "ID")]
     pub access_key_id: Option<String>,
-    /// Access key secret (prefer the environment or a profile).
+    /// Access key secret. Other users can read it in the process list: prefer
+    /// ALIBABA_CLOUD_ACCESS_KEY_SECRET or a profile.
     #[arg(long, global = true, value_name = "SECRET", hide_env_values = true)]
     pub access_key_secret: Option<String>,
     /// Region for regional STS endpoints.
@@ -65,10 +72,16 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value_t = 30)]
     pub timeout: u64,
     /// Colour in text output (`NO_COLOR` turns `auto` off).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = ColorChoice::Auto,
+        help_heading = "Output options"
+    )]
     pub color: ColorChoice,
     /// Results and errors only: no progress bars and no status lines on stderr.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Output options")]
     pub quiet: bool,
 }
 

@@ -61,6 +61,11 @@ pub fn run() -> ExitCode {
         }
     };
     status::set_quiet(cli.global.quiet);
+    if cli.global.access_key_secret.is_some() {
+        eprintln!(
+            "warning: --access-key-secret is visible to other users in the process list; set ALIBABA_CLOUD_ACCESS_KEY_SECRET or use a profile instead"
+        );
+    }
     let color = use_color(cli.global.color, std::io::stderr().is_terminal());
     miette::set_hook(Box::new(move |_| {
         Box::new(
