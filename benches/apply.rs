@@ -227,6 +227,7 @@ async fn pipeline(emu: &Emulator, s: &Scenario) -> Outcome {
     let runner = ClientRunner {
         client: &client,
         policy: s.steps.clone(),
+        passwords: Default::default(),
     };
     let cancel = AtomicBool::new(false);
     let mark = emu.log().len();

@@ -39,38 +39,59 @@ Environment:
 const ACCOUNT_OPTIONS: &str =
     "Account options (diff, apply, explain, graph, inventory, readiness, whoami)";
 
+/// The global flags as typed; [`crate::settings::Settings`] resolves them against the
+/// environment and checks them.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = ACCOUNT_OPTIONS)]
 pub struct GlobalArgs {
     /// Run against an in-process emulator seeded from this account snapshot (no credentials
     /// needed; refused with --endpoint or RAMSTATE_ENDPOINT).
-    #[arg(long, global = true, value_name = "SEED", conflicts_with = "endpoint")]
+    #[arg(long, global = true, value_name = "SEED")]
     pub sandbox: Option<PathBuf>,
-    /// Send every API call to this URL (plain http only to loopback addresses).
-    #[arg(long, global = true, env = "RAMSTATE_ENDPOINT", value_name = "URL")]
+    /// Send every API call to this URL (plain http only to loopback addresses) [env: RAMSTATE_ENDPOINT].
+    #[arg(long, global = true, value_name = "URL")]
     pub endpoint: Option<String>,
-    /// Profile of the aliyun CLI's config.json.
-    #[arg(long, global = true, env = "ALIBABA_CLOUD_PROFILE")]
+    /// Profile of the aliyun CLI's config.json [env: ALIBABA_CLOUD_PROFILE].
+    #[arg(long, global = true)]
     pub profile: Option<String>,
     /// Access key ID (prefer the environment or a profile).
     #[arg(long, global = true, value_name = "ID")]
     pub access_key_id: Option<String>,
     /// Access key secret. Other users can read it in the process list: prefer
     /// ALIBABA_CLOUD_ACCESS_KEY_SECRET or a profile.
-    #[arg(long, global = true, value_name = "SECRET", hide_env_values = true)]
+    #[arg(long, global = true, value_name = "SECRET")]
     pub access_key_secret: Option<String>,
-    /// Region for regional STS endpoints.
-    #[arg(long, global = true, env = "ALIBABA_CLOUD_REGION_ID")]
+    /// Region ID for regional STS endpoints, e.g. cn-hangzhou [env: ALIBABA_CLOUD_REGION_ID].
+    #[arg(long, global = true, value_name = "ID")]
     pub region: Option<String>,
-    /// Client-side limit on API calls per second, shared by every call.
-    #[arg(long, global = true, default_value_t = 50.0)]
-    pub qps: f64,
-    /// Calls in flight at once (fetch and apply).
-    #[arg(long, global = true, default_value_t = 10)]
-    pub parallelism: usize,
-    /// Per-call timeout in seconds.
-    #[arg(long, global = true, default_value_t = 30)]
-    pub timeout: u64,
+    /// Client-side limit on API calls per second, shared by every call; 0: no client-side limit
+    /// (the client still slows down when the server throttles).
+    #[arg(
+        long,
+        global = true,
+        value_name = "QPS",
+        default_value = "50",
+        allow_negative_numbers = true
+    )]
+    pub qps: String,
+    /// Calls in flight at once (fetch and apply), 1–256.
+    #[arg(
+        long,
+        global = true,
+        value_name = "N",
+        default_value = "10",
+        allow_negative_numbers = true
+    )]
+    pub parallelism: String,
+    /// Per-call timeout in seconds, 1–3600.
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        default_value = "30",
+        allow_negative_numbers = true
+    )]
+    pub timeout: String,
     /// Colour in text output (`NO_COLOR` turns `auto` off).
     #[arg(
         long,

@@ -98,6 +98,22 @@ pub fn build(plan: &Plan) -> Result<ApplyGraph, GraphError> {
             waiting.entry(e).or_default().push(i);
         }
     }
+    // Creation edges run the other way: what a step needs is made first.
+    let mut made: BTreeMap<Entity, Vec<usize>> = BTreeMap::new();
+    for (i, c) in plan.changes.iter().enumerate() {
+        if let Some(e) = c.op.provides() {
+            made.entry(e).or_default().push(i);
+        }
+    }
+    for (j, c) in plan.changes.iter().enumerate() {
+        for e in c.op.needs() {
+            for &i in made.get(&e).into_iter().flatten() {
+                if i != j {
+                    graph.update_edge(NodeIndex::new(i), NodeIndex::new(j), ());
+                }
+            }
+        }
+    }
     for (i, c) in plan.changes.iter().enumerate() {
         for b in c.op.unblocks() {
             for &j in waiting.get(&b).into_iter().flatten() {

@@ -645,6 +645,17 @@ async fn fetch_recycle_bin(
     Ok(RecycleBin { users, access_keys })
 }
 
+/// The names of the account's system policies (what `System/NAME` attachments may name).
+pub async fn system_policy_names(client: &Client) -> Result<BTreeSet<String>, ApiError> {
+    let policies = client
+        .paginate::<wire::Policy>(
+            &call(Service::Ram, "ListPolicies", &[("PolicyType", "System")]),
+            "Policies.Policy",
+        )
+        .await?;
+    Ok(policies.into_iter().map(|p| p.policy_name).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

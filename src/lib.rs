@@ -9,7 +9,8 @@
 //!
 //! Pure core: [`config`] (parse), [`plan`] (diff), [`graph`], [`readiness`], [`api::sign`].
 //! I/O at the edges: [`api`] (client), [`inventory`] (fetch), [`apply`] (execute),
-//! [`emulator`], [`commands`].
+//! [`emulator`], [`commands`]. Flags and environment are resolved once, into
+//! [`settings::Settings`], at the edge.
 
 pub mod api;
 pub mod apply;
@@ -23,6 +24,7 @@ pub mod model;
 pub mod plan;
 pub mod readiness;
 pub mod render;
+pub mod settings;
 
 pub use commands::run;
 /// The emulator, its own crate (`crates/ramstate-emulator`): it shares the model, never

@@ -569,3 +569,113 @@ async fn a_saved_plan_made_by_another_caller_is_refused() {
     );
     assert!(mutations(&emu.log()).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_of_an_older_format_is_refused_with_a_word_to_plan_again() {
+    let seed = demo_seed();
+    let id = account_id(&seed);
+    let emu = start(seed).await;
+    let dir = tempfile::tempdir().unwrap();
+    let plan_path = dir.path().join("plan.json");
+    let profile = repo_path("examples/empty-account.yaml");
+    let saved = Run::new(
+        &emu,
+        &[
+            "diff",
+            profile.to_str().unwrap(),
+            "--out",
+            plan_path.to_str().unwrap(),
+        ],
+    )
+    .output()
+    .await;
+    assert_eq!(code(&saved), 0, "{}", text(&saved.stderr));
+    // The same plan as an earlier ramstate wrote it: format 1, steps without `op`.
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan_path).unwrap()).unwrap();
+    doc["plan"]["format_version"] = 1.into();
+    for c in doc["plan"]["changes"].as_array_mut().unwrap() {
+        c.as_object_mut().unwrap().remove("op");
+    }
+    std::fs::write(&plan_path, doc.to_string()).unwrap();
+
+    let out = Run::new(
+        &emu,
+        &[
+            "apply",
+            plan_path.to_str().unwrap(),
+            "--auto-approve",
+            "--account-id",
+            &id,
+        ],
+    )
+    .output()
+    .await;
+    // The message as words, whatever the width miette wrapped it to.
+    let err: Vec<String> = text(&out.stderr)
+        .split_whitespace()
+        .filter(|w| *w != "|")
+        .map(str::to_string)
+        .collect();
+    let err = err.join(" ");
+    assert_eq!(code(&out), 1, "{err}");
+    assert!(err.contains("plan of format 1"), "{err}");
+    assert!(err.contains("ramstate diff FILE --out PLAN"), "{err}");
+    assert!(
+        mutations(&emu.log()).is_empty(),
+        "nothing may run from an old plan"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_json_prints_one_document_with_each_steps_outcome_and_what_is_left() {
+    let seed = demo_seed();
+    let id = account_id(&seed);
+    let emu = start(seed).await;
+    let profile = repo_path("examples/allowlist.yaml");
+    let out = Run::new(
+        &emu,
+        &[
+            "apply",
+            profile.to_str().unwrap(),
+            "--auto-approve",
+            "--account-id",
+            &id,
+            "-o",
+            "json",
+        ],
+    )
+    .output()
+    .await;
+    let stdout = text(&out.stdout);
+    let doc: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is one JSON document ({e}):\n{stdout}"));
+    // The plan to review went to stderr.
+    assert!(
+        text(&out.stderr).contains("Plan: 0 to add"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(doc["account_id"], id.as_str());
+    let steps = doc["steps"].as_array().unwrap();
+    assert_eq!(
+        steps.len(),
+        doc["plan"]["changes"].as_array().unwrap().len()
+    );
+    assert!(!steps.is_empty());
+    for s in steps {
+        assert!(
+            s["address"].is_string() && s["call"]["action"].is_string(),
+            "{s}"
+        );
+        assert!(s["status"].is_string(), "{s}");
+    }
+    let done = steps.iter().filter(|s| s["status"] == "done").count();
+    assert_eq!(doc["tally"]["done"], done);
+    assert_eq!(doc["converged"], code(&out) == 0);
+    assert_eq!(
+        doc["remaining"]["changes"].as_array().map(Vec::len),
+        Some(0)
+    );
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+}

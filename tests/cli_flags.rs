@@ -30,15 +30,23 @@ async fn sandbox_with_an_endpoint_flag_or_variable_is_refused() {
     env.env
         .insert("RAMSTATE_ENDPOINT".into(), "http://127.0.0.1:9/".into());
     let env = env.output().await;
+    let (flag_err, env_err) = (flag.stderr.clone(), env.stderr.clone());
     for out in [flag, env] {
         assert_eq!(code(&out), 1);
         assert!(out.stdout.is_empty());
-        assert!(
-            text(&out.stderr).contains("'--sandbox <SEED>' cannot be used with '--endpoint <URL>'"),
-            "{}",
-            text(&out.stderr)
-        );
+        let err = text(&out.stderr);
+        assert!(err.contains("--sandbox cannot be used with "), "{err}");
     }
+    assert!(
+        text(&flag_err).contains("with --endpoint"),
+        "{}",
+        text(&flag_err)
+    );
+    assert!(
+        text(&env_err).contains("with RAMSTATE_ENDPOINT"),
+        "{}",
+        text(&env_err)
+    );
 }
 
 #[tokio::test]

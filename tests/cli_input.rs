@@ -168,3 +168,40 @@ async fn sandbox_transcripts_of_the_allowlist_plan_and_readiness() {
     assert_eq!(code(&ready), 2, "{}", text(&ready.stderr));
     insta::assert_snapshot!("sandbox_demo_readiness", text(&ready.stdout));
 }
+
+/// The progress lines of an apply, in a stable order: steps finish in whatever order the
+/// walk and the server allow, so they are sorted with their counters taken off.
+fn steps_sorted(stderr: &str) -> String {
+    let counter = regex::Regex::new(r"^\[\d+/\d+\] ").unwrap();
+    let (steps, rest): (Vec<&str>, Vec<&str>) = stderr.lines().partition(|l| counter.is_match(l));
+    let mut steps: Vec<String> = steps
+        .iter()
+        .map(|l| counter.replace(l, "").into_owned())
+        .collect();
+    steps.sort();
+    format!("{}\n--\n{}\n", steps.join("\n"), rest.join("\n").trim())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_transcript_of_emptying_the_demo_account() {
+    let seed = repo_path("examples/demo-account.yaml");
+    let profile = repo_path("examples/empty-account.yaml");
+    let out = Run::offline(&[
+        "apply",
+        profile.to_str().unwrap(),
+        "--sandbox",
+        seed.to_str().unwrap(),
+        "--auto-approve",
+    ])
+    .output()
+    .await;
+    // The in-use service-linked role cannot go: the apply says so and exits 1.
+    assert_eq!(code(&out), 1, "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let tail = &stdout[stdout.find("Plan: ").expect("a summary line")..];
+    insta::assert_snapshot!("sandbox_empty_account_apply_result", tail);
+    insta::assert_snapshot!(
+        "sandbox_empty_account_apply_steps",
+        steps_sorted(&text(&out.stderr))
+    );
+}

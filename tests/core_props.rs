@@ -17,43 +17,120 @@ use ramstate::plan::{self, Plan};
 
 const ACCOUNT: &str = "1234567890123456";
 
-/// A small deterministic generator (xorshift), so one seed is one scenario.
-struct Gen(u64);
+/// Up to this many custom policies and groups; attachment and membership masks are
+/// this long, and only their first entries that name an existing entity count.
+const MAX_POLICIES: usize = 5;
+const MAX_GROUPS: usize = 4;
+/// Keep-rule masks are this long: rule `i` keeps the `i`-th entity of its kind.
+const MAX_NAMES: usize = 8;
 
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn subset<'a>(&mut self, items: &'a [String], percent: u64) -> Vec<&'a String> {
-        items.iter().filter(|_| self.chance(percent)).collect()
-    }
+/// What is attached to a principal: a mask over the custom policies, and ReadOnlyAccess.
+#[derive(Debug, Clone)]
+struct Attached {
+    custom: Vec<bool>,
+    system: bool,
 }
 
-fn inventory(g: &mut Gen) -> Inventory {
+fn attached() -> impl Strategy<Value = Attached> {
+    (
+        prop::collection::vec(prop::bool::weighted(0.3), MAX_POLICIES),
+        prop::bool::weighted(0.3),
+    )
+        .prop_map(|(custom, system)| Attached { custom, system })
+}
+
+#[derive(Debug, Clone)]
+struct UserShape {
+    /// One entry per access key: whether it is active.
+    keys: Vec<bool>,
+    login_profile: bool,
+    mfa: bool,
+    groups: Vec<bool>,
+    policies: Attached,
+}
+
+fn user_shape() -> impl Strategy<Value = UserShape> {
+    (
+        prop::collection::vec(any::<bool>(), 0..3),
+        any::<bool>(),
+        prop::bool::weighted(0.4),
+        prop::collection::vec(prop::bool::weighted(0.4), MAX_GROUPS),
+        attached(),
+    )
+        .prop_map(|(keys, login_profile, mfa, groups, policies)| UserShape {
+            keys,
+            login_profile,
+            mfa,
+            groups,
+            policies,
+        })
+}
+
+/// An account's shape; every part shrinks towards an empty account.
+#[derive(Debug, Clone)]
+struct Shape {
+    alias: bool,
+    domain: bool,
+    /// One entry per custom policy: how many versions it has.
+    policy_versions: Vec<usize>,
+    groups: Vec<Attached>,
+    users: Vec<UserShape>,
+    spare_devices: usize,
+    roles: Vec<Attached>,
+    service_linked_roles: usize,
+    /// Each of these brings a SAML provider, an OIDC provider and an application.
+    providers: usize,
+    /// One entry per recycled user ID: whether the user is in the bin, and its binned keys.
+    bin: Vec<(bool, usize)>,
+}
+
+fn shape() -> impl Strategy<Value = Shape> {
+    (
+        (any::<bool>(), any::<bool>()),
+        prop::collection::vec(1..=3usize, 0..MAX_POLICIES),
+        prop::collection::vec(attached(), 0..MAX_GROUPS),
+        prop::collection::vec(user_shape(), 0..7),
+        (0..3usize, 0..3usize, 0..2usize),
+        prop::collection::vec(attached(), 0..4),
+        prop::collection::vec((prop::bool::weighted(0.7), 0..3usize), 0..3),
+    )
+        .prop_map(
+            |(
+                (alias, domain),
+                policy_versions,
+                groups,
+                users,
+                (spare, slrs, providers),
+                roles,
+                bin,
+            )| Shape {
+                alias,
+                domain,
+                policy_versions,
+                groups,
+                users,
+                spare_devices: spare,
+                roles,
+                service_linked_roles: slrs,
+                providers,
+                bin,
+            },
+        )
+}
+
+fn inventory(s: &Shape) -> Inventory {
     let mut inv = Inventory::default();
     inv.account.id = ACCOUNT.into();
-    if g.chance(50) {
+    if s.alias {
         inv.account.alias = Some("demo".into());
     }
-    if g.chance(50) {
+    if s.domain {
         inv.account.default_domain = Some("demo.onaliyun.com".into());
     }
-    let policies: Vec<String> = (0..g.below(5)).map(|i| format!("pol{i}")).collect();
-    for p in &policies {
-        let n = 1 + g.below(3);
+    let policies: Vec<String> = (0..s.policy_versions.len())
+        .map(|i| format!("pol{i}"))
+        .collect();
+    for (p, &n) in policies.iter().zip(&s.policy_versions) {
         inv.policies.push(Policy {
             name: p.clone(),
             versions: (1..=n)
@@ -67,28 +144,28 @@ fn inventory(g: &mut Gen) -> Inventory {
             ..Policy::default()
         });
     }
-    let attach = |g: &mut Gen| -> Vec<PolicyRef> {
-        let mut v: Vec<PolicyRef> = g
-            .subset(&policies, 30)
-            .into_iter()
-            .map(|p| PolicyRef::custom(p.clone()))
+    let attach = |a: &Attached| -> Vec<PolicyRef> {
+        let mut v: Vec<PolicyRef> = policies
+            .iter()
+            .zip(&a.custom)
+            .filter(|(_, on)| **on)
+            .map(|(p, _)| PolicyRef::custom(p.clone()))
             .collect();
-        if g.chance(30) {
+        if a.system {
             v.push(PolicyRef::system("ReadOnlyAccess"));
         }
         v
     };
-    let groups: Vec<String> = (0..g.below(4)).map(|i| format!("grp{i}")).collect();
-    for name in &groups {
-        let policies = attach(g);
+    let groups: Vec<String> = (0..s.groups.len()).map(|i| format!("grp{i}")).collect();
+    for (name, a) in groups.iter().zip(&s.groups) {
         inv.groups.push(Group {
             name: name.clone(),
-            policies,
+            policies: attach(a),
             ..Group::default()
         });
     }
     let mut key = 0;
-    for i in 0..g.below(7) {
+    for (i, us) in s.users.iter().enumerate() {
         let name = if i % 2 == 0 {
             format!("svc-{i}")
         } else {
@@ -99,12 +176,12 @@ fn inventory(g: &mut Gen) -> Inventory {
             id: format!("{}", 3000 + i),
             ..User::default()
         };
-        for _ in 0..g.below(3) {
+        for &active in &us.keys {
             key += 1;
             u.access_keys.push(AccessKey {
                 id: format!("LTAIkey{key}"),
                 secret: None,
-                status: if g.chance(50) {
+                status: if active {
                     KeyStatus::Active
                 } else {
                     KeyStatus::Inactive
@@ -113,10 +190,10 @@ fn inventory(g: &mut Gen) -> Inventory {
                 last_used_date: None,
             });
         }
-        if g.chance(50) {
+        if us.login_profile {
             u.login_profile = Some(LoginProfile::default());
         }
-        if g.chance(40) {
+        if us.mfa {
             let serial = format!("acs:ram::{ACCOUNT}:mfa/{name}");
             u.mfa_device = Some(serial.clone());
             inv.virtual_mfa_devices.push(VirtualMfaDevice {
@@ -125,34 +202,38 @@ fn inventory(g: &mut Gen) -> Inventory {
                 activate_date: None,
             });
         }
-        u.groups = g.subset(&groups, 40).into_iter().cloned().collect();
-        u.policies = attach(g);
+        u.groups = groups
+            .iter()
+            .zip(&us.groups)
+            .filter(|(_, on)| **on)
+            .map(|(g, _)| g.clone())
+            .collect();
+        u.policies = attach(&us.policies);
         inv.users.push(u);
     }
-    for i in 0..g.below(3) {
+    for i in 0..s.spare_devices {
         inv.virtual_mfa_devices.push(VirtualMfaDevice {
             serial_number: format!("acs:ram::{ACCOUNT}:mfa/spare{i}"),
             user: None,
             activate_date: None,
         });
     }
-    for i in 0..g.below(4) {
-        let policies = attach(g);
+    for (i, a) in s.roles.iter().enumerate() {
         inv.roles.push(Role {
             name: format!("role{i}"),
             max_session_duration: 3600,
-            policies,
+            policies: attach(a),
             ..Role::default()
         });
     }
-    for i in 0..g.below(3) {
+    for i in 0..s.service_linked_roles {
         inv.roles.push(Role {
             name: format!("AliyunServiceRoleForSvc{i}"),
             max_session_duration: 3600,
             ..Role::default()
         });
     }
-    for i in 0..g.below(2) {
+    for i in 0..s.providers {
         inv.saml_providers.push(SamlProvider {
             name: format!("saml{i}"),
             ..SamlProvider::default()
@@ -168,16 +249,16 @@ fn inventory(g: &mut Gen) -> Inventory {
             ..Application::default()
         });
     }
-    for i in 0..g.below(3) {
+    for (i, &(in_bin, keys)) in s.bin.iter().enumerate() {
         let uid = format!("900{i}");
-        if g.chance(70) {
+        if in_bin {
             inv.recycle_bin.users.push(RecycledUser {
                 id: uid.clone(),
                 principal_name: format!("gone{i}@demo.onaliyun.com"),
                 ..RecycledUser::default()
             });
         }
-        for k in 0..g.below(3) {
+        for k in 0..keys {
             inv.recycle_bin.access_keys.push(RecycledAccessKey {
                 id: format!("LTAIbin{i}{k}"),
                 user_id: uid.clone(),
@@ -221,52 +302,111 @@ fn names(inv: &Inventory, kind: Kind) -> Vec<String> {
     }
 }
 
-fn desired(g: &mut Gen, inv: &Inventory) -> DesiredState {
-    let managed: Vec<Kind> = Kind::ALL.into_iter().filter(|_| g.chance(60)).collect();
+/// A desired state's shape: which kinds are managed, and per kind which entities a name
+/// rule keeps (by position), whether `glob svc-*` keeps users and `regex [13]$` keeps any.
+#[derive(Debug, Clone)]
+struct Intent {
+    managed: Vec<bool>,
+    keep: Vec<Vec<bool>>,
+    svc_glob: bool,
+    regex: Vec<bool>,
+}
+
+fn intent() -> impl Strategy<Value = Intent> {
+    let n = Kind::ALL.len();
+    (
+        prop::collection::vec(prop::bool::weighted(0.6), n),
+        prop::collection::vec(
+            prop::collection::vec(prop::bool::weighted(0.3), MAX_NAMES),
+            n,
+        ),
+        prop::bool::weighted(0.3),
+        prop::collection::vec(prop::bool::weighted(0.15), n),
+    )
+        .prop_map(|(managed, keep, svc_glob, regex)| Intent {
+            managed,
+            keep,
+            svc_glob,
+            regex,
+        })
+}
+
+fn desired(i: &Intent, inv: &Inventory) -> DesiredState {
+    let managed: Vec<Kind> = Kind::ALL
+        .into_iter()
+        .zip(&i.managed)
+        .filter(|(_, on)| **on)
+        .map(|(k, _)| k)
+        .collect();
     let mut d = DesiredState::new(managed.clone());
     for k in managed {
-        for n in g.subset(&names(inv, k), 30) {
-            d = d.with_keep(k, KeepRule::name(n.clone()));
+        let at = Kind::ALL.iter().position(|x| *x == k).unwrap();
+        for (n, _) in names(inv, k)
+            .into_iter()
+            .zip(&i.keep[at])
+            .filter(|(_, on)| **on)
+        {
+            d = d.with_keep(k, KeepRule::name(n));
         }
-        if k == Kind::Users && g.chance(30) {
+        if k == Kind::Users && i.svc_glob {
             d = d.with_keep(k, KeepRule::glob("svc-*").unwrap());
         }
-        if g.chance(15) {
+        if i.regex[at] {
             d = d.with_keep(k, KeepRule::regex("[13]$").unwrap());
         }
     }
     d
 }
 
-fn caller(g: &mut Gen, inv: &Inventory) -> Caller {
+/// Who runs ramstate: the root account, a user (with its first key), a role, or
+/// whoever signs with some user's key; `pick` chooses which.
+#[derive(Debug, Clone)]
+enum Who {
+    Root,
+    User(prop::sample::Index),
+    Role(prop::sample::Index),
+    Key(prop::sample::Index),
+}
+
+fn who() -> impl Strategy<Value = Who> {
+    prop_oneof![
+        Just(Who::Root),
+        any::<prop::sample::Index>().prop_map(Who::User),
+        any::<prop::sample::Index>().prop_map(Who::Role),
+        any::<prop::sample::Index>().prop_map(Who::Key),
+    ]
+}
+
+fn caller(w: &Who, inv: &Inventory) -> Caller {
     let mut c = Caller {
         account_id: ACCOUNT.into(),
         identity_type: "Account".into(),
         ..Caller::default()
     };
-    match g.below(4) {
-        1 if !inv.users.is_empty() => {
-            let u = &inv.users[g.below(inv.users.len())];
+    match w {
+        Who::Root => {}
+        Who::User(i) if !inv.users.is_empty() => {
+            let u = i.get(&inv.users);
             c.user_name = Some(u.name.clone());
             c.access_key_id = u.access_keys.first().map(|k| k.id.clone());
         }
-        2 => {
+        Who::Role(i) => {
             let ordinary: Vec<&Role> = inv
                 .roles
                 .iter()
                 .filter(|r| !r.is_service_linked())
                 .collect();
             if !ordinary.is_empty() {
-                c.role_name = Some(ordinary[g.below(ordinary.len())].name.clone());
+                c.role_name = Some(i.get(&ordinary).name.clone());
             }
         }
-        3 => {
+        Who::Key(i) => {
             let keys: Vec<&AccessKey> = inv.users.iter().flat_map(|u| &u.access_keys).collect();
             if !keys.is_empty() {
-                c.access_key_id = Some(keys[g.below(keys.len())].id.clone());
+                c.access_key_id = Some(i.get(&keys).id.clone());
             }
         }
-        _ => {}
+        Who::User(_) => {}
     }
     c
 }
@@ -516,12 +656,15 @@ fn take<T>(list: &mut Vec<T>, f: impl Fn(&T) -> bool) -> Result<(), String> {
 }
 
 /// A random order among those the graph allows (Kahn's algorithm, random pick).
-fn random_order(g: &ApplyGraph, rng: &mut Gen) -> Vec<usize> {
+/// An order the graph allows: at each point, `picks` (cycled) chooses among the ready steps.
+fn chosen_order(g: &ApplyGraph, picks: &[prop::sample::Index]) -> Vec<usize> {
     let mut waiting: Vec<usize> = (0..g.len()).map(|i| g.dependencies(i).len()).collect();
     let mut ready: Vec<usize> = g.roots();
     let mut order = Vec::new();
+    let mut pick = picks.iter().cycle();
     while !ready.is_empty() {
-        let i = ready.swap_remove(rng.below(ready.len()));
+        let at = pick.next().map_or(0, |p| p.index(ready.len()));
+        let i = ready.swap_remove(at);
         order.push(i);
         for d in g.dependents(i) {
             waiting[d] -= 1;
@@ -554,24 +697,29 @@ fn user_named<'a>(inv: &'a Inventory, n: &str) -> Option<&'a User> {
     inv.users.iter().find(|u| u.name == n)
 }
 
-fn scenario(seed: u64) -> (Inventory, DesiredState, Caller) {
-    let mut g = Gen(seed | 1);
-    let inv = inventory(&mut g);
-    let d = desired(&mut g, &inv);
-    let c = caller(&mut g, &inv);
-    (inv, d, c)
+/// An account, a desired state for it and a caller.
+fn scenario() -> impl Strategy<Value = (Inventory, DesiredState, Caller)> {
+    (shape(), intent(), who()).prop_map(|(s, i, w)| {
+        let inv = inventory(&s);
+        let d = desired(&i, &inv);
+        let c = caller(&w, &inv);
+        (inv, d, c)
+    })
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
     #[test]
-    fn any_allowed_order_applies_without_conflict_and_converges(seed in any::<u64>(), order_seed in any::<u64>(), recycle in any::<bool>()) {
-        let (inv, d, caller) = scenario(seed);
+    fn any_allowed_order_applies_without_conflict_and_converges(
+        (inv, d, caller) in scenario(),
+        picks in prop::collection::vec(any::<prop::sample::Index>(), 1..64),
+        recycle in any::<bool>(),
+    ) {
         let plan = plan::diff(&d, &inv, &caller);
         let g = graph::build(&plan).expect("the graph is acyclic");
         prop_assert_eq!(g.len(), plan.changes.len());
-        let order = random_order(&g, &mut Gen(order_seed | 1));
+        let order = chosen_order(&g, &picks);
         prop_assert_eq!(order.len(), g.len(), "every step is reachable");
         let after = apply_in_memory(&plan, &g, &inv, &order, recycle).map_err(TestCaseError::fail)?;
         let again = plan::diff(&d, &after, &caller);
@@ -580,8 +728,7 @@ proptest! {
     }
 
     #[test]
-    fn nothing_kept_or_protected_is_touched(seed in any::<u64>()) {
-        let (inv, d, caller) = scenario(seed);
+    fn nothing_kept_or_protected_is_touched((inv, d, caller) in scenario()) {
         let plan = plan::diff(&d, &inv, &caller);
         let g = graph::build(&plan).unwrap();
         let after = apply_in_memory(&plan, &g, &inv, g.topological_order(), false).map_err(TestCaseError::fail)?;
@@ -636,8 +783,7 @@ proptest! {
     }
 
     #[test]
-    fn unmanaged_kinds_keep_every_entity(seed in any::<u64>()) {
-        let (inv, d, caller) = scenario(seed);
+    fn unmanaged_kinds_keep_every_entity((inv, d, caller) in scenario()) {
         let plan = plan::diff(&d, &inv, &caller);
         let g = graph::build(&plan).unwrap();
         let after = apply_in_memory(&plan, &g, &inv, g.topological_order(), false).map_err(TestCaseError::fail)?;
@@ -651,20 +797,36 @@ proptest! {
 
 #[test]
 fn the_simulated_api_refuses_a_delete_before_its_detach() {
-    let (inv, d, caller) = (0..)
-        .map(scenario)
-        .find(|(inv, d, _)| {
-            d.manages(Kind::Users) && inv.users.iter().any(|u| !u.policies.is_empty())
-        })
-        .unwrap();
-    let plan = plan::diff(&d, &inv, &caller);
-    let Some(del) = plan.changes.iter().position(|c| {
-        c.call().action == "DeleteUser"
-            && user_named(&inv, &c.call().params["UserName"])
-                .is_some_and(|u| !u.policies.is_empty())
-    }) else {
-        return;
+    // One user with a policy attached, every kind managed, nothing kept.
+    let s = Shape {
+        alias: false,
+        domain: false,
+        policy_versions: vec![1],
+        groups: vec![],
+        users: vec![UserShape {
+            keys: vec![],
+            login_profile: false,
+            mfa: false,
+            groups: vec![false; MAX_GROUPS],
+            policies: Attached {
+                custom: vec![true],
+                system: true,
+            },
+        }],
+        spare_devices: 0,
+        roles: vec![],
+        service_linked_roles: 0,
+        providers: 0,
+        bin: vec![],
     };
+    let inv = inventory(&s);
+    let d = DesiredState::new(Kind::ALL.to_vec());
+    let plan = plan::diff(&d, &inv, &caller(&Who::Root, &inv));
+    let del = plan
+        .changes
+        .iter()
+        .position(|c| c.call().action == "DeleteUser")
+        .expect("the user is deleted");
     let mut state = inv.clone();
     assert!(apply_call(&mut state, &plan.changes[del].call(), false).is_err());
 }

@@ -12,6 +12,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use rand::RngExt as _;
 use reqwest::Url;
 use serde::de::DeserializeOwned;
@@ -19,15 +20,13 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::api::credentials::{AccessKey, Credentials};
+use crate::api::USER_AGENT;
+use crate::api::credentials::{Credentials, KeyPair, Sts};
 use crate::api::error::{ApiError, ErrorKind};
 use crate::api::retry::RetryPolicy;
 use crate::api::sign;
 use crate::api::wire;
 use crate::model::{ApiCall, Caller, Service};
-
-/// `ramstate/<version>`.
-pub const USER_AGENT: &str = concat!("ramstate/", env!("CARGO_PKG_VERSION"));
 
 /// Proxy settings, read from an environment map so that tests stay hermetic.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -64,17 +63,19 @@ impl ProxyConfig {
 pub struct ClientConfig {
     /// Send every service's calls to this URL (the emulator); `http://` only to loopback.
     pub endpoint: Option<String>,
-    /// Region for the regional STS endpoint `sts.<region>.aliyuncs.com`.
+    /// Region for the regional STS endpoint `sts.<region>.aliyuncs.com`; [`Client::new`]
+    /// refuses anything that is not a region ID ([`is_region_id`]).
     pub region: Option<String>,
-    /// Calls per second for the whole process; `0` or less means unlimited.
+    /// Calls per second for the whole process; `0` (or less, or not finite) means no
+    /// client-side limit: calls are paced only once the server throttles.
     pub qps: f64,
-    /// Calls in flight at once for the whole process.
+    /// Calls in flight at once for the whole process (at least 1).
     pub max_in_flight: usize,
     /// Timeout of one HTTP exchange.
     pub timeout: Duration,
     pub retry: RetryPolicy,
-    /// Proxies to use; the default is a direct connection. The command layer fills it
-    /// from the environment with [`ProxyConfig::from_env`].
+    /// Proxies to use; the default is a direct connection. The settings fill it from the
+    /// environment with [`ProxyConfig::from_env`].
     pub proxy: ProxyConfig,
 }
 
@@ -90,6 +91,42 @@ impl Default for ClientConfig {
             proxy: ProxyConfig::default(),
         }
     }
+}
+
+/// Whether `region` has the shape of a region ID (`cn-hangzhou`, `ap-southeast-1`,
+/// `cn-shanghai-finance-1`): lowercase letters, then `-`-separated groups of lowercase
+/// letters and digits, short enough to be one DNS label. Anything else could change the
+/// host of the regional STS endpoint.
+pub fn is_region_id(region: &str) -> bool {
+    let mut parts = region.split('-');
+    let first = parts.next().unwrap_or_default();
+    let mut rest = parts.peekable();
+    region.len() <= 63
+        && first.len() >= 2
+        && first.bytes().all(|b| b.is_ascii_lowercase())
+        && rest.peek().is_some()
+        && rest.all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+/// The regional STS endpoint `https://sts.<region>.aliyuncs.com/`, for a valid region ID.
+fn regional_sts(region: &str) -> Result<Url, ApiError> {
+    let bad = || {
+        ApiError::local(
+            ErrorKind::InvalidInput,
+            "InvalidRegion",
+            format!(
+                "`{region}` is not a region ID (lowercase letters, digits and `-`, e.g. cn-hangzhou)"
+            ),
+        )
+    };
+    if !is_region_id(region) {
+        return Err(bad());
+    }
+    Url::parse(&format!("https://sts.{region}.aliyuncs.com/")).map_err(|_| bad())
 }
 
 /// Checks an endpoint override: `https://` anywhere, `http://` only to loopback.
@@ -282,6 +319,8 @@ struct Inner {
     http: reqwest::Client,
     endpoint: Option<Url>,
     region: Option<String>,
+    /// `https://sts.<region>.aliyuncs.com/` when a region is set.
+    regional_sts: Option<Url>,
     timeout: Duration,
     retry: RetryPolicy,
     limiter: RateLimiter,
@@ -338,6 +377,8 @@ impl Client {
             .filter(|e| !e.is_empty())
             .map(validate_endpoint)
             .transpose()?;
+        let region = config.region.filter(|r| !r.trim().is_empty());
+        let regional_sts = region.as_deref().map(regional_sts).transpose()?;
         let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .no_proxy()
@@ -378,11 +419,12 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 endpoint,
-                region: config.region.filter(|r| !r.trim().is_empty()),
+                region,
+                regional_sts,
                 timeout: config.timeout,
                 retry: config.retry,
                 limiter: RateLimiter::new(config.qps),
-                in_flight: Semaphore::new(config.max_in_flight.max(1)),
+                in_flight: Semaphore::new(config.max_in_flight.clamp(1, Semaphore::MAX_PERMITS)),
                 credentials,
             }),
         })
@@ -397,11 +439,10 @@ impl Client {
         if let Some(url) = &self.inner.endpoint {
             return url.clone();
         }
-        let host = match (service, &self.inner.region) {
-            (Service::Sts, Some(region)) => format!("sts.{region}.aliyuncs.com"),
-            _ => service.host().to_string(),
-        };
-        Url::parse(&format!("https://{host}/")).expect("service hosts are valid")
+        if let (Service::Sts, Some(url)) = (service, &self.inner.regional_sts) {
+            return url.clone();
+        }
+        Url::parse(&format!("https://{}/", service.host())).expect("service hosts are constants")
     }
 
     /// Makes a call, retrying throttling, server errors and connection failures per policy.
@@ -508,7 +549,7 @@ impl Client {
     pub(crate) async fn call_with_key(
         &self,
         call: &ApiCall,
-        key: Option<&AccessKey>,
+        key: Option<&KeyPair>,
     ) -> Result<Value, ApiError> {
         let source = match key {
             Some(k) => KeySource::Fixed(k),
@@ -578,7 +619,7 @@ impl Client {
         let nonce = uuid::Uuid::new_v4().to_string();
         let params = sign::signed_params(
             call,
-            key.as_ref().map(AccessKey::signing_key),
+            key.as_ref().map(KeyPair::signing_key),
             "POST",
             &timestamp,
             &nonce,
@@ -621,7 +662,7 @@ impl Client {
         response: reqwest::Response,
         status: u16,
         params: &BTreeMap<String, String>,
-        key: Option<&AccessKey>,
+        key: Option<&KeyPair>,
     ) -> Result<Value, Failure> {
         let retry_after = response
             .headers()
@@ -699,6 +740,16 @@ impl Client {
     }
 }
 
+impl Sts for Client {
+    fn send<'a>(
+        &'a self,
+        call: &'a ApiCall,
+        key: Option<&'a KeyPair>,
+    ) -> BoxFuture<'a, Result<Value, ApiError>> {
+        Box::pin(self.call_with_key(call, key))
+    }
+}
+
 /// Parameters whose values are secrets.
 const SECRET_PARAMS: &[&str] = &[
     "SecurityToken",
@@ -741,7 +792,7 @@ const QUERY_PARAMS: &[&str] = &[
 
 enum KeySource<'a> {
     Credentials,
-    Fixed(&'a AccessKey),
+    Fixed(&'a KeyPair),
     Anonymous,
 }
 
@@ -841,6 +892,79 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.code, "InvalidEndpoint");
+    }
+
+    #[test]
+    fn region_ids_have_the_shape_of_a_dns_label() {
+        for ok in [
+            "cn-hangzhou",
+            "ap-southeast-1",
+            "eu-central-1",
+            "cn-shanghai-finance-1",
+            "us-west-1",
+        ] {
+            assert!(is_region_id(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "cn",
+            "cn-",
+            "-cn",
+            "cn--hangzhou",
+            "cn-hangzhou ",
+            " cn-hangzhou",
+            "cn/hangzhou",
+            "cn#x",
+            "cn-x#",
+            "cn-hangzhou.evil.example",
+            "CN-HANGZHOU",
+            "cn-hangzhou\n",
+            "1c-hangzhou",
+        ] {
+            assert!(!is_region_id(bad), "{bad:?}");
+        }
+        assert!(!is_region_id(&format!("cn-{}", "a".repeat(61))));
+    }
+
+    #[test]
+    fn a_bad_region_is_an_error_not_a_panic() {
+        for bad in ["cn-hangzhou ", "cn/hangzhou", "cn#x", "evil.example/x"] {
+            let e = Client::new(
+                ClientConfig {
+                    region: Some(bad.into()),
+                    ..ClientConfig::default()
+                },
+                Credentials::from_key("id", "secret", None),
+            )
+            .unwrap_err();
+            assert_eq!(e.code, "InvalidRegion", "{bad:?}");
+            assert_eq!(e.kind, ErrorKind::InvalidInput);
+        }
+        // Blank is no region at all, as before.
+        let c = Client::new(
+            ClientConfig {
+                region: Some("  ".into()),
+                ..ClientConfig::default()
+            },
+            Credentials::from_key("id", "secret", None),
+        )
+        .unwrap();
+        assert_eq!(
+            c.endpoint_for(Service::Sts).as_str(),
+            "https://sts.aliyuncs.com/"
+        );
+    }
+
+    #[test]
+    fn a_huge_bound_on_calls_in_flight_is_clamped_not_a_panic() {
+        Client::new(
+            ClientConfig {
+                max_in_flight: usize::MAX,
+                ..ClientConfig::default()
+            },
+            Credentials::from_key("id", "secret", None),
+        )
+        .unwrap();
     }
 
     #[test]

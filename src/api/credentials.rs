@@ -22,11 +22,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::api::client::Client;
+use crate::api::USER_AGENT;
 use crate::api::error::{ApiError, ErrorKind};
 use crate::api::sign::SigningKey;
 use crate::model::{ApiCall, Service};
@@ -57,18 +58,20 @@ impl fmt::Display for Secret {
     }
 }
 
-/// Key material in force: a long-lived key, or an STS session with its expiry.
+/// Key material in force (an ID and its secret): a long-lived key, or an STS session with
+/// its token and expiry. Not to be confused with [`crate::model::AccessKey`], a user's key
+/// as the inventory lists it.
 #[derive(Clone, Debug)]
-pub struct AccessKey {
+pub struct KeyPair {
     pub id: String,
     pub secret: Secret,
     pub security_token: Option<Secret>,
     pub expiration: Option<OffsetDateTime>,
 }
 
-impl AccessKey {
-    pub fn long_lived(id: impl Into<String>, secret: impl Into<String>) -> AccessKey {
-        AccessKey {
+impl KeyPair {
+    pub fn long_lived(id: impl Into<String>, secret: impl Into<String>) -> KeyPair {
+        KeyPair {
             id: id.into(),
             secret: Secret::new(secret),
             security_token: None,
@@ -90,6 +93,18 @@ impl AccessKey {
     }
 }
 
+/// How role sessions are obtained: STS calls signed with a given key (or anonymous, for
+/// AssumeRoleWithOIDC) instead of with the credentials themselves. The client implements
+/// it; credentials never depend on the client itself.
+pub trait Sts: Send + Sync {
+    /// Sends `call` signed with `key` (unsigned when `None`) and returns the answer's body.
+    fn send<'a>(
+        &'a self,
+        call: &'a ApiCall,
+        key: Option<&'a KeyPair>,
+    ) -> BoxFuture<'a, Result<serde_json::Value, ApiError>>;
+}
+
 /// The wall clock, replaceable in tests.
 pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
 
@@ -103,7 +118,7 @@ fn system_clock() -> Clock {
 pub struct CredentialSources {
     pub access_key_id: Option<String>,
     pub access_key_secret: Option<String>,
-    /// `--profile` (or `ALIBABA_CLOUD_PROFILE`, which clap fills in).
+    /// `--profile` (or `ALIBABA_CLOUD_PROFILE`, which the settings fill in).
     pub profile: Option<String>,
     /// The environment, as a map.
     pub env: BTreeMap<String, String>,
@@ -115,30 +130,6 @@ pub struct CredentialSources {
     pub ecs_metadata_url: Option<String>,
     /// Wall clock for expiry decisions (default: the system clock).
     pub clock: Option<Clock>,
-}
-
-impl CredentialSources {
-    /// The real process: its environment, `$HOME` (or `%USERPROFILE%`), the system clock.
-    pub fn from_process(
-        access_key_id: Option<String>,
-        access_key_secret: Option<String>,
-        profile: Option<String>,
-    ) -> CredentialSources {
-        let env: BTreeMap<String, String> = std::env::vars().collect();
-        let home = env
-            .get("HOME")
-            .or_else(|| env.get("USERPROFILE"))
-            .filter(|h| !h.is_empty())
-            .map(PathBuf::from);
-        CredentialSources {
-            access_key_id,
-            access_key_secret,
-            profile: profile.or_else(|| env.get("ALIBABA_CLOUD_PROFILE").cloned()),
-            env,
-            home,
-            ..CredentialSources::default()
-        }
-    }
 }
 
 impl fmt::Debug for CredentialSources {
@@ -251,10 +242,10 @@ pub enum CredentialError {
 #[derive(Debug, Clone)]
 enum Provider {
     /// A long-lived key or a fixed STS token.
-    Static(AccessKey),
+    Static(KeyPair),
     /// STS AssumeRole signed with another key.
     RamRoleArn {
-        source: AccessKey,
+        source: KeyPair,
         role_arn: String,
         session_name: String,
         duration_seconds: u32,
@@ -288,7 +279,7 @@ struct Inner {
     /// Refresh this long before expiry (or a quarter of the session's lifetime, if shorter).
     refresh_margin: Duration,
     /// The key in use and when to replace it.
-    cache: tokio::sync::Mutex<Option<(AccessKey, Option<OffsetDateTime>)>>,
+    cache: tokio::sync::Mutex<Option<(KeyPair, Option<OffsetDateTime>)>>,
     metadata_http: Option<reqwest::Client>,
 }
 
@@ -310,7 +301,7 @@ impl Credentials {
             reqwest::Client::builder()
                 .no_proxy()
                 .timeout(Duration::from_secs(5))
-                .user_agent(crate::api::client::USER_AGENT)
+                .user_agent(USER_AGENT)
                 .build()
                 .expect("a plain HTTP client always builds")
         });
@@ -332,9 +323,9 @@ impl Credentials {
         secret: impl Into<String>,
         security_token: Option<String>,
     ) -> Credentials {
-        let key = AccessKey {
+        let key = KeyPair {
             security_token: security_token.map(Secret::new),
-            ..AccessKey::long_lived(id, secret)
+            ..KeyPair::long_lived(id, secret)
         };
         Credentials::from_provider(Provider::Static(key), "an explicit key".into(), None)
     }
@@ -381,7 +372,7 @@ impl Credentials {
     }
 
     /// The key to sign the next request with, fetching or refreshing a session if needed.
-    pub(crate) async fn key(&self, client: &Client) -> Result<AccessKey, ApiError> {
+    pub(crate) async fn key(&self, sts: &dyn Sts) -> Result<KeyPair, ApiError> {
         if let Provider::Static(key) = &self.inner.provider {
             return Ok(key.clone());
         }
@@ -392,7 +383,7 @@ impl Credentials {
         {
             return Ok(key.clone());
         }
-        let key = self.fetch(client).await?;
+        let key = self.fetch(sts).await?;
         let refresh_at = key.expiration.map(|exp| {
             let lifetime = (exp - now).max(time::Duration::ZERO);
             let margin = time::Duration::try_from(self.inner.refresh_margin)
@@ -404,7 +395,7 @@ impl Credentials {
         Ok(key)
     }
 
-    async fn fetch(&self, client: &Client) -> Result<AccessKey, ApiError> {
+    async fn fetch(&self, sts: &dyn Sts) -> Result<KeyPair, ApiError> {
         match &self.inner.provider {
             Provider::Static(key) => Ok(key.clone()),
             Provider::RamRoleArn {
@@ -427,7 +418,7 @@ impl Credentials {
                     action: "AssumeRole".into(),
                     params,
                 };
-                let body = Box::pin(client.call_with_key(&call, Some(source))).await?;
+                let body = sts.send(&call, Some(source)).await?;
                 session_from_sts(&body)
             }
             Provider::Oidc {
@@ -455,7 +446,7 @@ impl Credentials {
                         ("DurationSeconds", duration_seconds.to_string()),
                     ],
                 );
-                let body = Box::pin(client.call_with_key(&call, None)).await?;
+                let body = sts.send(&call, None).await?;
                 session_from_sts(&body)
             }
             Provider::EcsRamRole {
@@ -492,7 +483,7 @@ struct StsCredentials {
     expiration: String,
 }
 
-fn session_from_sts(body: &serde_json::Value) -> Result<AccessKey, ApiError> {
+fn session_from_sts(body: &serde_json::Value) -> Result<KeyPair, ApiError> {
     let creds: StsCredentials = body
         .get("Credentials")
         .cloned()
@@ -504,7 +495,7 @@ fn session_from_sts(body: &serde_json::Value) -> Result<AccessKey, ApiError> {
                 "the STS response carries no complete Credentials",
             )
         })?;
-    Ok(AccessKey {
+    Ok(KeyPair {
         id: creds.access_key_id,
         secret: Secret::new(creds.access_key_secret),
         security_token: Some(Secret::new(creds.security_token)),
@@ -516,7 +507,7 @@ async fn fetch_from_metadata(
     http: &reqwest::Client,
     base: &str,
     role_name: Option<&str>,
-) -> Result<AccessKey, ApiError> {
+) -> Result<KeyPair, ApiError> {
     let base = base.trim_end_matches('/');
     let meta_err = |what: &str, e: &dyn fmt::Display| {
         ApiError::local(
@@ -591,7 +582,7 @@ async fn fetch_from_metadata(
     let creds = answer
         .creds
         .ok_or_else(|| meta_err("unreadable credentials", &"fields missing"))?;
-    Ok(AccessKey {
+    Ok(KeyPair {
         id: creds.access_key_id,
         secret: Secret::new(creds.access_key_secret),
         security_token: Some(Secret::new(creds.security_token)),
@@ -667,7 +658,7 @@ pub async fn resolve(sources: &CredentialSources) -> Result<Credentials, Credent
     match (&sources.access_key_id, &sources.access_key_secret) {
         (Some(id), Some(secret)) => {
             return Ok(Credentials::from_provider(
-                Provider::Static(AccessKey::long_lived(id, secret)),
+                Provider::Static(KeyPair::long_lived(id, secret)),
                 "command-line flags".into(),
                 Some(clock),
             ));
@@ -726,9 +717,9 @@ pub async fn resolve(sources: &CredentialSources) -> Result<Credentials, Credent
     ] {
         match (env_get(sources, id_var), env_get(sources, secret_var)) {
             (Some(id), Some(secret)) => {
-                let key = AccessKey {
+                let key = KeyPair {
                     security_token: env_get(sources, token_var).map(Secret::new),
-                    ..AccessKey::long_lived(id, secret)
+                    ..KeyPair::long_lived(id, secret)
                 };
                 return Ok(Credentials::from_provider(
                     Provider::Static(key),
@@ -874,7 +865,7 @@ fn from_profile(
     let origin = format!("profile `{name}` ({mode}) in {}", path.display());
     let clock_opt = Some(clock.clone());
     let provider = match mode {
-        "AK" => Provider::Static(AccessKey::long_lived(
+        "AK" => Provider::Static(KeyPair::long_lived(
             need(&profile.access_key_id, "access_key_id")?,
             need(&profile.access_key_secret, "access_key_secret")?,
         )),
@@ -890,7 +881,7 @@ fn from_profile(
                     expired_at: exp.format(&Rfc3339).unwrap_or_default(),
                 });
             }
-            Provider::Static(AccessKey {
+            Provider::Static(KeyPair {
                 id: need(&profile.access_key_id, "access_key_id")?,
                 secret: Secret::new(need(&profile.access_key_secret, "access_key_secret")?),
                 security_token: Some(Secret::new(need(&profile.sts_token, "sts_token")?)),
@@ -898,7 +889,7 @@ fn from_profile(
             })
         }
         "RamRoleArn" => Provider::RamRoleArn {
-            source: AccessKey::long_lived(
+            source: KeyPair::long_lived(
                 need(&profile.access_key_id, "access_key_id")?,
                 need(&profile.access_key_secret, "access_key_secret")?,
             ),

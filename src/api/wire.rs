@@ -12,6 +12,14 @@ use crate::model::{
     VirtualMfaDevice,
 };
 
+/// The document of a policy's default version in a `GetPolicy` answer.
+pub fn default_policy_document(body: &Value) -> Option<String> {
+    body.get("DefaultPolicyVersion")?
+        .get("PolicyDocument")?
+        .as_str()
+        .map(str::to_string)
+}
+
 /// The largest `MaxItems` an operation accepts, for the paginated ones.
 pub fn max_page_size(service: Service, action: &str) -> Option<u32> {
     match (service, action) {

@@ -111,6 +111,7 @@ fn describe(e: &Entity) -> String {
         Entity::SamlProvider(n) => format!("SAML provider {n}"),
         Entity::OidcProvider(n) => format!("OIDC provider {n}"),
         Entity::RecycledUser(id) => format!("recycled user {id}"),
+        Entity::PolicyVersionSlot(p) => format!("the versions of policy {p}"),
     }
 }
 

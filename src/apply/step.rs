@@ -63,11 +63,124 @@ pub type DeletionTasks = std::sync::Mutex<BTreeMap<String, String>>;
 pub struct ClientRunner<'a> {
     pub client: &'a Client,
     pub policy: StepPolicy,
+    /// Initial passwords of the login profiles to create, by the environment variable
+    /// the file names. Never printed.
+    pub passwords: BTreeMap<String, String>,
 }
 
 impl Runner for ClientRunner<'_> {
     async fn run(&self, change: &Change, tasks: &DeletionTasks) -> StepResult {
+        if adds(&change.op) {
+            return create(self.client, change, &self.policy, &self.passwords).await;
+        }
         run(self.client, change, &self.policy, tasks).await
+    }
+}
+
+/// A step that brings something new into being: sent again only once it is known not to
+/// have happened.
+fn adds(op: &Op) -> bool {
+    op.action().is_create() || matches!(op, Op::CreatePolicyVersion { .. })
+}
+
+/// Adding a membership or an attachment twice is harmless: the second says it exists.
+fn repeatable(op: &Op) -> bool {
+    matches!(op, Op::AddMember { .. } | Op::AttachPolicy { .. })
+}
+
+/// Run a creation. An uncertain outcome (a dropped connection, a timeout, a server
+/// error) is read back: if the thing exists (for a policy version: the default document
+/// is the declared one) the step is done, else it is sent again. `EntityAlreadyExists`
+/// after such an attempt means the earlier one took effect. What the account does not
+/// show yet right after its own creation (eventual consistency) is waited for briefly.
+pub async fn create(
+    client: &Client,
+    change: &Change,
+    policy: &StepPolicy,
+    passwords: &BTreeMap<String, String>,
+) -> StepResult {
+    let call = match &change.op {
+        Op::CreateLoginProfile { password_env, .. } => match passwords.get(password_env) {
+            Some(p) => crate::plan::call_with_password(&change.op, p),
+            None => {
+                return StepResult::Failed {
+                    error: format!(
+                        "the environment variable {password_env} holds no initial password"
+                    ),
+                };
+            }
+        },
+        _ => change.call(),
+    };
+    let secrets: Vec<&str> = passwords.values().map(String::as_str).collect();
+    let fail = |e: &ApiError| StepResult::Failed {
+        error: crate::api::client::scrub(&describe(e), &secrets),
+    };
+    let mut uncertain = false;
+    let mut wait = policy.conflict_backoff;
+    for attempt in 0..=policy.conflict_retries {
+        if attempt > 0 {
+            tokio::time::sleep(wait).await;
+            wait *= 2;
+        }
+        match client.call_once(&call).await {
+            Ok(_) => return StepResult::Done,
+            Err(e) if e.kind == ErrorKind::AlreadyExists => {
+                return if uncertain || repeatable(&change.op) {
+                    StepResult::Done
+                } else {
+                    StepResult::Failed {
+                        error: format!(
+                            "{}; it appeared since the plan was made: run `ramstate diff` again",
+                            describe(&e)
+                        ),
+                    }
+                };
+            }
+            Err(e)
+                if matches!(
+                    e.kind,
+                    ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Transient
+                ) =>
+            {
+                uncertain = true;
+                if took_effect(client, &change.op).await {
+                    return StepResult::Done;
+                }
+            }
+            // What this step needs was created a moment ago and is not visible yet.
+            Err(e) if e.kind == ErrorKind::NotFound || e.kind == ErrorKind::Conflict => {}
+            Err(e) => return fail(&e),
+        }
+    }
+    StepResult::Failed {
+        error: format!(
+            "{} did not succeed after {} attempts",
+            call.action,
+            policy.conflict_retries + 1
+        ),
+    }
+}
+
+/// Whether an uncertain creation happened, by reading it back.
+async fn took_effect(client: &Client, op: &Op) -> bool {
+    let Some(read) = crate::plan::read_back(op) else {
+        return false;
+    };
+    match client.call(&read).await {
+        Ok(body) => match op {
+            Op::CreatePolicyVersion { document, .. } => {
+                let want = serde_json::from_str(document)
+                    .ok()
+                    .map(|d| crate::config::normalise(&d));
+                let have = crate::api::wire::default_policy_document(&body)
+                    .and_then(|d| serde_json::from_str(&d).ok())
+                    .map(|d| crate::config::normalise(&d));
+                want.is_some() && want == have
+            }
+            _ => true,
+        },
+        Err(_) => false,
     }
 }
 

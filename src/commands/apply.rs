@@ -1,9 +1,8 @@
 //! `ramstate apply [FILE|SAVED_PLAN]`: load the plan (or verify a saved one), pin the
 //! account, confirm, execute, check that the account converged, render.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -11,22 +10,23 @@ use std::time::Duration;
 use miette::{IntoDiagnostic, Result, miette};
 
 use crate::apply::{self, step};
-use crate::cli::{ApplyArgs, GlobalArgs, PlanFormat, ReportFormat};
+use crate::cli::{ApplyArgs, PlanFormat, ReportFormat};
 use crate::config::DesiredState;
 use crate::model::{Caller, Inventory, Kind};
 use crate::plan::{Address, Plan};
 use crate::render::ApplyOutcome;
+use crate::settings::Settings;
 
 use super::diff::{check_account, read_desired, render};
 use super::progress::ApplyProgress;
 use super::saved::{self, SavedPlan};
 use super::{Connection, Outcome, use_color};
 
-pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
+pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<Outcome> {
     let path = args
         .file
         .clone()
-        .unwrap_or_else(|| PathBuf::from("ramstate.yaml"));
+        .unwrap_or_else(|| settings.default_desired_file.clone());
     let text = read_desired(&path)?;
     let saved_plan = saved::read_if_saved(&text, &path)?;
     let (desired_text, source) = match &saved_plan {
@@ -47,10 +47,10 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
             )
         })?;
 
-    let conn = Connection::open(global).await?;
+    let conn = Connection::open(settings).await?;
     check_account(&desired, Some(&wanted), &conn.caller)?;
-    let kinds = crate::plan::fetch_kinds(&desired.kinds());
-    let inventory = conn.fetch(&kinds).await?;
+    let kinds = crate::plan::fetch_kinds(&desired.kinds_in_play());
+    let inventory = super::diff::fetch_for(&conn, &desired).await?;
     let plan = crate::plan::diff(&desired, &inventory, &conn.caller);
     if let Some(saved) = &saved_plan {
         verify_saved(saved, &plan, &inventory, &conn.caller)?;
@@ -58,7 +58,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
     // Checked before asking, so nothing is approved that cannot run.
     let graph = crate::graph::build(&plan)?;
 
-    review(&plan, global, args.output)?;
+    review(&plan, settings, args.output)?;
     if plan.is_empty() {
         let report = apply::ApplyReport::default();
         show(
@@ -67,6 +67,9 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
         )?;
         return Ok(Outcome::Clean);
     }
+    // Initial passwords come from the environment the file names; all are checked
+    // before anything is asked or changed.
+    let passwords = initial_passwords(&plan, settings)?;
     if !args.auto_approve && !confirm(&conn.caller.account_id)? {
         eprintln!(
             "Apply cancelled: no account ID {} was typed; nothing was changed. (To apply without a prompt, as in CI, pass --auto-approve.)",
@@ -77,7 +80,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
 
     let cancel = watch_for_interrupts();
     let options = apply::Options {
-        parallelism: global.parallelism,
+        parallelism: settings.parallelism,
         // Defence in depth: the plan never targets the caller, and the walk refuses it anyway.
         protection: crate::plan::protection(&inventory, &conn.caller),
     };
@@ -85,11 +88,16 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Outcome> {
     let runner = step::ClientRunner {
         client: &conn.client,
         policy: step::StepPolicy::default(),
+        passwords,
     };
     let progress = ApplyProgress::new(&graph);
     let report = apply::execute(&graph, &runner, &options, &cancel, &progress).await;
     progress.finish();
-    super::tasks::remember(&conn.caller.account_id, report.deletion_tasks.clone());
+    super::tasks::remember(
+        settings.cache_dir.as_deref(),
+        &conn.caller.account_id,
+        report.deletion_tasks.clone(),
+    );
 
     let remaining = if report.interrupted {
         None
@@ -143,12 +151,12 @@ fn verify_saved(
 
 /// The plan to review: on stdout as text; with `-o json` on stderr, so that stdout holds
 /// one JSON document, the outcome.
-fn review(plan: &Plan, global: &GlobalArgs, format: ReportFormat) -> Result<()> {
+fn review(plan: &Plan, settings: &Settings, format: ReportFormat) -> Result<()> {
     if format == ReportFormat::Json {
-        let color = use_color(global.color, std::io::stderr().is_terminal());
+        let color = use_color(settings.color, std::io::stderr().is_terminal());
         return render(plan, PlanFormat::Text, color, &mut std::io::stderr().lock());
     }
-    let color = use_color(global.color, std::io::stdout().is_terminal());
+    let color = use_color(settings.color, std::io::stdout().is_terminal());
     let mut out = std::io::stdout().lock();
     render(plan, PlanFormat::Text, color, &mut out)?;
     out.flush().into_diagnostic()
@@ -223,6 +231,30 @@ fn show(outcome: &ApplyOutcome<'_>, format: ReportFormat) -> Result<()> {
     }
     .into_diagnostic()?;
     out.flush().into_diagnostic()
+}
+
+/// The initial password of each login profile the plan creates, from the variable the
+/// file names for it.
+fn initial_passwords(plan: &Plan, settings: &Settings) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for c in &plan.changes {
+        if let crate::plan::Op::CreateLoginProfile {
+            user, password_env, ..
+        } = &c.op
+        {
+            let Some(p) = settings.env.get(password_env) else {
+                return Err(miette!(
+                    help = format!(
+                        "set {password_env} to the initial console password of {user} (the user changes it at first logon when password_reset_required is true)"
+                    ),
+                    "refusing to apply: {c} creates user {user}'s console logon, and the environment variable {password_env} that holds its initial password is not set",
+                    c = c.address
+                ));
+            };
+            out.insert(password_env.clone(), p.to_string());
+        }
+    }
+    Ok(out)
 }
 
 /// Ask for the account ID on the terminal (or standard input).

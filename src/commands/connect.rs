@@ -2,15 +2,14 @@
 //! and who we are calling as.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use miette::{Context, IntoDiagnostic, Result};
 
-use crate::api::credentials::{self, CredentialSources, Credentials};
-use crate::api::{Client, ClientConfig, ProxyConfig};
-use crate::cli::GlobalArgs;
+use crate::api::credentials::{self, Credentials};
+use crate::api::{Client, ClientConfig};
 use crate::emulator::{self, Emulator, EmulatorConfig};
 use crate::model::{Caller, Inventory, Kind};
+use crate::settings::Settings;
 
 use super::progress::FetchProgress;
 
@@ -23,8 +22,8 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub async fn open(global: &GlobalArgs) -> Result<Connection> {
-        let (endpoint, credentials, sandbox) = match &global.sandbox {
+    pub async fn open(settings: &Settings) -> Result<Connection> {
+        let (endpoint, credentials, sandbox) = match &settings.sandbox {
             Some(seed) => {
                 let seed_inv = emulator::load_seed(seed)
                     .wrap_err_with(|| format!("cannot load the sandbox seed {}", seed.display()))?;
@@ -43,26 +42,18 @@ impl Connection {
                 )
             }
             None => {
-                let sources = CredentialSources {
-                    access_key_id: global.access_key_id.clone(),
-                    access_key_secret: global.access_key_secret.clone(),
-                    profile: global.profile.clone(),
-                    env: std::env::vars().collect(),
-                    home: std::env::home_dir(),
-                    ..CredentialSources::default()
-                };
-                let creds = credentials::resolve(&sources).await?;
-                (global.endpoint.clone(), creds, None)
+                let creds = credentials::resolve(&settings.credentials).await?;
+                (settings.endpoint.clone(), creds, None)
             }
         };
         let client = Client::new(
             ClientConfig {
                 endpoint,
-                region: global.region.clone(),
-                qps: global.qps,
-                max_in_flight: global.parallelism,
-                timeout: Duration::from_secs(global.timeout),
-                proxy: ProxyConfig::from_env(&std::env::vars().collect()),
+                region: settings.region.clone(),
+                qps: settings.qps,
+                max_in_flight: settings.parallelism,
+                timeout: settings.timeout,
+                proxy: settings.proxy.clone(),
                 ..ClientConfig::default()
             },
             credentials,

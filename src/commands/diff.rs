@@ -5,15 +5,16 @@ use std::io::{IsTerminal, Write};
 
 use miette::{IntoDiagnostic, Result, miette};
 
-use crate::cli::{DiffArgs, GlobalArgs, PlanFormat};
+use crate::cli::{DiffArgs, PlanFormat};
 use crate::config::DesiredState;
 use crate::model::{Caller, Inventory};
 use crate::plan::Plan;
+use crate::settings::Settings;
 
 use super::saved::{self, SavedPlan};
 use super::{Connection, Outcome, use_color};
 
-pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<Outcome> {
+pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<Outcome> {
     if args.graph && args.output != PlanFormat::Markdown {
         return Err(miette!(
             help = "use `ramstate graph FILE` for the graph alone",
@@ -22,15 +23,13 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<Outcome> {
     }
     let text = read_desired(&args.file)?;
     let desired = crate::config::parse(&text, &args.file.display().to_string())?;
-    let conn = Connection::open(global).await?;
+    let conn = Connection::open(settings).await?;
     check_account(&desired, None, &conn.caller)?;
-    let inventory = conn
-        .fetch(&crate::plan::fetch_kinds(&desired.kinds()))
-        .await?;
+    let inventory = fetch_for(&conn, &desired).await?;
     let plan = crate::plan::diff(&desired, &inventory, &conn.caller);
 
     let mut out = std::io::stdout().lock();
-    let color = use_color(global.color, std::io::stdout().is_terminal());
+    let color = use_color(settings.color, std::io::stdout().is_terminal());
     render(&plan, args.output, color, &mut out)?;
     if args.graph {
         super::graph::markdown_section(&plan, &mut out)?;
@@ -53,6 +52,28 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// The inventory a plan of `desired` needs, with what the file declares checked against
+/// it (members, groups and policies it names must exist or be declared).
+pub async fn fetch_for(conn: &Connection, desired: &DesiredState) -> Result<Inventory> {
+    let inventory = conn
+        .fetch(&crate::plan::fetch_kinds(&desired.kinds_in_play()))
+        .await?;
+    let system = if desired.declares_system_policies() {
+        Some(
+            crate::inventory::system_policy_names(&conn.client)
+                .await
+                .into_diagnostic()?,
+        )
+    } else {
+        None
+    };
+    desired.check_references(&crate::config::Known {
+        inventory: &inventory,
+        system_policies: system.as_ref(),
+    })?;
+    Ok(inventory)
 }
 
 pub fn saved_plan(

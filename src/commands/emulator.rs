@@ -8,6 +8,7 @@ use miette::{IntoDiagnostic, WrapErr};
 use crate::cli::{DataFormat, FaultArgs, GenerateArgs, ServeArgs};
 use crate::emulator::{self, EmulatorConfig, Faults, GenerateParams};
 use crate::model::{Account, EmulatorOptions, Inventory, RootKey};
+use crate::settings::Environment;
 
 /// The environment variables an empty account takes its root key from.
 const KEY_ID_ENV: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
@@ -45,10 +46,10 @@ impl From<&GenerateArgs> for GenerateParams {
 
 /// Serves the emulator until Ctrl-C. The first line of stdout is the endpoint URL;
 /// the root key ID goes to stderr (and its secret too, once, when it was generated).
-pub async fn serve(args: &ServeArgs) -> miette::Result<()> {
+pub async fn serve(args: &ServeArgs, env: &Environment) -> miette::Result<()> {
     let (seed, key_from_env) = match &args.seed {
         Some(path) => (emulator::load_seed(path)?, false),
-        None => empty_account(),
+        None => empty_account(env),
     };
     let secret_known = key_from_env
         || seed
@@ -99,9 +100,9 @@ pub async fn serve(args: &ServeArgs) -> miette::Result<()> {
 }
 
 /// An empty account; its root key comes from the environment when both variables are set.
-fn empty_account() -> (Inventory, bool) {
-    let id = std::env::var(KEY_ID_ENV).ok().filter(|s| !s.is_empty());
-    let secret = std::env::var(KEY_SECRET_ENV).ok().filter(|s| !s.is_empty());
+fn empty_account(env: &Environment) -> (Inventory, bool) {
+    let id = env.get(KEY_ID_ENV).map(str::to_string);
+    let secret = env.get(KEY_SECRET_ENV).map(str::to_string);
     let root = id.zip(secret).map(|(id, secret)| RootKey { id, secret });
     let from_env = root.is_some();
     let inv = Inventory {

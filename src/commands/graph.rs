@@ -5,21 +5,20 @@ use std::io::Write;
 
 use miette::{IntoDiagnostic, Result};
 
-use crate::cli::{GlobalArgs, GraphArgs, GraphFormat};
+use crate::cli::{GraphArgs, GraphFormat};
 use crate::plan::Plan;
 use crate::render::GraphOptions;
+use crate::settings::Settings;
 
-use super::diff::{check_account, read_desired};
+use super::diff::{check_account, fetch_for, read_desired};
 use super::{Connection, Outcome};
 
-pub async fn run(global: &GlobalArgs, args: &GraphArgs) -> Result<Outcome> {
+pub async fn run(settings: &Settings, args: &GraphArgs) -> Result<Outcome> {
     let text = read_desired(&args.file)?;
     let desired = crate::config::parse(&text, &args.file.display().to_string())?;
-    let conn = Connection::open(global).await?;
+    let conn = Connection::open(settings).await?;
     check_account(&desired, None, &conn.caller)?;
-    let inventory = conn
-        .fetch(&crate::plan::fetch_kinds(&desired.kinds()))
-        .await?;
+    let inventory = fetch_for(&conn, &desired).await?;
     let plan = crate::plan::diff(&desired, &inventory, &conn.caller);
     let graph = crate::graph::build(&plan).into_diagnostic()?;
     let options = GraphOptions {

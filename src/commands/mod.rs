@@ -1,4 +1,8 @@
-//! One function per subcommand: the only place that wires I/O together.
+//! One file per subcommand (`diff`, `apply`, `explain`, `graph`, `validate`, `schema`,
+//! `inventory`, `readiness`, `whoami`, `emulator`, `completions` with `man`), plus the
+//! pieces they share (`connect`, `progress`, `status`, `saved`, `tasks`): the only place
+//! that wires I/O together. [`run`] parses the command line,
+//! resolves the [`Settings`] once and hands them to the subcommand.
 
 mod apply;
 mod completions;
@@ -7,19 +11,24 @@ mod diff;
 pub mod emulator;
 mod explain;
 mod graph;
+mod inventory;
 mod progress;
+mod readiness;
 mod saved;
+mod schema;
 pub mod status;
 mod tasks;
+mod validate;
+mod whoami;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use miette::{IntoDiagnostic, Result};
+use miette::Result;
 
-use crate::cli::{Cli, ColorChoice, Command, DataFormat, EmulatorCommand, GlobalArgs, PlanFormat};
-use crate::model::Kind;
+use crate::cli::{Cli, Command, EmulatorCommand};
+use crate::settings::{Color, Environment, Settings};
 
 pub use connect::Connection;
 
@@ -66,7 +75,8 @@ pub fn run() -> ExitCode {
             "warning: --access-key-secret is visible to other users in the process list; set ALIBABA_CLOUD_ACCESS_KEY_SECRET or use a profile instead"
         );
     }
-    let color = use_color(cli.global.color, std::io::stderr().is_terminal());
+    let env = Environment::capture();
+    let color = Color::new(cli.global.color, &env).enabled(std::io::stderr().is_terminal());
     miette::set_hook(Box::new(move |_| {
         Box::new(
             miette::MietteHandlerOpts::new()
@@ -76,6 +86,14 @@ pub fn run() -> ExitCode {
         )
     }))
     .ok();
+    // Checked before anything starts: a bad value sends no request and looks up no host.
+    let settings = match Settings::resolve(&cli.global, env) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            return ExitCode::from(1);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -86,7 +104,7 @@ pub fn run() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(dispatch(cli)) {
+    match runtime.block_on(dispatch(&cli.command, &settings)) {
         Ok(outcome) => outcome.into(),
         Err(report) => {
             eprintln!("{report:?}");
@@ -95,56 +113,24 @@ pub fn run() -> ExitCode {
     }
 }
 
-/// Whether to color output: `--color`, then `NO_COLOR`, then whether the stream is a terminal.
-pub fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    }
+/// Whether to colour a stream that is (or is not) a terminal.
+pub fn use_color(color: Color, is_terminal: bool) -> bool {
+    color.enabled(is_terminal)
 }
 
-async fn dispatch(cli: Cli) -> Result<Outcome> {
-    let global = &cli.global;
-    match &cli.command {
-        Command::Diff(args) => diff::run(global, args).await,
-        Command::Apply(args) => apply::run(global, args).await,
-        Command::Explain(args) => explain::run(global, args).await,
-        Command::Graph(args) => graph::run(global, args).await,
-        Command::Validate(args) => {
-            let desired = crate::config::load(&args.file)?;
-            let kinds: Vec<&str> = desired.kinds().iter().map(|k| k.as_str()).collect();
-            println!(
-                "{} is valid; it manages: {}",
-                args.file.display(),
-                if kinds.is_empty() {
-                    "nothing".to_string()
-                } else {
-                    kinds.join(", ")
-                }
-            );
-            Ok(Outcome::Clean)
-        }
-        Command::Schema => {
-            print!("{}", crate::config::schema_text());
-            Ok(Outcome::Clean)
-        }
-        Command::Inventory(args) => inventory(global, args.output).await,
-        Command::Readiness(args) => readiness(global, args.output).await,
-        Command::Whoami => {
-            let conn = Connection::open(global).await?;
-            let c = &conn.caller;
-            println!("account:  {}", c.account_id);
-            println!("identity: {} ({})", c.arn, c.identity_type);
-            if let Some(k) = &c.access_key_id {
-                println!("key:      {k}");
-            }
-            Ok(Outcome::Clean)
-        }
+async fn dispatch(command: &Command, settings: &Settings) -> Result<Outcome> {
+    match command {
+        Command::Diff(args) => diff::run(settings, args).await,
+        Command::Apply(args) => apply::run(settings, args).await,
+        Command::Explain(args) => explain::run(settings, args).await,
+        Command::Graph(args) => graph::run(settings, args).await,
+        Command::Validate(args) => validate::run(args),
+        Command::Schema => schema::run(),
+        Command::Inventory(args) => inventory::run(settings, args).await,
+        Command::Readiness(args) => readiness::run(settings, args).await,
+        Command::Whoami => whoami::run(settings).await,
         Command::Emulator(EmulatorCommand::Serve(args)) => {
-            emulator::serve(args).await?;
+            emulator::serve(args, &settings.env).await?;
             Ok(Outcome::Clean)
         }
         Command::Emulator(EmulatorCommand::Generate(args)) => {
@@ -154,44 +140,4 @@ async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
     }
-}
-
-async fn inventory(global: &GlobalArgs, format: DataFormat) -> Result<Outcome> {
-    let conn = Connection::open(global).await?;
-    let inv = conn.fetch(&Kind::ALL.into_iter().collect()).await?;
-    let mut out = std::io::stdout().lock();
-    match format {
-        DataFormat::Text => {
-            let color = use_color(global.color, std::io::stdout().is_terminal());
-            crate::render::inventory_text_styled(&inv, &mut out, color).into_diagnostic()?;
-        }
-        DataFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &inv).into_diagnostic()?;
-            writeln!(out).into_diagnostic()?;
-        }
-        DataFormat::Yaml => out
-            .write_all(yaml_serde::to_string(&inv).into_diagnostic()?.as_bytes())
-            .into_diagnostic()?,
-    }
-    Ok(Outcome::Clean)
-}
-
-async fn readiness(global: &GlobalArgs, format: PlanFormat) -> Result<Outcome> {
-    let conn = Connection::open(global).await?;
-    let mut inv = conn.fetch(&Kind::ALL.into_iter().collect()).await?;
-    tasks::explain_remaining_roles(&conn, &mut inv).await;
-    let report = crate::readiness::assess(&inv);
-    let mut out = std::io::stdout().lock();
-    let color = use_color(global.color, std::io::stdout().is_terminal());
-    match format {
-        PlanFormat::Json => crate::render::readiness_json(&report, &mut out),
-        PlanFormat::Text => crate::render::readiness_text(&report, &mut out, color),
-        PlanFormat::Markdown => crate::render::readiness_markdown(&report, &mut out),
-    }
-    .into_diagnostic()?;
-    Ok(if report.ready() {
-        Outcome::Clean
-    } else {
-        Outcome::Pending
-    })
 }

@@ -17,6 +17,7 @@
 
 mod lines;
 mod locate;
+mod resources;
 mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,6 +34,11 @@ use yaml_serde::Value;
 use crate::model::{Kind, Tags};
 
 pub use locate::{Pos, Seg, locate, sequence_item_lines, token_len};
+pub use resources::{
+    ConsoleLogon, Declared, DeclaredAccount, DeclaredGroup, DeclaredOidcProvider, DeclaredPolicy,
+    DeclaredRole, DeclaredSamlProvider, DeclaredUser, Known, MAX_DOCUMENT_CHARS, MAX_TAGS, Named,
+    document_text, normalise,
+};
 pub use schema::{schema, schema_text};
 
 /// What the file asks for: the account, the managed kinds and what to keep of them.
@@ -47,6 +53,11 @@ pub struct DesiredState {
     /// The line that manages each kind (its `manage` item, `manage: all`, or a setting
     /// such as `recycle_bin: purge`); empty for a state built in code.
     pub manage_lines: BTreeMap<Kind, usize>,
+    /// What the file declares must exist (implicitly kept).
+    pub declared: Declared,
+    /// The file's name and text, for diagnostics found later (references checked
+    /// against the live account).
+    pub source: Option<std::sync::Arc<(String, String)>>,
 }
 
 impl DesiredState {
@@ -57,6 +68,8 @@ impl DesiredState {
             managed: kinds.into_iter().collect(),
             keep: BTreeMap::new(),
             manage_lines: BTreeMap::new(),
+            declared: Declared::default(),
+            source: None,
         }
     }
 
@@ -72,6 +85,34 @@ impl DesiredState {
 
     pub fn kinds(&self) -> BTreeSet<Kind> {
         self.managed.clone()
+    }
+
+    /// The kinds the file manages or declares something of: what a plan needs to know.
+    pub fn kinds_in_play(&self) -> BTreeSet<Kind> {
+        let mut out = self.managed.clone();
+        let d = &self.declared;
+        if !(d.users.is_empty()
+            && d.groups.is_empty()
+            && d.roles.is_empty()
+            && d.policies.is_empty())
+        {
+            // Memberships sit on users, attachments on principals, and references to
+            // groups and policies are checked against the live ones.
+            out.extend([Kind::Users, Kind::Groups, Kind::Roles, Kind::Policies]);
+        }
+        if !d.saml_providers.is_empty() {
+            out.insert(Kind::SamlProviders);
+        }
+        if !d.oidc_providers.is_empty() {
+            out.insert(Kind::OidcProviders);
+        }
+        if d.account.alias.is_some() {
+            out.insert(Kind::AccountAlias);
+        }
+        if d.account.default_domain.is_some() {
+            out.insert(Kind::DefaultDomain);
+        }
+        out
     }
 
     /// The first rule of `kind` that keeps `candidate`.
@@ -317,7 +358,13 @@ pub fn parse(text: &str, source_name: &str) -> Result<DesiredState, ConfigError>
         }
     };
     match state {
-        Some(s) if check.found.is_empty() => Ok(s),
+        Some(mut s) if check.found.is_empty() => {
+            s.source = Some(std::sync::Arc::new((
+                source_name.to_string(),
+                text.to_string(),
+            )));
+            Ok(s)
+        }
         _ => Err(check.into_error(source_name)),
     }
 }
@@ -377,7 +424,8 @@ const TOP_KEYS: [&str; 8] = [
     "resources",
 ];
 
-/// Kinds that are settings of the account rather than collections: no keep rules.
+/// Kinds that are settings of the account rather than collections (`Kind::is_setting`),
+/// with the words their keys take.
 const SETTINGS: [(Kind, &str, &str); 3] = [
     (Kind::RecycleBin, "purge", "keep"),
     (Kind::DefaultDomain, "reset", "keep"),
@@ -581,18 +629,26 @@ impl Checker<'_> {
             .map(|k| self.keep(k, &managed, manage_known))
             .unwrap_or_default();
 
-        if let Some(r) = get("resources") {
-            let empty = match r {
-                Value::Null => true,
-                Value::Mapping(m) => m.is_empty(),
-                _ => false,
-            };
-            if !empty {
+        let declared = get("resources")
+            .map(|r| self.resources(r))
+            .unwrap_or_default();
+        // A setting declared with a value is not also reset or cleared.
+        for (kind, named, key) in [
+            (
+                Kind::DefaultDomain,
+                declared.account.default_domain.as_ref(),
+                "default_domain",
+            ),
+            (Kind::AccountAlias, declared.account.alias.as_ref(), "alias"),
+        ] {
+            if let Some(n) = named
+                && get(kind.as_str()).is_some()
+            {
                 self.problem(
-                    val(&[], "resources"),
-                    "declared resources are not supported by version 1 files yet",
-                    "reserved",
-                    Some("leave `resources` out (or empty); this key is reserved".into()),
+                    n.at.clone(),
+                    format!("`resources.account.{key}` declares {kind}, and `{kind}:` at the top level also says what to do with it"),
+                    "said twice",
+                    Some(format!("keep one of them: the declared value, or `{kind}: ...` at the top level")),
                 );
             }
         }
@@ -602,6 +658,8 @@ impl Checker<'_> {
             manage_lines: lines::manage_lines(self.text, &managed),
             managed,
             keep,
+            declared,
+            source: None,
         })
     }
 

@@ -39,7 +39,9 @@ struct DesiredStateFile {
     /// `clear` removes the account alias; `keep` (the default) leaves it. Requires
     /// `account_alias` in `manage`.
     account_alias: Option<AccountAliasSetting>,
-    /// Reserved for declared resources (users, groups, roles, policies to create and update).
+    /// What must exist, and how: created or updated to match, and implicitly kept.
+    /// A field left out is not governed; a list of memberships or attachments governs
+    /// its side completely.
     resources: Option<Resources>,
 }
 
@@ -154,10 +156,175 @@ enum AccountAliasSetting {
     Keep,
 }
 
-/// Reserved; must be empty in version 1.
+/// Declared resources.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
-struct Resources {}
+struct Resources {
+    /// RAM users that must exist, as declared (implicitly kept).
+    users: Option<Vec<UserSpec>>,
+    /// User groups that must exist, as declared (implicitly kept).
+    groups: Option<Vec<GroupSpec>>,
+    /// Ordinary roles (service-linked roles are created by their services).
+    roles: Option<Vec<RoleSpec>>,
+    /// Custom policies.
+    policies: Option<Vec<PolicySpec>>,
+    /// SAML identity providers that must exist, as declared.
+    saml_providers: Option<Vec<SamlProviderSpec>>,
+    /// OIDC identity providers that must exist, as declared (a CI system signs in
+    /// through one).
+    oidc_providers: Option<Vec<OidcProviderSpec>>,
+    /// Account settings.
+    account: Option<AccountSettingsSpec>,
+}
+
+/// A JSON policy document: a mapping, or its JSON text (at most 6,144 characters).
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum DocumentSpec {
+    Mapping(serde_json::Map<String, serde_json::Value>),
+    Json(String),
+}
+
+/// A RAM user.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct UserSpec {
+    /// 1 to 64 letters, digits, `.`, `-`, `_`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]{1,64}$"))]
+    name: String,
+    /// The name shown in the console, 1 to 128 characters.
+    #[schemars(length(min = 1, max = 128))]
+    display_name: Option<String>,
+    /// The user's email address.
+    email: Option<String>,
+    /// `<country code>-<number>`, e.g. `86-18600000000`.
+    mobile_phone: Option<String>,
+    /// A note on the user, 1 to 128 characters.
+    #[schemars(length(min = 1, max = 128))]
+    comments: Option<String>,
+    /// All of the user's tags (at most 20).
+    tags: Option<std::collections::BTreeMap<String, String>>,
+    /// Console logon: whether the user has a login profile, and how it behaves.
+    console_logon: Option<ConsoleLogonSpec>,
+    /// All of the groups the user belongs to (at most 10).
+    groups: Option<Vec<String>>,
+    /// All of the policies attached to the user.
+    policies: Option<Vec<crate::model::PolicyRef>>,
+}
+
+/// Console logon (a login profile). Never a password in the file.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct ConsoleLogonSpec {
+    /// `false` removes the login profile. Default `true`.
+    enabled: Option<bool>,
+    /// The user must change the password at the next logon.
+    password_reset_required: Option<bool>,
+    /// The user must bind an MFA device at the next logon.
+    mfa_bind_required: Option<bool>,
+    /// The environment variable holding the initial password, read when apply creates
+    /// the login profile.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_]+$"))]
+    initial_password_env: Option<String>,
+}
+
+/// A user group.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct GroupSpec {
+    /// 1 to 64 letters, digits, `.`, `-`, `_`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]{1,64}$"))]
+    name: String,
+    /// A note on the group, 1 to 128 characters.
+    #[schemars(length(min = 1, max = 128))]
+    comments: Option<String>,
+    /// All of the group's members.
+    members: Option<Vec<String>>,
+    /// All of the policies attached to the group.
+    policies: Option<Vec<crate::model::PolicyRef>>,
+}
+
+/// A RAM role.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct RoleSpec {
+    /// 1 to 64 letters, digits, `.`, `-`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9.-]{1,64}$"))]
+    name: String,
+    /// What the role is for, 1 to 1024 characters.
+    #[schemars(length(min = 1, max = 1024))]
+    description: Option<String>,
+    /// Who may assume the role.
+    trust_policy: DocumentSpec,
+    /// Seconds, 3600 to 43200.
+    #[schemars(range(min = 3600, max = 43200))]
+    max_session_duration: Option<u32>,
+    /// All of the role's tags (at most 20).
+    tags: Option<std::collections::BTreeMap<String, String>>,
+    /// All of the policies attached to the role.
+    policies: Option<Vec<crate::model::PolicyRef>>,
+}
+
+/// A custom policy.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct PolicySpec {
+    /// 1 to 128 letters, digits, `-`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9-]{1,128}$"))]
+    name: String,
+    /// What the policy is for, 1 to 1024 characters.
+    #[schemars(length(min = 1, max = 1024))]
+    description: Option<String>,
+    /// The policy document (its default version): a mapping, or its JSON text.
+    document: DocumentSpec,
+    /// All of the policy's tags (at most 20).
+    tags: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// A SAML identity provider.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct SamlProviderSpec {
+    /// The provider's name.
+    name: String,
+    /// What the provider is for.
+    description: Option<String>,
+    /// The IdP's SAML metadata document, Base64.
+    metadata: Option<String>,
+}
+
+/// An OIDC identity provider.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct OidcProviderSpec {
+    /// The provider's name, as in `acs:ram::<account>:oidc-provider/<name>`.
+    name: String,
+    /// `https://...`, without query, fragment or user.
+    #[schemars(regex(pattern = r"^https://"))]
+    issuer_url: String,
+    /// The audiences (client IDs) a token may carry, e.g. `sts.aliyuncs.com`.
+    client_ids: Option<Vec<String>>,
+    /// SHA-1 fingerprints of the issuer's HTTPS certificate.
+    fingerprints: Option<Vec<String>>,
+    /// What the provider is for, at most 256 characters.
+    #[schemars(length(max = 256))]
+    description: Option<String>,
+}
+
+/// Account settings.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct AccountSettingsSpec {
+    /// 3 to 32 lowercase letters, digits and single hyphens.
+    #[schemars(
+        regex(pattern = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"),
+        length(min = 3, max = 32)
+    )]
+    alias: Option<String>,
+    /// `NAME.onaliyun.com`.
+    #[schemars(regex(pattern = r"^.+\.onaliyun\.com$"))]
+    default_domain: Option<String>,
+}
 
 /// The schema's `$id`: a name, not a location (editors find the schema through the
 /// `# yaml-language-server: $schema=...` comment or `ramstate schema`).

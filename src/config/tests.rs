@@ -1,3 +1,4 @@
+use super::resources::Known;
 use super::*;
 
 fn problems(text: &str) -> Vec<Problem> {
@@ -195,10 +196,14 @@ fn an_unquoted_account_id_is_rejected_with_a_hint() {
 }
 
 #[test]
-fn declared_resources_are_reserved() {
-    assert!(parse("version: 1\nmanage: all\nresources: {}\n", "f").is_ok());
-    let p = problems("version: 1\nmanage: all\nresources: {users: []}\n");
-    assert!(p[0].message.contains("not supported by version 1"));
+fn empty_resources_declare_nothing() {
+    for text in [
+        "version: 1\nmanage: all\nresources: {}\n",
+        "version: 1\nmanage: all\nresources: {users: []}\n",
+        "version: 1\nmanage: all\nresources:\n",
+    ] {
+        assert!(parse(text, "f").unwrap().declared.is_empty(), "{text}");
+    }
 }
 
 #[test]
@@ -322,4 +327,157 @@ fn a_file_with_thousands_of_problems_shows_the_first_fifty_and_counts_them_all()
     );
     let lines: Vec<usize> = e.problems().iter().map(|p| p.line).collect();
     assert_eq!(lines, (5..55).collect::<Vec<_>>());
+}
+
+#[test]
+fn the_setting_keys_are_exactly_the_kinds_that_are_settings() {
+    let keys: Vec<Kind> = SETTINGS.iter().map(|(k, _, _)| *k).collect();
+    let mut settings: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_setting()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    settings.sort();
+    assert_eq!(sorted, settings);
+}
+
+#[test]
+fn the_declared_example_parses_into_users_groups_roles_policies_and_settings() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/declared.yaml"
+    ))
+    .unwrap();
+    let d = parse(&text, "declared.yaml").unwrap();
+    let r = &d.declared;
+    assert!(d.managed.is_empty());
+    assert_eq!(r.users.len(), 2);
+    assert_eq!(r.groups.len(), 2);
+    assert_eq!(r.roles.len(), 1);
+    assert_eq!(r.policies.len(), 3);
+    assert_eq!(r.oidc_providers.len(), 1);
+    let ana = r.user("ana").unwrap();
+    let logon = ana.console_logon.as_ref().unwrap();
+    assert!(logon.enabled && logon.mfa_bind_required);
+    assert_eq!(
+        logon.initial_password_env.as_deref(),
+        Some("ANA_INITIAL_PASSWORD")
+    );
+    assert_eq!(ana.groups.as_ref().unwrap()[0].value, "platform-engineers");
+    let bot = r.user("ci-bot").unwrap();
+    assert_eq!(bot.tags.as_ref().unwrap()["team"], "platform");
+    assert!(bot.console_logon.is_none(), "console logon is not governed");
+    // A document given as JSON text and one given as YAML read the same.
+    let logs = r.policy("logs-read").unwrap();
+    assert_eq!(logs.document["Statement"][0]["Action"][0], "log:Get*");
+    assert_eq!(r.account.alias.as_ref().unwrap().value, "acme-platform");
+    assert!(d.kinds_in_play().contains(&Kind::Users));
+    assert!(d.kinds_in_play().contains(&Kind::AccountAlias));
+}
+
+#[test]
+fn normalised_documents_ignore_key_order_whitespace_and_one_element_lists() {
+    let a: serde_json::Value = serde_json::from_str(
+        r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:Get*"],"Resource":"*"}]}"#,
+    )
+    .unwrap();
+    let b: serde_json::Value = serde_json::from_str(
+        r#"{ "Statement": { "Resource": ["*"], "Action": "oss:Get*", "Effect": "Allow" },
+             "Version": "1" }"#,
+    )
+    .unwrap();
+    assert_eq!(normalise(&a), normalise(&b));
+    let c: serde_json::Value = serde_json::from_str(
+        r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:Get*","oss:List*"],"Resource":"*"}]}"#,
+    )
+    .unwrap();
+    assert_ne!(normalise(&a), normalise(&c));
+}
+
+#[test]
+fn declared_resources_with_problems_are_reported_at_their_lines() {
+    let long = format!(
+        r#"{{"Version":"1","Statement":[{{"Effect":"Allow","Action":"{}","Resource":"*"}}]}}"#,
+        "x".repeat(6200)
+    );
+    let text = format!(
+        r#"version: 1
+manage: []
+resources:
+  users:
+    - name: alice
+      password: hunter2
+    - name: "bad name!"
+    - name: bob
+      console_logon: {{ enabled: true, password: s3cret }}
+    - name: Bob
+  policies:
+    - name: huge
+      document: '{long}'
+    - name: ok
+      document: {{ Version: "1", Statement: [] }}
+  groups:
+    - name: dev
+      policies: [ReadOnlyAccess]
+  roles:
+    - name: deployer
+"#
+    );
+    let got = lines_and_messages(&text);
+    let at = |line: usize, needle: &str| {
+        assert!(
+            got.iter().any(|(l, m)| *l == line && m.contains(needle)),
+            "no problem at line {line} containing {needle:?}: {got:#?}"
+        );
+    };
+    at(6, "a password never goes in the file");
+    at(7, "is not a user name");
+    at(9, "a password never goes in the file");
+    at(10, "declared twice");
+    at(13, "RAM takes at most 6144");
+    at(18, "System/NAME");
+    at(20, "needs a `trust_policy`");
+    assert_eq!(got.len(), 7, "{got:#?}");
+}
+
+#[test]
+fn references_are_checked_against_the_live_account_at_their_lines() {
+    let text = r#"version: 1
+manage: []
+resources:
+  users:
+    - name: alice
+      groups: [dev, ghosts]
+      policies: [Custom/ops, Custom/missing, System/ReadOnlyAccess, System/NoSuchThing]
+      console_logon: { enabled: true }
+  groups:
+    - name: dev
+      members: [alice, carol, nobody]
+"#;
+    let d = parse(text, "refs.yaml").unwrap();
+    let inv: crate::model::Inventory = yaml_serde::from_str(
+        r#"
+account: {id: "1234567890123456"}
+users: [{name: carol}]
+policies: [{name: ops, versions: [{id: v1, is_default: true, document: "{}"}]}]
+"#,
+    )
+    .unwrap();
+    let system: BTreeSet<String> = ["ReadOnlyAccess".to_string()].into();
+    let err = d
+        .check_references(&Known {
+            inventory: &inv,
+            system_policies: Some(&system),
+        })
+        .unwrap_err();
+    let got: Vec<(usize, String)> = err
+        .problems()
+        .iter()
+        .map(|p| (p.line, p.message.clone()))
+        .collect();
+    let lines: Vec<usize> = got.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, vec![6, 7, 7, 8, 11], "{got:#?}");
+    assert!(got[0].1.contains("group `ghosts`"));
+    assert!(got[1].1.contains("`missing`") || got[2].1.contains("`missing`"));
+    assert!(got.iter().any(|(_, m)| m.contains("NoSuchThing")));
+    assert!(got[3].1.contains("initial password"));
+    assert!(got[4].1.contains("`nobody`"));
 }

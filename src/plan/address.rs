@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
 
-use crate::model::PolicyRef;
+use crate::model::{Kind, PolicyRef};
 
 /// A resource a plan acts on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -84,6 +84,14 @@ pub enum Part {
     AccessKeyStatus(String),
     /// `recycle_bin`: what the recycle bin holds of this user once it is deleted.
     RecycleBin,
+    /// `tags`: tags set on the resource.
+    Tags,
+    /// `untag`: tags taken off the resource.
+    Untag,
+    /// `document`: a policy's document (a new default version).
+    Document,
+    /// `version.v2`: a version of a policy.
+    Version(String),
 }
 
 /// A resource, or a part of one.
@@ -110,21 +118,22 @@ impl Resource {
         }
     }
 
-    /// Position in Alibaba's closure checklist, which is also plan order.
-    pub fn rank(&self) -> usize {
+    /// The kind of resource; kinds are ordered as Alibaba's closure checklist names
+    /// them, which is also plan order.
+    pub fn kind(&self) -> Kind {
         match self {
-            Resource::User(_) => 0,
-            Resource::Group(_) => 1,
-            Resource::Role(_) => 2,
-            Resource::Policy(_) => 3,
-            Resource::SamlProvider(_) => 4,
-            Resource::OidcProvider(_) => 5,
-            Resource::VirtualMfaDevice(_) => 6,
-            Resource::DefaultDomain => 7,
-            Resource::Application(_) => 8,
-            Resource::ServiceLinkedRole(_) => 9,
-            Resource::RecycledUser(_) | Resource::RecycledAccessKey(_) => 10,
-            Resource::AccountAlias => 11,
+            Resource::User(_) => Kind::Users,
+            Resource::Group(_) => Kind::Groups,
+            Resource::Role(_) => Kind::Roles,
+            Resource::ServiceLinkedRole(_) => Kind::ServiceLinkedRoles,
+            Resource::Policy(_) => Kind::Policies,
+            Resource::SamlProvider(_) => Kind::SamlProviders,
+            Resource::OidcProvider(_) => Kind::OidcProviders,
+            Resource::VirtualMfaDevice(_) => Kind::VirtualMfaDevices,
+            Resource::DefaultDomain => Kind::DefaultDomain,
+            Resource::Application(_) => Kind::Applications,
+            Resource::RecycledUser(_) | Resource::RecycledAccessKey(_) => Kind::RecycleBin,
+            Resource::AccountAlias => Kind::AccountAlias,
         }
     }
 
@@ -199,6 +208,10 @@ impl fmt::Display for Part {
             Part::AccessKey(k) => write!(f, "access_key.{k}"),
             Part::AccessKeyStatus(k) => write!(f, "access_key.{k}/status"),
             Part::RecycleBin => f.write_str("recycle_bin"),
+            Part::Tags => f.write_str("tags"),
+            Part::Untag => f.write_str("untag"),
+            Part::Document => f.write_str("document"),
+            Part::Version(v) => write!(f, "version.{v}"),
         }
     }
 }
@@ -296,6 +309,9 @@ impl FromStr for Part {
             "login_profile" => return Ok(Part::LoginProfile),
             "mfa_device" => return Ok(Part::MfaDevice),
             "recycle_bin" => return Ok(Part::RecycleBin),
+            "tags" => return Ok(Part::Tags),
+            "untag" => return Ok(Part::Untag),
+            "document" => return Ok(Part::Document),
             _ => {}
         }
         let (k, rest) = s.split_once('.').ok_or_else(bad)?;
@@ -303,6 +319,7 @@ impl FromStr for Part {
             "policy" => Part::Policy(rest.parse().map_err(|_| bad())?),
             "group" => Part::Group(nonempty(rest).ok_or_else(bad)?),
             "member" => Part::Member(nonempty(rest).ok_or_else(bad)?),
+            "version" => Part::Version(nonempty(rest).ok_or_else(bad)?),
             "attachment" => {
                 let (p, n) = rest.split_once('.').ok_or_else(bad)?;
                 let p = PrincipalKind::parse(p).ok_or_else(bad)?;
@@ -429,6 +446,10 @@ mod tests {
             name().prop_map(Part::AccessKey),
             name().prop_map(Part::AccessKeyStatus),
             Just(Part::RecycleBin),
+            Just(Part::Tags),
+            Just(Part::Untag),
+            Just(Part::Document),
+            name().prop_map(Part::Version),
         ]
     }
 

@@ -3,7 +3,7 @@
 //! the API reference; the executor sends exactly them.
 
 use super::address::PrincipalKind;
-use super::op::{Op, Principal};
+use super::op::{Op, Principal, Tagged, UserProfile};
 use crate::model::{ApiCall, Service};
 
 fn ram<const N: usize>(action: &str, params: [(&str, &str); N]) -> ApiCall {
@@ -28,6 +28,141 @@ fn detach(principal: &Principal, policy_name: &str, policy_type: &str) -> ApiCal
             ("PolicyType", policy_type),
         ],
     )
+}
+
+fn profile(call: &mut ApiCall, prefix: &str, p: &UserProfile) {
+    for (key, v) in [
+        ("DisplayName", &p.display_name),
+        ("Email", &p.email),
+        ("MobilePhone", &p.mobile_phone),
+        ("Comments", &p.comments),
+    ] {
+        if let Some(v) = v {
+            call.params.insert(format!("{prefix}{key}"), v.clone());
+        }
+    }
+}
+
+fn set(call: &mut ApiCall, key: &str, v: Option<&str>) {
+    if let Some(v) = v {
+        call.params.insert(key.to_string(), v.to_string());
+    }
+}
+
+fn attach(principal: &Principal, policy_name: &str, policy_type: &str) -> ApiCall {
+    let (action, key) = match principal.kind {
+        PrincipalKind::User => ("AttachPolicyToUser", "UserName"),
+        PrincipalKind::Group => ("AttachPolicyToGroup", "GroupName"),
+        PrincipalKind::Role => ("AttachPolicyToRole", "RoleName"),
+    };
+    ram(
+        action,
+        [
+            (key, principal.name.as_str()),
+            ("PolicyName", policy_name),
+            ("PolicyType", policy_type),
+        ],
+    )
+}
+
+fn tag_call(
+    target: &Tagged,
+    tags: Option<&crate::model::Tags>,
+    keys: Option<&[String]>,
+) -> ApiCall {
+    let action = if tags.is_some() {
+        "TagResources"
+    } else {
+        "UntagResources"
+    };
+    match target {
+        // IMS numbers its list parameters: Tag.1.Key, TagKey.1, ResourcePrincipalName.1.
+        Tagged::User { principal_name, .. } => {
+            let mut call = ims(
+                action,
+                [
+                    ("ResourceType", "user"),
+                    ("ResourcePrincipalName.1", principal_name.as_str()),
+                ],
+            );
+            for (i, (k, v)) in tags.into_iter().flatten().enumerate() {
+                call.params.insert(format!("Tag.{}.Key", i + 1), k.clone());
+                call.params
+                    .insert(format!("Tag.{}.Value", i + 1), v.clone());
+            }
+            for (i, k) in keys.into_iter().flatten().enumerate() {
+                call.params.insert(format!("TagKey.{}", i + 1), k.clone());
+            }
+            call
+        }
+        // RAM takes each list as one JSON array.
+        Tagged::Role(name) | Tagged::Policy(name) => {
+            let kind = if matches!(target, Tagged::Role(_)) {
+                "role"
+            } else {
+                "policy"
+            };
+            let names = serde_json::to_string(&[name]).expect("strings serialise");
+            let mut call = ram(
+                action,
+                [("ResourceType", kind), ("ResourceNames", names.as_str())],
+            );
+            if let Some(tags) = tags {
+                let list: Vec<serde_json::Value> = tags
+                    .iter()
+                    .map(|(k, v)| serde_json::json!({ "Key": k, "Value": v }))
+                    .collect();
+                call.params
+                    .insert("Tag".into(), serde_json::Value::Array(list).to_string());
+            }
+            if let Some(keys) = keys {
+                call.params.insert(
+                    "TagKeys".into(),
+                    serde_json::to_string(keys).expect("strings serialise"),
+                );
+            }
+            call
+        }
+    }
+}
+
+/// What a plan shows in place of a password: where it comes from when the step runs.
+fn password_placeholder(env: &str) -> String {
+    format!("${env}")
+}
+
+/// The request of a step that needs a secret, with the secret in it (never shown in a
+/// plan). Other steps are [`call`] unchanged.
+pub fn call_with_password(op: &Op, password: &str) -> ApiCall {
+    let mut c = call(op);
+    if matches!(op, Op::CreateLoginProfile { .. }) {
+        c.params.insert("Password".into(), password.to_string());
+    }
+    c
+}
+
+/// The read-only call that tells whether an uncertain create took effect (the created
+/// thing answers it), for the creates that have one.
+pub fn read_back(op: &Op) -> Option<ApiCall> {
+    Some(match op {
+        Op::CreateUser { name, .. } => ram("GetUser", [("UserName", name.as_str())]),
+        Op::CreateGroup { name, .. } => ram("GetGroup", [("GroupName", name.as_str())]),
+        Op::CreateRole { name, .. } => ram("GetRole", [("RoleName", name.as_str())]),
+        Op::CreatePolicy { name, .. } | Op::CreatePolicyVersion { name, .. } => ram(
+            "GetPolicy",
+            [("PolicyName", name.as_str()), ("PolicyType", "Custom")],
+        ),
+        Op::CreateLoginProfile { user, .. } => {
+            ram("GetLoginProfile", [("UserName", user.as_str())])
+        }
+        Op::CreateSamlProvider { name, .. } => {
+            ims("GetSAMLProvider", [("SAMLProviderName", name.as_str())])
+        }
+        Op::CreateOidcProvider { name, .. } => {
+            ims("GetOIDCProvider", [("OIDCProviderName", name.as_str())])
+        }
+        _ => return None,
+    })
 }
 
 /// The request a step makes.
@@ -94,5 +229,195 @@ pub fn call(op: &Op) -> ApiCall {
                 ("UserId", user_id.as_str()),
             ],
         ),
+        Op::CreateUser { name, profile: p } => {
+            let mut c = ram("CreateUser", [("UserName", name.as_str())]);
+            profile(&mut c, "", p);
+            c
+        }
+        Op::UpdateUser { name, profile: p } => {
+            let mut c = ram("UpdateUser", [("UserName", name.as_str())]);
+            profile(&mut c, "New", p);
+            c
+        }
+        Op::CreateLoginProfile {
+            user,
+            password_env,
+            password_reset_required,
+            mfa_bind_required,
+        } => ram(
+            "CreateLoginProfile",
+            [
+                ("UserName", user.as_str()),
+                ("Password", password_placeholder(password_env).as_str()),
+                ("PasswordResetRequired", bool_text(*password_reset_required)),
+                ("MFABindRequired", bool_text(*mfa_bind_required)),
+            ],
+        ),
+        Op::UpdateLoginProfile {
+            user,
+            password_reset_required,
+            mfa_bind_required,
+        } => ram(
+            "UpdateLoginProfile",
+            [
+                ("UserName", user.as_str()),
+                ("PasswordResetRequired", bool_text(*password_reset_required)),
+                ("MFABindRequired", bool_text(*mfa_bind_required)),
+            ],
+        ),
+        Op::AddMember { user, group } => ram(
+            "AddUserToGroup",
+            [("GroupName", group.as_str()), ("UserName", user.as_str())],
+        ),
+        Op::AttachPolicy { principal, policy } => {
+            attach(principal, &policy.name, &policy.policy_type.to_string())
+        }
+        Op::CreateGroup { name, comments } => {
+            let mut c = ram("CreateGroup", [("GroupName", name.as_str())]);
+            set(&mut c, "Comments", comments.as_deref());
+            c
+        }
+        Op::UpdateGroup { name, comments } => ram(
+            "UpdateGroup",
+            [
+                ("GroupName", name.as_str()),
+                ("NewComments", comments.as_str()),
+            ],
+        ),
+        Op::CreateRole {
+            name,
+            description,
+            trust_policy,
+            max_session_duration,
+        } => {
+            let mut c = ram(
+                "CreateRole",
+                [
+                    ("RoleName", name.as_str()),
+                    ("AssumeRolePolicyDocument", trust_policy.as_str()),
+                ],
+            );
+            set(&mut c, "Description", description.as_deref());
+            let max = max_session_duration.map(|m| m.to_string());
+            set(&mut c, "MaxSessionDuration", max.as_deref());
+            c
+        }
+        Op::UpdateRole {
+            name,
+            description,
+            trust_policy,
+            max_session_duration,
+        } => {
+            let mut c = ram("UpdateRole", [("RoleName", name.as_str())]);
+            set(&mut c, "NewDescription", description.as_deref());
+            set(
+                &mut c,
+                "NewAssumeRolePolicyDocument",
+                trust_policy.as_deref(),
+            );
+            let max = max_session_duration.map(|m| m.to_string());
+            set(&mut c, "NewMaxSessionDuration", max.as_deref());
+            c
+        }
+        Op::CreatePolicy {
+            name,
+            description,
+            document,
+        } => {
+            let mut c = ram(
+                "CreatePolicy",
+                [
+                    ("PolicyName", name.as_str()),
+                    ("PolicyDocument", document.as_str()),
+                ],
+            );
+            set(&mut c, "Description", description.as_deref());
+            c
+        }
+        Op::CreatePolicyVersion { name, document } => ram(
+            "CreatePolicyVersion",
+            [
+                ("PolicyName", name.as_str()),
+                ("PolicyDocument", document.as_str()),
+                ("SetAsDefault", "true"),
+            ],
+        ),
+        Op::DeletePolicyVersion { name, version } => ram(
+            "DeletePolicyVersion",
+            [
+                ("PolicyName", name.as_str()),
+                ("VersionId", version.as_str()),
+            ],
+        ),
+        Op::UpdatePolicyDescription { name, description } => ram(
+            "UpdatePolicyDescription",
+            [
+                ("PolicyName", name.as_str()),
+                ("NewDescription", description.as_str()),
+            ],
+        ),
+        Op::TagResource { target, tags } => tag_call(target, Some(tags), None),
+        Op::UntagResource { target, keys } => tag_call(target, None, Some(keys)),
+        Op::CreateSamlProvider {
+            name,
+            description,
+            metadata,
+        } => {
+            let mut c = ims("CreateSAMLProvider", [("SAMLProviderName", name.as_str())]);
+            set(&mut c, "Description", description.as_deref());
+            set(&mut c, "EncodedSAMLMetadataDocument", metadata.as_deref());
+            c
+        }
+        Op::UpdateSamlProvider {
+            name,
+            description,
+            metadata,
+        } => {
+            let mut c = ims("UpdateSAMLProvider", [("SAMLProviderName", name.as_str())]);
+            set(&mut c, "NewDescription", description.as_deref());
+            set(
+                &mut c,
+                "NewEncodedSAMLMetadataDocument",
+                metadata.as_deref(),
+            );
+            c
+        }
+        Op::CreateOidcProvider {
+            name,
+            issuer_url,
+            client_ids,
+            fingerprints,
+            description,
+        } => {
+            let mut c = ims(
+                "CreateOIDCProvider",
+                [
+                    ("OIDCProviderName", name.as_str()),
+                    ("IssuerUrl", issuer_url.as_str()),
+                ],
+            );
+            let ids = (!client_ids.is_empty()).then(|| client_ids.join(","));
+            set(&mut c, "ClientIds", ids.as_deref());
+            let prints = (!fingerprints.is_empty()).then(|| fingerprints.join(","));
+            set(&mut c, "Fingerprints", prints.as_deref());
+            set(&mut c, "Description", description.as_deref());
+            c
+        }
+        Op::UpdateOidcProvider {
+            name,
+            client_ids,
+            description,
+        } => {
+            let mut c = ims("UpdateOIDCProvider", [("OIDCProviderName", name.as_str())]);
+            let ids = client_ids.as_ref().map(|ids| ids.join(","));
+            set(&mut c, "ClientIds", ids.as_deref());
+            set(&mut c, "NewDescription", description.as_deref());
+            c
+        }
+        Op::SetAccountAlias { alias } => ram("SetAccountAlias", [("AccountAlias", alias.as_str())]),
     }
+}
+
+fn bool_text(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
 }

@@ -1,6 +1,8 @@
 //! Which line of the file decided each step: for a removal, the line that manages the
 //! kind (no keep rule matched); for a sub-step, the decision of the resource it unblocks;
-//! for a setting, the setting's line. `explain` and the plan's JSON print it.
+//! for a setting, the setting's line; for a declared resource, its declaration (or the
+//! declared list that governs a membership, attachment or tag). `explain` and the plan's
+//! JSON print it.
 
 use std::collections::BTreeMap;
 
@@ -23,7 +25,10 @@ pub struct Decision {
 impl std::fmt::Display for Decision {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.rule)?;
-        if let Some(line) = self.line {
+        if let Some(line) = self
+            .line
+            .filter(|l| !self.rule.contains(&format!("line {l}")))
+        {
             write!(f, " (line {line})")?;
         }
         Ok(())
@@ -88,6 +93,10 @@ pub fn decide(desired: &DesiredState, changes: &mut [Change]) {
                 .get(r)
                 .cloned()
                 .or_else(|| Some(not_kept(desired, kind_of(&r.resource)))),
+            // Room for a declared policy's new version: decided by that declaration.
+            Reason::VersionCap { policy } => own
+                .get(&Resource::Policy(policy.clone()).address())
+                .cloned(),
             other => direct(desired, other, c.resource()),
         };
     }
@@ -105,9 +114,26 @@ fn direct(desired: &DesiredState, reason: &Reason, resource: &Resource) -> Optio
         Reason::PurgeAccessKey | Reason::PurgeUser | Reason::PurgeAfterDelete => {
             Some(setting(desired, Kind::RecycleBin, "purge"))
         }
+        Reason::Declared { line } | Reason::Drifted { line, .. } => Some(Decision {
+            rule: format!("declared in resources.{}", declared_section(resource)),
+            line: Some(*line),
+        }),
+        Reason::Governed { line, list } => Some(Decision {
+            rule: format!("{list} are declared"),
+            line: Some(*line),
+        }),
         Reason::Blocks(_)
         | Reason::DeactivateFirst(_)
         | Reason::MemberStays { .. }
-        | Reason::PrincipalStays { .. } => None,
+        | Reason::PrincipalStays { .. }
+        | Reason::VersionCap { .. } => None,
+    }
+}
+
+/// The list under `resources:` that declares a resource.
+fn declared_section(resource: &Resource) -> &'static str {
+    match kind_of(resource) {
+        k if k.is_setting() => "account",
+        k => k.as_str(),
     }
 }

@@ -5,6 +5,8 @@
 //! deletion needs (detaches, member removals, unbind, key deletions); each sub-step
 //! belongs to a removed resource, so nothing kept is ever the subject of a change.
 
+mod declare;
+
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
@@ -62,6 +64,7 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
     d.providers_and_applications();
     d.settings(&account_id);
     d.recycle_bin();
+    d.declared(&account_id);
 
     let unmatched_rules = d.unmatched();
     let mut changes = d.changes;
@@ -84,22 +87,23 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
     }
 }
 
-/// Plan order: resources in checklist order, then by name; within a resource the
-/// sub-steps (deactivations before deletions), then the resource's own step, then its
-/// purge from the recycle bin.
-fn order_key(c: &Change) -> (usize, String, u8, u8, String) {
+/// Plan order: resources in checklist order, then by name; within a resource its
+/// creation, the sub-steps (deactivations before deletions), then the resource's own
+/// step, then its purge from the recycle bin.
+fn order_key(c: &Change) -> (Kind, String, u8, u8, String) {
+    // A resource's creation comes before what hangs off it; its deletion after.
     let tier = match &c.address.part {
-        None => 1,
-        Some(Part::RecycleBin) => 2,
-        Some(_) => 0,
+        None if c.action() == Action::Create => 0,
+        None => 2,
+        Some(Part::RecycleBin) => 3,
+        Some(_) => 1,
     };
     let step = match c.action() {
         Action::Deactivate => 0,
         _ => 1,
     };
-    let rank = c.resource().rank();
     (
-        rank,
+        c.resource().kind(),
         c.resource().to_string(),
         tier,
         step,
@@ -163,6 +167,16 @@ pub(super) fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     d[a.len()][b.len()]
+}
+
+/// The line a rule's text ends by naming (`declared on line 12`, `... (line 12)`).
+fn named_line(rule: &str) -> Option<usize> {
+    let at = rule.rfind("line ")? + "line ".len();
+    let digits: String = rule[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
 }
 
 /// ` (line 12)`, or nothing for a rule built in code.
@@ -233,6 +247,14 @@ impl<'a> Differ<'a> {
             return false;
         }
         self.candidates.push((kind, c));
+        if let Some(rule) = self.declared_keeper(kind, c.name) {
+            self.kept.push(Kept {
+                line: named_line(&rule),
+                address,
+                rule,
+            });
+            return false;
+        }
         if let Some(rule) = self.desired.keeper(kind, &c) {
             self.kept.push(Kept {
                 address,
@@ -471,8 +493,8 @@ impl<'a> Differ<'a> {
                             key: k.id.clone(),
                         },
                         Reason::DeactivateFirst(res.clone().address()),
-                        Some(json!({ "status": "Active" })),
-                        Some(json!({ "status": "Inactive" })),
+                        Some(json!({ "status": KeyStatus::Active })),
+                        Some(json!({ "status": KeyStatus::Inactive })),
                     );
                 }
                 self.push_with(

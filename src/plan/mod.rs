@@ -20,10 +20,10 @@ use sha2::{Digest, Sha256};
 use crate::model::{ApiCall, Inventory, Kind};
 
 pub use address::{Address, BadAddress, Part, PrincipalKind, Resource};
-pub use call::call;
+pub use call::{call, call_with_password, read_back};
 pub use decision::{Decision, kind_of, not_kept as decision_not_kept};
 pub use diff::{diff, fetch_kinds};
-pub use op::{Entity, Op, Principal};
+pub use op::{Entity, Op, Principal, Tagged, UserProfile};
 pub use protection::{Protection, protection};
 pub use reason::Reason;
 
@@ -119,7 +119,17 @@ impl Serialize for Change {
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Create,
+    /// Attaches a policy to a principal.
+    Attach,
+    /// Adds a user to a group.
+    AddMember,
     Update,
+    /// Sets tags on a resource.
+    Tag,
+    /// Removes tags from a resource.
+    Untag,
+    /// Sets a setting to the declared value.
+    Set,
     /// Deletes an entity.
     Delete,
     /// Detaches a policy from a principal.
@@ -153,8 +163,9 @@ impl Action {
         self.is_destroy() || self == Action::Deactivate
     }
 
+    /// Adds something (counted as "to add"): a creation, an attachment, a membership.
     pub fn is_create(self) -> bool {
-        self == Action::Create
+        matches!(self, Action::Create | Action::Attach | Action::AddMember)
     }
 
     /// Changes something in place (counted as "to change").
@@ -177,7 +188,12 @@ impl Action {
     pub fn verb(self) -> &'static str {
         match self {
             Action::Create => "create",
+            Action::Attach => "attach",
+            Action::AddMember => "add member",
             Action::Update => "update",
+            Action::Tag => "tag",
+            Action::Untag => "untag",
+            Action::Set => "set",
             Action::Delete => "delete",
             Action::Detach => "detach",
             Action::RemoveMember => "remove member",

@@ -126,6 +126,148 @@ pub enum Op {
         user_id: String,
         key: String,
     },
+    CreateUser {
+        name: String,
+        #[serde(flatten)]
+        profile: UserProfile,
+    },
+    /// Sets the fields given (the others stay as they are).
+    UpdateUser {
+        name: String,
+        #[serde(flatten)]
+        profile: UserProfile,
+    },
+    /// The initial password is read from `password_env` when the step runs.
+    CreateLoginProfile {
+        user: String,
+        password_env: String,
+        password_reset_required: bool,
+        mfa_bind_required: bool,
+    },
+    UpdateLoginProfile {
+        user: String,
+        password_reset_required: bool,
+        mfa_bind_required: bool,
+    },
+    AddMember {
+        user: String,
+        group: String,
+    },
+    AttachPolicy {
+        principal: Principal,
+        policy: PolicyRef,
+    },
+    CreateGroup {
+        name: String,
+        comments: Option<String>,
+    },
+    UpdateGroup {
+        name: String,
+        comments: String,
+    },
+    CreateRole {
+        name: String,
+        description: Option<String>,
+        /// JSON text.
+        trust_policy: String,
+        max_session_duration: Option<u32>,
+    },
+    /// Sets the fields given.
+    UpdateRole {
+        name: String,
+        description: Option<String>,
+        trust_policy: Option<String>,
+        max_session_duration: Option<u32>,
+    },
+    CreatePolicy {
+        name: String,
+        description: Option<String>,
+        /// JSON text.
+        document: String,
+    },
+    /// A new default version with this document.
+    CreatePolicyVersion {
+        name: String,
+        document: String,
+    },
+    /// Makes room under the five-version cap.
+    DeletePolicyVersion {
+        name: String,
+        version: String,
+    },
+    UpdatePolicyDescription {
+        name: String,
+        description: String,
+    },
+    /// Sets these tags (others stay) on a user, role or policy.
+    TagResource {
+        target: Tagged,
+        tags: crate::model::Tags,
+    },
+    UntagResource {
+        target: Tagged,
+        keys: Vec<String>,
+    },
+    CreateSamlProvider {
+        name: String,
+        description: Option<String>,
+        metadata: Option<String>,
+    },
+    UpdateSamlProvider {
+        name: String,
+        description: Option<String>,
+        metadata: Option<String>,
+    },
+    CreateOidcProvider {
+        name: String,
+        issuer_url: String,
+        client_ids: Vec<String>,
+        fingerprints: Vec<String>,
+        description: Option<String>,
+    },
+    UpdateOidcProvider {
+        name: String,
+        client_ids: Option<Vec<String>>,
+        description: Option<String>,
+    },
+    SetAccountAlias {
+        alias: String,
+    },
+}
+
+/// What tags go on: IMS tags a user by its logon name, RAM a role or policy by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tagged {
+    User {
+        name: String,
+        principal_name: String,
+    },
+    Role(String),
+    Policy(String),
+}
+
+impl Tagged {
+    pub fn entity(&self) -> Entity {
+        match self {
+            Tagged::User { name, .. } => Entity::User(name.clone()),
+            Tagged::Role(n) => Entity::Role(n.clone()),
+            Tagged::Policy(n) => Entity::Policy(n.clone()),
+        }
+    }
+}
+
+/// A user's profile fields; for an update, only those that change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UserProfile {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mobile_phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comments: Option<String>,
 }
 
 /// Something a step can remove or change, as the graph and the protection check see it.
@@ -145,6 +287,8 @@ pub enum Entity {
     OidcProvider(String),
     /// A user in the recycle bin, by user ID.
     RecycledUser(String),
+    /// Room for one more version of a custom policy (under the five-version cap).
+    PolicyVersionSlot(String),
 }
 
 impl Entity {
@@ -186,6 +330,74 @@ impl Op {
             Op::SetDefaultDomain { .. } => Action::Reset,
             Op::ClearAccountAlias => Action::Clear,
             Op::PurgeRecycledUser { .. } | Op::PurgeRecycledAccessKey { .. } => Action::Purge,
+            Op::CreateUser { .. }
+            | Op::CreateLoginProfile { .. }
+            | Op::CreateGroup { .. }
+            | Op::CreateRole { .. }
+            | Op::CreatePolicy { .. }
+            | Op::CreateSamlProvider { .. }
+            | Op::CreateOidcProvider { .. } => Action::Create,
+            Op::AddMember { .. } => Action::AddMember,
+            Op::AttachPolicy { .. } => Action::Attach,
+            Op::UpdateUser { .. }
+            | Op::UpdateLoginProfile { .. }
+            | Op::UpdateGroup { .. }
+            | Op::UpdateRole { .. }
+            | Op::CreatePolicyVersion { .. }
+            | Op::UpdatePolicyDescription { .. }
+            | Op::UpdateSamlProvider { .. }
+            | Op::UpdateOidcProvider { .. } => Action::Update,
+            Op::DeletePolicyVersion { .. } => Action::Delete,
+            Op::TagResource { .. } => Action::Tag,
+            Op::UntagResource { .. } => Action::Untag,
+            Op::SetAccountAlias { .. } => Action::Set,
+        }
+    }
+
+    /// What this step brings into being, for the steps that need it.
+    pub fn provides(&self) -> Option<Entity> {
+        Some(match self {
+            Op::CreateUser { name, .. } => Entity::User(name.clone()),
+            Op::CreateGroup { name, .. } => Entity::Group(name.clone()),
+            Op::CreateRole { name, .. } => Entity::Role(name.clone()),
+            Op::CreatePolicy { name, .. } => Entity::Policy(name.clone()),
+            Op::CreateSamlProvider { name, .. } => Entity::SamlProvider(name.clone()),
+            Op::CreateOidcProvider { name, .. } => Entity::OidcProvider(name.clone()),
+            Op::DeletePolicyVersion { name, .. } => Entity::PolicyVersionSlot(name.clone()),
+            _ => return None,
+        })
+    }
+
+    /// What must exist before this step runs: creation edges run the other way from
+    /// deletion edges (a user and a group before the membership, a policy before its
+    /// attachments, room under the version cap before a new version).
+    pub fn needs(&self) -> Vec<Entity> {
+        match self {
+            Op::UpdateUser { name, .. } => vec![Entity::User(name.clone())],
+            Op::CreateLoginProfile { user, .. } | Op::UpdateLoginProfile { user, .. } => {
+                vec![Entity::User(user.clone())]
+            }
+            Op::AddMember { user, group } => {
+                vec![Entity::User(user.clone()), Entity::Group(group.clone())]
+            }
+            Op::AttachPolicy { principal, policy } => {
+                let mut v = vec![principal.entity()];
+                v.extend(custom(policy));
+                v
+            }
+            Op::UpdateGroup { name, .. } => vec![Entity::Group(name.clone())],
+            Op::UpdateRole { name, .. } => vec![Entity::Role(name.clone())],
+            Op::CreatePolicyVersion { name, .. } => vec![
+                Entity::Policy(name.clone()),
+                Entity::PolicyVersionSlot(name.clone()),
+            ],
+            Op::UpdatePolicyDescription { name, .. } => vec![Entity::Policy(name.clone())],
+            Op::TagResource { target, .. } | Op::UntagResource { target, .. } => {
+                vec![target.entity()]
+            }
+            Op::UpdateSamlProvider { name, .. } => vec![Entity::SamlProvider(name.clone())],
+            Op::UpdateOidcProvider { name, .. } => vec![Entity::OidcProvider(name.clone())],
+            _ => vec![],
         }
     }
 
@@ -263,11 +475,36 @@ impl Op {
             }
             Op::DeleteSamlProvider { name } => vec![Entity::SamlProvider(name.clone())],
             Op::DeleteOidcProvider { name } => vec![Entity::OidcProvider(name.clone())],
+            // A changed trust policy or policy document can take the caller's access
+            // away; so can a provider's new client IDs.
+            Op::UpdateRole { name, .. } => vec![Entity::Role(name.clone())],
+            Op::CreatePolicyVersion { name, .. } | Op::DeletePolicyVersion { name, .. } => {
+                vec![Entity::Policy(name.clone())]
+            }
+            Op::UpdateSamlProvider { name, .. } => vec![Entity::SamlProvider(name.clone())],
+            Op::UpdateOidcProvider { name, .. } => vec![Entity::OidcProvider(name.clone())],
+            // Adding, describing and tagging leave what the caller can do as it is.
             Op::DeleteApplication { .. }
             | Op::SetDefaultDomain { .. }
             | Op::ClearAccountAlias
             | Op::PurgeRecycledUser { .. }
-            | Op::PurgeRecycledAccessKey { .. } => vec![],
+            | Op::PurgeRecycledAccessKey { .. }
+            | Op::CreateUser { .. }
+            | Op::UpdateUser { .. }
+            | Op::CreateLoginProfile { .. }
+            | Op::UpdateLoginProfile { .. }
+            | Op::AddMember { .. }
+            | Op::AttachPolicy { .. }
+            | Op::CreateGroup { .. }
+            | Op::UpdateGroup { .. }
+            | Op::CreateRole { .. }
+            | Op::CreatePolicy { .. }
+            | Op::UpdatePolicyDescription { .. }
+            | Op::TagResource { .. }
+            | Op::UntagResource { .. }
+            | Op::CreateSamlProvider { .. }
+            | Op::CreateOidcProvider { .. }
+            | Op::SetAccountAlias { .. } => vec![],
         }
     }
 

@@ -40,6 +40,15 @@ pub enum Reason {
     PurgeUser,
     /// `recycle_bin: purge`: what the deletion of a user may have put in the bin.
     PurgeAfterDelete,
+    /// Declared in the file and not in the account.
+    Declared { line: usize },
+    /// Declared in the file; these fields differ in the account.
+    Drifted { line: usize, fields: Vec<String> },
+    /// A list the file declares (a user's groups, a group's members, a principal's
+    /// policies) governs this membership or attachment.
+    Governed { line: usize, list: String },
+    /// A policy at the five-version cap: the oldest non-default version makes room.
+    VersionCap { policy: String },
 }
 
 fn not_kept(kind: Kind) -> String {
@@ -105,6 +114,19 @@ impl fmt::Display for Reason {
                 f.write_str("recycle_bin: purge deletes recycled access keys for good")
             }
             Reason::PurgeUser => f.write_str("recycle_bin: purge deletes recycled users for good"),
+            Reason::Declared { line } => write!(f, "declared on line {line}; not in the account"),
+            Reason::Drifted { line, fields } => write!(
+                f,
+                "declared on line {line}; the account differs in {}",
+                fields.join(", ")
+            ),
+            Reason::Governed { line, list } => {
+                write!(f, "{list} are declared on line {line}")
+            }
+            Reason::VersionCap { policy } => write!(
+                f,
+                "policy {policy} has 5 versions, the most RAM keeps: its oldest non-default version goes first to make room"
+            ),
             Reason::PurgeAfterDelete => f.write_str(
                 "recycle_bin: purge; if the deleted user and its keys were recycled, they are deleted for good",
             ),

@@ -15,12 +15,7 @@ pub fn header(plan: &Plan) -> Vec<String> {
     let collections: Vec<&str> = plan
         .managed
         .iter()
-        .filter(|k| {
-            !matches!(
-                k,
-                Kind::DefaultDomain | Kind::AccountAlias | Kind::RecycleBin
-            )
-        })
+        .filter(|k| !k.is_setting())
         .map(|k| k.as_str())
         .collect();
     if collections.is_empty() {
@@ -110,13 +105,52 @@ fn fields(c: &Change) -> Vec<String> {
                 .get(k)
                 .map(value_text)
                 .unwrap_or_else(|| "(none)".into());
-            if a != b {
-                out.push(format!("{k}: {b} -> {a}"));
+            if a == b {
+                continue;
+            }
+            match (before.get(k), after.get(k)) {
+                // Documents: a line diff of their normalised JSON.
+                (
+                    b @ (Some(Value::Object(_)) | Some(Value::Null) | None),
+                    Some(a @ Value::Object(_)),
+                ) if is_document(k) => {
+                    out.push(format!("{k}:"));
+                    out.extend(document_diff(b.unwrap_or(&Value::Null), a));
+                }
+                _ => out.push(format!("{k}: {b} -> {a}")),
             }
         }
     } else {
         for (k, v) in before {
             out.push(format!("{k} = {}", value_text(v)));
+        }
+    }
+    out
+}
+
+fn is_document(key: &str) -> bool {
+    matches!(key, "document" | "trust_policy")
+}
+
+/// `- ` and `+ ` lines where two documents differ, `  ` lines around them.
+fn document_diff(before: &Value, after: &Value) -> Vec<String> {
+    let pretty = |v: &Value| match v {
+        Value::Null => String::new(),
+        v => serde_json::to_string_pretty(v).expect("JSON values serialise") + "\n",
+    };
+    let (a, b) = (pretty(before), pretty(after));
+    let diff = similar::TextDiff::from_lines(&a, &b);
+    let mut out = Vec::new();
+    for group in diff.grouped_ops(2) {
+        for op in group {
+            for change in diff.iter_changes(&op) {
+                let sign = match change.tag() {
+                    similar::ChangeTag::Delete => "- ",
+                    similar::ChangeTag::Insert => "+ ",
+                    similar::ChangeTag::Equal => "  ",
+                };
+                out.push(format!("  {sign}{}", change.value().trim_end_matches('\n')));
+            }
         }
     }
     out

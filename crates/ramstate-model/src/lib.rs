@@ -551,6 +551,15 @@ impl Kind {
         Kind::AccountAlias,
     ];
 
+    /// Settings of the account (one value each) rather than collections of entities:
+    /// they take no keep rules.
+    pub fn is_setting(self) -> bool {
+        matches!(
+            self,
+            Kind::DefaultDomain | Kind::AccountAlias | Kind::RecycleBin
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Users => "users",
