@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::config::DesiredState;
 use crate::graph::ApplyGraph;
 use crate::model::Kind;
-use crate::plan::{Address, Decision, Plan, kind_of};
+use crate::plan::{Address, Decision, Plan, Resource, kind_of};
 
 /// What the plan decided for one address.
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -44,8 +44,10 @@ pub enum Verdict {
     Removed,
     /// The plan changes it in place (a setting reset, a key deactivated, ...).
     Changed,
-    /// The plan creates it.
+    /// The plan creates it (declared, not in the account).
     Created,
+    /// Declared, and the account matches the declaration.
+    Declared,
     /// It would be removed, but the caller depends on it.
     Protected,
     /// Its kind is not managed by the file: nothing of it is touched.
@@ -59,6 +61,7 @@ impl Verdict {
             Verdict::Removed => "removed",
             Verdict::Changed => "changed",
             Verdict::Created => "created",
+            Verdict::Declared => "declared",
             Verdict::Protected => "protected",
             Verdict::NotManaged => "not managed",
         }
@@ -116,14 +119,6 @@ pub fn explain(
         waits_for: Vec::new(),
         unblocks: Vec::new(),
     };
-    if !desired.manages(kind) {
-        e.decided_by = Some(Decision {
-            rule: format!("manage does not list {kind}"),
-            line: None,
-        });
-        return Ok(e);
-    }
-
     // The steps at the address, or at the resource and its parts.
     let mine: Vec<usize> = (0..plan.changes.len())
         .filter(|&i| {
@@ -196,7 +191,7 @@ pub fn explain(
         if e.verdict == Verdict::Removed && c.address.is_resource() {
             e.rules_tried = rules(desired, kind);
         }
-    } else if let Some(k) = kept {
+    } else if let Some(k) = kept.filter(|_| desired.manages(kind)) {
         e.verdict = Verdict::Kept;
         e.decided_by = Some(Decision {
             rule: if k.address == *address {
@@ -209,6 +204,18 @@ pub fn explain(
                 )
             },
             line: k.line,
+        });
+    } else if let Some(line) = declared_line(desired, &address.resource) {
+        // Declared, and the account already matches: nothing to do.
+        e.verdict = Verdict::Declared;
+        e.decided_by = Some(Decision {
+            rule: format!("declared in resources.{kind}, and the account matches the declaration"),
+            line: Some(line),
+        });
+    } else if !desired.manages(kind) {
+        e.decided_by = Some(Decision {
+            rule: format!("manage does not list {kind}"),
+            line: None,
         });
     } else {
         let mut similar: Vec<String> = plan
@@ -238,6 +245,28 @@ fn strip_line(rule: &str) -> String {
     match rule.rfind(" (line ") {
         Some(i) if rule.ends_with(')') => rule[..i].to_string(),
         _ => rule.to_string(),
+    }
+}
+
+/// The line that declares `resource` under `resources:`, if the file declares it.
+fn declared_line(desired: &DesiredState, resource: &Resource) -> Option<usize> {
+    let d = &desired.declared;
+    match resource {
+        Resource::User(n) => d.user(n).map(|u| u.line),
+        Resource::Group(n) => d.group(n).map(|g| g.line),
+        Resource::Role(n) => d.role(n).map(|r| r.line),
+        Resource::Policy(n) => d.policy(n).map(|p| p.line),
+        Resource::SamlProvider(n) => d
+            .saml_providers
+            .iter()
+            .find(|p| p.name == *n)
+            .map(|p| p.line),
+        Resource::OidcProvider(n) => d
+            .oidc_providers
+            .iter()
+            .find(|p| p.name == *n)
+            .map(|p| p.line),
+        _ => None,
     }
 }
 

@@ -170,3 +170,62 @@ async fn the_plan_json_names_the_deciding_rule_and_line_of_every_change_and_kept
         .unwrap();
     assert_eq!(deployer["line"], 16);
 }
+
+#[tokio::test]
+async fn explain_a_declared_address_names_its_declaration_and_once_applied_says_it_matches() {
+    let emu = start(demo_seed()).await;
+    let file = repo_path("examples/declared.yaml").display().to_string();
+    let run = |args: &[&str]| {
+        let mut r = Run::new(&emu, args);
+        r.env
+            .insert("ANA_INITIAL_PASSWORD".into(), "Initial-Passw0rd!".into());
+        r
+    };
+    let out = run(&["explain", &file, "user.ana", "--qps", "0"])
+        .output()
+        .await;
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.starts_with("user.ana: created\n"), "{shown}");
+    assert!(
+        shown.contains("decided by   declared in resources.users (line 21)"),
+        "{shown}"
+    );
+    // Its group is created first.
+    assert!(shown.contains("waits for    create group.platform-engineers: CreateGroup"));
+    insta::assert_snapshot!("explain_declared", shown);
+
+    let applied = run(&["apply", &file, "--auto-approve", "--qps", "0"])
+        .output()
+        .await;
+    assert_eq!(code(&applied), 0, "{}", text(&applied.stderr));
+    let out = run(&["explain", &file, "user.ana", "--qps", "0"])
+        .output()
+        .await;
+    assert_eq!(
+        text(&out.stdout),
+        "user.ana: declared\n  decided by   declared in resources.users, and the account matches the declaration (line 21)\n  steps        nothing\n  waits for    nothing\n  unblocks     nothing\n"
+    );
+}
+
+#[tokio::test]
+async fn the_plan_json_of_declared_resources_names_each_declaration_line() {
+    let emu = start(demo_seed()).await;
+    let file = repo_path("examples/declared.yaml").display().to_string();
+    let out = Run::new(&emu, &["diff", &file, "-o", "json", "--qps", "0"])
+        .output()
+        .await;
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let changes = plan["changes"].as_array().unwrap();
+    assert!(changes.len() > 10);
+    for c in changes {
+        let d = &c["decided_by"];
+        let rule = d["rule"].as_str().unwrap_or_default();
+        assert!(
+            rule.starts_with("declared in resources.") || rule.ends_with(" are declared"),
+            "{c}"
+        );
+        assert!(d["line"].as_u64().is_some_and(|l| l >= 14), "{c}");
+    }
+}

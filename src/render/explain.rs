@@ -13,6 +13,7 @@ pub fn explain_text(e: &Explanation, w: &mut dyn Write, color: bool) -> io::Resu
     let verdict = match e.verdict {
         Verdict::Kept => p.green("kept"),
         Verdict::Created => p.green("created"),
+        Verdict::Declared => p.green("declared"),
         Verdict::Removed => p.red("removed"),
         Verdict::Changed => p.yellow("changed"),
         Verdict::Protected => p.yellow("protected"),
