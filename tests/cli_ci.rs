@@ -346,6 +346,13 @@ async fn github_plan_of_a_drifted_account_comments_the_removal_and_the_schedule_
         md.contains("| `-` | `user.mallory` | `DeleteUser UserName=mallory` |"),
         "{md}"
     );
+    // The comment shows the order too.
+    assert!(
+        md.contains(
+            "#### Apply order\n\n```mermaid\nflowchart LR\n  subgraph r0[\"user.mallory\"]\n"
+        ),
+        "{md}"
+    );
     // The roles it signs in with are kept or protected, never planned for removal.
     assert!(md.contains("`role.ramstate-plan`"), "{md}");
     assert!(!md.contains("DeleteRole"), "{md}");
