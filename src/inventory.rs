@@ -18,8 +18,8 @@ use serde_json::Value;
 use crate::api::wire::{self, AttachedPolicy};
 use crate::api::{ApiError, Client};
 use crate::model::{
-    Account, ApiCall, Inventory, Kind, PolicyRef, RecycleBin, Service, User,
-    is_service_linked_role_name,
+    Account, ApiCall, Inventory, Kind, PasswordPolicy, PolicyRef, RecycleBin, SecurityPreference,
+    Service, User, is_service_linked_role_name,
 };
 
 /// Receives progress while an inventory is fetched.
@@ -120,7 +120,7 @@ pub async fn fetch(
 
     let who = no_params(Service::Sts, "GetCallerIdentity");
     // Every branch streams on its own: nothing waits for an unrelated list to finish.
-    let (identity, (users, recycle_bin), groups, roles, policies, others) = tokio::try_join!(
+    let (identity, (users, recycle_bin), groups, roles, policies, others, settings) = tokio::try_join!(
         client.call_as::<wire::CallerIdentity>(&who),
         async {
             if !need_user_list {
@@ -167,6 +167,13 @@ pub async fn fetch(
             }
         },
         fetch_account_level(client, kinds, progress),
+        async {
+            if wants_account_settings(kinds) {
+                fetch_account_settings(client).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
     )?;
     let AccountLevel {
         alias,
@@ -179,9 +186,12 @@ pub async fn fetch(
     let mut account = Account {
         id: identity.account_id,
         alias,
-        default_domain: None,
+        ..Account::default()
     };
     account.default_domain = default_domain.filter(|d| *d != account.initial_domain());
+    if let Some(settings) = settings {
+        settings.apply_to(&mut account);
+    }
     Ok(Inventory {
         account,
         users: if wants(Kind::Users) {
@@ -198,6 +208,62 @@ pub async fn fetch(
         applications,
         recycle_bin,
         emulator: None,
+    })
+}
+
+/// Whether a fetch of `kinds` reads the account settings (password policy, security
+/// preferences): with the other account-wide settings, the default domain and the alias.
+pub fn wants_account_settings(kinds: &BTreeSet<Kind>) -> bool {
+    kinds.contains(&Kind::DefaultDomain) || kinds.contains(&Kind::AccountAlias)
+}
+
+/// The account's password policy and security preferences as the API reports them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountSettings {
+    pub password_policy: PasswordPolicy,
+    pub security_preference: SecurityPreference,
+}
+
+impl AccountSettings {
+    /// Puts them on `account` the way an inventory holds them: a setting that is
+    /// exactly the documented default is left absent (as an unset default domain is),
+    /// so a fresh account's inventory and older snapshots compare equal.
+    pub fn apply_to(self, account: &mut Account) {
+        account.password_policy =
+            Some(self.password_policy).filter(|p| *p != PasswordPolicy::default());
+        account.security_preference =
+            Some(self.security_preference).filter(|p| *p != SecurityPreference::default());
+    }
+}
+
+/// IMS GetPasswordPolicy and GetSecurityPreference, one call each, concurrently.
+pub async fn fetch_account_settings(client: &Client) -> Result<AccountSettings, ApiError> {
+    let policy = no_params(Service::Ims, "GetPasswordPolicy");
+    let preference = no_params(Service::Ims, "GetSecurityPreference");
+    let (policy_body, preference_body) =
+        tokio::try_join!(client.call(&policy), client.call(&preference))?;
+    let password_policy =
+        field::<wire::WirePasswordPolicy>(&policy_body, "PasswordPolicy", &policy.action)?
+            .into_model();
+    let security_preference = field::<wire::WireSecurityPreference>(
+        &preference_body,
+        "SecurityPreference",
+        &preference.action,
+    )?
+    .into_model()
+    .map_err(|e| {
+        ApiError::local(
+            crate::api::ErrorKind::Other,
+            "UnexpectedResponse",
+            format!(
+                "{} answered a value ramstate does not know: {e}",
+                preference.action
+            ),
+        )
+    })?;
+    Ok(AccountSettings {
+        password_policy,
+        security_preference,
     })
 }
 

@@ -395,3 +395,102 @@ async fn a_generated_account_comes_back_whole() {
     assert_eq!(got.users.len(), 120);
     assert_eq!(got, want);
 }
+
+#[tokio::test]
+async fn account_settings_come_back_as_seeded_with_the_account_wide_kinds() {
+    let seed = emulator::parse_seed(
+        r#"
+account:
+  id: "1234567890123456"
+  password_policy:
+    minimum_password_length: 14
+    max_login_attempts: 5
+    max_password_age: 90
+    password_reuse_prevention: 4
+    require_symbols: true
+    require_numbers: true
+    hard_expire: true
+  security_preference:
+    login_session_duration: 8
+    mfa_operation_for_login: adaptive
+    operation_for_risk_login: enforceVerify
+    allow_user_to_manage_access_keys: true
+    allow_user_to_change_password: false
+    login_network_masks: 10.0.0.0/8;192.168.0.0/16
+    verification_types: [sms, email]
+"#,
+    )
+    .unwrap();
+    let emu = emulator::start(EmulatorConfig::new(seed.clone()))
+        .await
+        .unwrap();
+    let client = root_client(&emu, config(emu.url()));
+    for kind in [Kind::DefaultDomain, Kind::AccountAlias] {
+        let got = inventory::fetch(&client, &[kind].into(), &NoProgress)
+            .await
+            .unwrap();
+        assert_eq!(got.account.password_policy, seed.account.password_policy);
+        assert_eq!(
+            got.account.security_preference,
+            seed.account.security_preference
+        );
+    }
+    // One call each, and only for the account-wide kinds.
+    let settings_calls = |emu: &emulator::Emulator| {
+        emu.log()
+            .iter()
+            .filter(|e| {
+                e.service == Service::Ims
+                    && matches!(
+                        e.action.as_str(),
+                        "GetPasswordPolicy" | "GetSecurityPreference"
+                    )
+            })
+            .count()
+    };
+    assert_eq!(settings_calls(&emu), 4);
+    let got = inventory::fetch(&client, &[Kind::Users, Kind::Roles].into(), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(got.account.password_policy, None);
+    assert_eq!(got.account.security_preference, None);
+    assert_eq!(settings_calls(&emu), 4);
+
+    // A change made through the API is what the next fetch sees.
+    let set = ApiCall::new(
+        Service::Ims,
+        "SetPasswordPolicy",
+        [
+            ("MinimumPasswordLength", "20"),
+            ("RequireUppercaseCharacters", "true"),
+        ],
+    );
+    client.call(&set).await.unwrap();
+    let settings = inventory::fetch_account_settings(&client).await.unwrap();
+    assert_eq!(settings.password_policy.minimum_password_length, 20);
+    assert!(settings.password_policy.require_uppercase_characters);
+    // Set replaces the whole policy: what it left out is back at the default.
+    assert!(!settings.password_policy.require_symbols);
+    assert_eq!(
+        Some(settings.security_preference.clone()),
+        seed.account.security_preference
+    );
+}
+
+#[tokio::test]
+async fn an_account_with_the_default_settings_has_none_in_its_inventory() {
+    let seed = emulator::parse_seed("account: {id: '1234567890123456'}").unwrap();
+    let emu = emulator::start(EmulatorConfig::new(seed)).await.unwrap();
+    let client = root_client(&emu, config(emu.url()));
+    let settings = inventory::fetch_account_settings(&client).await.unwrap();
+    assert_eq!(settings, inventory::AccountSettings::default());
+    let got = inventory::fetch(&client, &all_kinds(), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(got.account.password_policy, None);
+    assert_eq!(got.account.security_preference, None);
+    assert!(inventory::wants_account_settings(
+        &[Kind::AccountAlias].into()
+    ));
+    assert!(!inventory::wants_account_settings(&[Kind::Users].into()));
+}

@@ -202,6 +202,40 @@ fn answer(inv: &Inventory, seen: &Seen) -> Reply {
         ),
         (false, "GetAccountAlias") => Reply::ok(json!({"AccountAlias": inv.account.alias})),
         (true, "GetDefaultDomain") => Reply::ok(json!({"DefaultDomainName": inv.account.domain()})),
+        // Numbers and booleans as strings, as some gateways send them.
+        (true, "GetPasswordPolicy") => {
+            let pp = inv.account.password_policy.clone().unwrap_or_default();
+            Reply::ok(json!({"PasswordPolicy": {
+                "HardExpire": pp.hard_expire.to_string(),
+                "MaxLoginAttemps": pp.max_login_attempts.to_string(),
+                "MaxPasswordAge": pp.max_password_age,
+                "MinimumPasswordDifferentCharacter": pp.minimum_password_different_character,
+                "MinimumPasswordLength": pp.minimum_password_length.to_string(),
+                "PasswordNotContainUserName": pp.password_not_contain_user_name,
+                "PasswordReusePrevention": pp.password_reuse_prevention,
+                "RequireLowercaseCharacters": pp.require_lowercase_characters,
+                "RequireNumbers": pp.require_numbers,
+                "RequireSymbols": pp.require_symbols.to_string(),
+                "RequireUppercaseCharacters": pp.require_uppercase_characters}}))
+        }
+        (true, "GetSecurityPreference") => {
+            let sp = inv.account.security_preference.clone().unwrap_or_default();
+            Reply::ok(json!({"SecurityPreference": {
+                "AccessKeyPreference": {"AllowUserToManageAccessKeys": sp.allow_user_to_manage_access_keys},
+                "LoginProfilePreference": {
+                    "AllowUserToChangePassword": sp.allow_user_to_change_password,
+                    "AllowUserToLoginWithPasskey": sp.allow_user_to_login_with_passkey,
+                    "EnableSaveMFATicket": sp.enable_save_mfa_ticket.to_string(),
+                    "LoginNetworkMasks": sp.login_network_masks.clone().unwrap_or_default(),
+                    "LoginSessionDuration": sp.login_session_duration.to_string(),
+                    "MFAOperationForLogin": sp.mfa_operation_for_login.as_str(),
+                    "OperationForRiskLogin": sp.operation_for_risk_login.as_str()},
+                "MFAPreference": {"AllowUserToManageMFADevices": sp.allow_user_to_manage_mfa_devices},
+                "MaxIdleDays": {"MaxIdleDaysForAccessKeys": 730, "MaxIdleDaysForUsers": 730},
+                "PersonalInfoPreference": {
+                    "AllowUserToManagePersonalDingTalk": sp.allow_user_to_manage_personal_ding_talk},
+                "VerificationPreference": {"VerificationTypes": sp.verification_types}}}))
+        }
         (true, "ListSAMLProviders") => page(
             seen,
             "SAMLProviders",
@@ -393,6 +427,9 @@ async fn only_the_calls_the_requested_kinds_need_are_made() {
         "ListGroups",
         "ListPoliciesForGroup",
         "GetDefaultDomain",
+        // The account settings come with the account-wide kinds.
+        "GetPasswordPolicy",
+        "GetSecurityPreference",
     ]
     .map(String::from)
     .into_iter()

@@ -141,7 +141,7 @@ fn official_python_sdks_work_against_the_emulator() {
     let mut cmd = Command::new(venv.join("bin").join("python"));
     cmd.arg(root.join("tests/sdk/conformance.py"))
         .env("PYTHONDONTWRITEBYTECODE", "1");
-    run_script("official Python SDKs", cmd, 180);
+    run_script("official Python SDKs", cmd, 196);
 }
 
 #[test]
@@ -153,5 +153,5 @@ fn official_typescript_sdks_work_against_the_emulator() {
     let mut cmd = Command::new("node");
     cmd.arg(root.join("tests/sdk/conformance.js"))
         .env("NODE_PATH", node_dir.join("node_modules"));
-    run_script("official TypeScript SDKs", cmd, 33);
+    run_script("official TypeScript SDKs", cmd, 36);
 }

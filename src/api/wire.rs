@@ -7,9 +7,9 @@ use serde::de::{DeserializeOwned, Deserializer};
 use serde_json::Value;
 
 use crate::model::{
-    self, AccessKey, Application, Caller, KeyStatus, LoginProfile, OidcProvider, PolicyRef,
-    PolicyType, PolicyVersion, RecycledAccessKey, RecycledUser, SamlProvider, Service, Tags,
-    VirtualMfaDevice,
+    self, AccessKey, Application, Caller, KeyStatus, LoginProfile, LoginProfileStatus,
+    OidcProvider, PasswordPolicy, PolicyRef, PolicyType, PolicyVersion, RecycledAccessKey,
+    RecycledUser, SamlProvider, SecurityPreference, Service, Tags, VirtualMfaDevice,
 };
 
 /// The document of a policy's default version in a `GetPolicy` answer.
@@ -267,6 +267,8 @@ pub struct WireLoginProfile {
     pub password_reset_required: bool,
     #[serde(rename = "MFABindRequired", deserialize_with = "lenient_bool")]
     pub mfa_bind_required: bool,
+    /// IMS only (`Active` or `Inactive`); RAM's answer has none, which reads as active.
+    pub status: Option<String>,
     pub create_date: Option<String>,
 }
 
@@ -275,8 +277,227 @@ impl WireLoginProfile {
         LoginProfile {
             password_reset_required: self.password_reset_required,
             mfa_bind_required: self.mfa_bind_required,
+            status: match self.status.as_deref() {
+                Some(s) if s.eq_ignore_ascii_case("inactive") => LoginProfileStatus::Inactive,
+                _ => LoginProfileStatus::Active,
+            },
             create_date: opt(self.create_date),
         }
+    }
+}
+
+/// IMS GetPasswordPolicy / SetPasswordPolicy: `PasswordPolicy`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WirePasswordPolicy {
+    #[serde(deserialize_with = "lenient_bool")]
+    pub hard_expire: bool,
+    /// Alibaba's spelling.
+    #[serde(rename = "MaxLoginAttemps", deserialize_with = "lenient_u32")]
+    pub max_login_attempts: Option<u32>,
+    #[serde(deserialize_with = "lenient_u32")]
+    pub max_password_age: Option<u32>,
+    #[serde(deserialize_with = "lenient_u32")]
+    pub minimum_password_different_character: Option<u32>,
+    #[serde(deserialize_with = "lenient_u32")]
+    pub minimum_password_length: Option<u32>,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub password_not_contain_user_name: bool,
+    #[serde(deserialize_with = "lenient_u32")]
+    pub password_reuse_prevention: Option<u32>,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub require_lowercase_characters: bool,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub require_numbers: bool,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub require_symbols: bool,
+    #[serde(deserialize_with = "lenient_bool")]
+    pub require_uppercase_characters: bool,
+}
+
+impl Default for WirePasswordPolicy {
+    fn default() -> Self {
+        let d = PasswordPolicy::default();
+        WirePasswordPolicy {
+            hard_expire: d.hard_expire,
+            max_login_attempts: None,
+            max_password_age: None,
+            minimum_password_different_character: None,
+            minimum_password_length: None,
+            password_not_contain_user_name: d.password_not_contain_user_name,
+            password_reuse_prevention: None,
+            require_lowercase_characters: d.require_lowercase_characters,
+            require_numbers: d.require_numbers,
+            require_symbols: d.require_symbols,
+            require_uppercase_characters: d.require_uppercase_characters,
+        }
+    }
+}
+
+impl WirePasswordPolicy {
+    /// A field the answer leaves out has its documented default.
+    pub fn into_model(self) -> PasswordPolicy {
+        let d = PasswordPolicy::default();
+        PasswordPolicy {
+            hard_expire: self.hard_expire,
+            max_login_attempts: self.max_login_attempts.unwrap_or(d.max_login_attempts),
+            max_password_age: self.max_password_age.unwrap_or(d.max_password_age),
+            minimum_password_different_character: self
+                .minimum_password_different_character
+                .unwrap_or(d.minimum_password_different_character),
+            minimum_password_length: self
+                .minimum_password_length
+                .unwrap_or(d.minimum_password_length),
+            password_not_contain_user_name: self.password_not_contain_user_name,
+            password_reuse_prevention: self
+                .password_reuse_prevention
+                .unwrap_or(d.password_reuse_prevention),
+            require_lowercase_characters: self.require_lowercase_characters,
+            require_numbers: self.require_numbers,
+            require_symbols: self.require_symbols,
+            require_uppercase_characters: self.require_uppercase_characters,
+        }
+    }
+}
+
+/// A boolean that may be missing (its default then applies), or sent as a string.
+fn lenient_opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Bool(b) => Some(b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        Value::Number(n) => n.as_i64().map(|n| n != 0),
+        _ => None,
+    })
+}
+
+/// IMS GetSecurityPreference / SetSecurityPreference: `SecurityPreference`, grouped as
+/// the API sends it. Groups or fields left out have their documented defaults.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WireSecurityPreference {
+    pub access_key_preference: WireAccessKeyPreference,
+    pub login_profile_preference: WireLoginProfilePreference,
+    #[serde(rename = "MFAPreference")]
+    pub mfa_preference: WireMfaPreference,
+    pub max_idle_days: WireMaxIdleDays,
+    pub personal_info_preference: WirePersonalInfoPreference,
+    pub verification_preference: WireVerificationPreference,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WireAccessKeyPreference {
+    #[serde(deserialize_with = "lenient_opt_bool")]
+    pub allow_user_to_manage_access_keys: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WireLoginProfilePreference {
+    #[serde(deserialize_with = "lenient_opt_bool")]
+    pub allow_user_to_change_password: Option<bool>,
+    #[serde(deserialize_with = "lenient_opt_bool")]
+    pub allow_user_to_login_with_passkey: Option<bool>,
+    #[serde(rename = "EnableSaveMFATicket", deserialize_with = "lenient_opt_bool")]
+    pub enable_save_mfa_ticket: Option<bool>,
+    pub login_network_masks: Option<String>,
+    #[serde(deserialize_with = "lenient_u32")]
+    pub login_session_duration: Option<u32>,
+    #[serde(rename = "MFAOperationForLogin")]
+    pub mfa_operation_for_login: Option<String>,
+    pub operation_for_risk_login: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WireMfaPreference {
+    #[serde(
+        rename = "AllowUserToManageMFADevices",
+        deserialize_with = "lenient_opt_bool"
+    )]
+    pub allow_user_to_manage_mfa_devices: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WireMaxIdleDays {
+    #[serde(deserialize_with = "lenient_u32")]
+    pub max_idle_days_for_access_keys: Option<u32>,
+    #[serde(deserialize_with = "lenient_u32")]
+    pub max_idle_days_for_users: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WirePersonalInfoPreference {
+    #[serde(deserialize_with = "lenient_opt_bool")]
+    pub allow_user_to_manage_personal_ding_talk: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WireVerificationPreference {
+    #[serde(deserialize_with = "lenient_list")]
+    pub verification_types: Vec<String>,
+}
+
+impl WireSecurityPreference {
+    /// The model value; `Err` names an enumerated field holding a value the
+    /// documentation does not list (read as a value ramstate cannot represent, not guessed).
+    pub fn into_model(self) -> Result<SecurityPreference, String> {
+        let d = SecurityPreference::default();
+        let login = self.login_profile_preference;
+        let mfa_operation_for_login = match login.mfa_operation_for_login.as_deref() {
+            None | Some("") => d.mfa_operation_for_login,
+            Some(v) => v
+                .parse()
+                .map_err(|e| format!("MFAOperationForLogin: {e}"))?,
+        };
+        let operation_for_risk_login = match login.operation_for_risk_login.as_deref() {
+            None | Some("") => d.operation_for_risk_login,
+            Some(v) => v
+                .parse()
+                .map_err(|e| format!("OperationForRiskLogin: {e}"))?,
+        };
+        Ok(SecurityPreference {
+            login_session_duration: login
+                .login_session_duration
+                .unwrap_or(d.login_session_duration),
+            login_network_masks: opt(login.login_network_masks),
+            mfa_operation_for_login,
+            operation_for_risk_login,
+            enable_save_mfa_ticket: login
+                .enable_save_mfa_ticket
+                .unwrap_or(d.enable_save_mfa_ticket),
+            allow_user_to_change_password: login
+                .allow_user_to_change_password
+                .unwrap_or(d.allow_user_to_change_password),
+            allow_user_to_login_with_passkey: login
+                .allow_user_to_login_with_passkey
+                .unwrap_or(d.allow_user_to_login_with_passkey),
+            allow_user_to_manage_access_keys: self
+                .access_key_preference
+                .allow_user_to_manage_access_keys
+                .unwrap_or(d.allow_user_to_manage_access_keys),
+            allow_user_to_manage_mfa_devices: self
+                .mfa_preference
+                .allow_user_to_manage_mfa_devices
+                .unwrap_or(d.allow_user_to_manage_mfa_devices),
+            allow_user_to_manage_personal_ding_talk: self
+                .personal_info_preference
+                .allow_user_to_manage_personal_ding_talk
+                .unwrap_or(d.allow_user_to_manage_personal_ding_talk),
+            verification_types: self.verification_preference.verification_types,
+            max_idle_days_for_access_keys: self
+                .max_idle_days
+                .max_idle_days_for_access_keys
+                .unwrap_or(d.max_idle_days_for_access_keys),
+            max_idle_days_for_users: self
+                .max_idle_days
+                .max_idle_days_for_users
+                .unwrap_or(d.max_idle_days_for_users),
+        })
     }
 }
 
@@ -601,6 +822,57 @@ mod tests {
         assert!(!p.mfa_bind_required);
         assert!(flag(&json!({"IsTruncated": "True"}), "IsTruncated"));
         assert!(!flag(&json!({}), "IsTruncated"));
+    }
+
+    #[test]
+    fn account_settings_accept_strings_and_missing_fields_take_the_defaults() {
+        let policy: WirePasswordPolicy = serde_json::from_value(json!({
+            "MinimumPasswordLength": "12", "MaxLoginAttemps": 5, "RequireSymbols": "true",
+            "HardExpire": false, "InitialPasswordAge": 7
+        }))
+        .unwrap();
+        let policy = policy.into_model();
+        assert_eq!(policy.minimum_password_length, 12);
+        assert_eq!(policy.max_login_attempts, 5);
+        assert!(policy.require_symbols);
+        assert_eq!(policy.max_password_age, 0);
+        let empty: WirePasswordPolicy = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(empty.into_model(), PasswordPolicy::default());
+
+        let pref: WireSecurityPreference = serde_json::from_value(json!({
+            "LoginProfilePreference": {
+                "LoginSessionDuration": "8", "MFAOperationForLogin": "mandatory",
+                "EnableSaveMFATicket": "true", "LoginNetworkMasks": ""
+            },
+            "MFAPreference": {"AllowUserToManageMFADevices": false},
+            "VerificationPreference": {"VerificationTypes": ["sms"]},
+            "Unknown": {}
+        }))
+        .unwrap();
+        let pref = pref.into_model().unwrap();
+        assert_eq!(pref.login_session_duration, 8);
+        assert_eq!(
+            pref.mfa_operation_for_login,
+            model::MfaOperationForLogin::Mandatory
+        );
+        assert!(pref.enable_save_mfa_ticket);
+        assert!(!pref.allow_user_to_manage_mfa_devices);
+        assert!(pref.allow_user_to_change_password);
+        assert_eq!(pref.login_network_masks, None);
+        assert_eq!(pref.verification_types, ["sms"]);
+        let empty: WireSecurityPreference = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(empty.into_model().unwrap(), SecurityPreference::default());
+        let odd: WireSecurityPreference = serde_json::from_value(
+            json!({"LoginProfilePreference": {"OperationForRiskLogin": "sometimes"}}),
+        )
+        .unwrap();
+        assert!(
+            odd.into_model()
+                .unwrap_err()
+                .contains("OperationForRiskLogin")
+        );
+        let lp: WireLoginProfile = serde_json::from_value(json!({"Status": "Inactive"})).unwrap();
+        assert_eq!(lp.into_model().status, LoginProfileStatus::Inactive);
     }
 
     #[test]

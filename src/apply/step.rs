@@ -118,11 +118,7 @@ pub async fn create(
     };
     let mut uncertain = false;
     let mut wait = policy.conflict_backoff;
-    for attempt in 0..=policy.conflict_retries {
-        if attempt > 0 {
-            tokio::time::sleep(wait).await;
-            wait *= 2;
-        }
+    for _ in 0..=policy.conflict_retries {
         match client.call_once(&call).await {
             Ok(_) => return StepResult::Done,
             Err(e) if e.kind == ErrorKind::AlreadyExists => {
@@ -149,7 +145,10 @@ pub async fn create(
                 }
             }
             // What this step needs was created a moment ago and is not visible yet.
-            Err(e) if e.kind == ErrorKind::NotFound || e.kind == ErrorKind::Conflict => {}
+            Err(e) if e.kind == ErrorKind::NotFound || e.kind == ErrorKind::Conflict => {
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
             Err(e) => return fail(&e),
         }
     }

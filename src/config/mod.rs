@@ -106,7 +106,11 @@ impl DesiredState {
         if !d.oidc_providers.is_empty() {
             out.insert(Kind::OidcProviders);
         }
-        if d.account.alias.is_some() {
+        // The account's settings are fetched with the alias.
+        if d.account.alias.is_some()
+            || d.account.password_policy.is_some()
+            || d.account.security_preference.is_some()
+        {
             out.insert(Kind::AccountAlias);
         }
         if d.account.default_domain.is_some() {

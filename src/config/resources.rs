@@ -138,6 +138,10 @@ pub struct DeclaredOidcProvider {
 pub struct DeclaredAccount {
     pub alias: Option<Named>,
     pub default_domain: Option<Named>,
+    /// The whole password policy (fields left out take Alibaba's defaults).
+    pub password_policy: Option<Named<crate::model::PasswordPolicy>>,
+    /// The whole security preference (fields left out take Alibaba's defaults).
+    pub security_preference: Option<Named<crate::model::SecurityPreference>>,
 }
 
 impl Declared {
@@ -874,12 +878,109 @@ impl Checker<'_> {
         })
     }
 
+    /// A setting read with the model's own field names and defaults.
+    fn setting<T: serde::de::DeserializeOwned>(
+        &mut self,
+        v: &Value,
+        path: &[Seg],
+        what: &str,
+    ) -> Option<T> {
+        match yaml_serde::from_value::<T>(v.clone()) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.problem(
+                    path.to_vec(),
+                    format!("{what}: {}", super::strip_location(&e.to_string())),
+                    "not a valid setting",
+                    None,
+                );
+                None
+            }
+        }
+    }
+
     fn declared_account(&mut self, v: &Value, path: &[Seg]) -> DeclaredAccount {
         let mut a = DeclaredAccount::default();
-        let Some(e) = self.mapping(v, path, "`resources.account`", &["alias", "default_domain"])
-        else {
+        let Some(e) = self.mapping(
+            v,
+            path,
+            "`resources.account`",
+            &[
+                "alias",
+                "default_domain",
+                "password_policy",
+                "security_preference",
+            ],
+        ) else {
             return a;
         };
+        if let Some(v) = get(&e, "password_policy") {
+            let p = val(path, "password_policy");
+            if let Some(policy) =
+                self.setting::<crate::model::PasswordPolicy>(v, &p, "`password_policy`")
+            {
+                let ranges = [
+                    (
+                        "minimum_password_length",
+                        policy.minimum_password_length,
+                        8,
+                        32,
+                    ),
+                    ("max_login_attempts", policy.max_login_attempts, 0, 32),
+                    ("max_password_age", policy.max_password_age, 0, 1095),
+                    (
+                        "minimum_password_different_character",
+                        policy.minimum_password_different_character,
+                        0,
+                        8,
+                    ),
+                    (
+                        "password_reuse_prevention",
+                        policy.password_reuse_prevention,
+                        0,
+                        24,
+                    ),
+                ];
+                let mut ok = true;
+                for (key, n, lo, hi) in ranges {
+                    if !(lo..=hi).contains(&n) {
+                        ok = false;
+                        self.problem(
+                            val(&p, key),
+                            format!("`{key}` must be {lo} to {hi}, found {n}"),
+                            "out of range",
+                            None,
+                        );
+                    }
+                }
+                if ok {
+                    a.password_policy = Some(Named {
+                        value: policy,
+                        at: p,
+                    });
+                }
+            }
+        }
+        if let Some(v) = get(&e, "security_preference") {
+            let p = val(path, "security_preference");
+            if let Some(pref) =
+                self.setting::<crate::model::SecurityPreference>(v, &p, "`security_preference`")
+            {
+                if (1..=24).contains(&pref.login_session_duration) {
+                    a.security_preference = Some(Named { value: pref, at: p });
+                } else {
+                    self.problem(
+                        val(&p, "login_session_duration"),
+                        format!(
+                            "`login_session_duration` must be 1 to 24 hours, found {}",
+                            pref.login_session_duration
+                        ),
+                        "out of range",
+                        None,
+                    );
+                }
+            }
+        }
         if let Some(alias) = self.text_field(&e, path, "alias", 32) {
             let ok = alias.len() >= 3
                 && alias

@@ -324,6 +324,11 @@ struct AccountSettingsSpec {
     /// `NAME.onaliyun.com`.
     #[schemars(regex(pattern = r"^.+\.onaliyun\.com$"))]
     default_domain: Option<String>,
+    /// The whole password policy of RAM users; fields left out take Alibaba's defaults.
+    password_policy: Option<crate::model::PasswordPolicy>,
+    /// The whole security preference (console logon, MFA, what users manage themselves);
+    /// fields left out take Alibaba's defaults.
+    security_preference: Option<crate::model::SecurityPreference>,
 }
 
 /// The schema's `$id`: a name, not a location (editors find the schema through the

@@ -30,6 +30,8 @@ pub enum Resource {
     /// An access key in the recycle bin whose user is not there, by key ID.
     RecycledAccessKey(String),
     AccountAlias,
+    PasswordPolicy,
+    SecurityPreference,
 }
 
 /// The kind of principal a policy is attached to.
@@ -133,7 +135,9 @@ impl Resource {
             Resource::DefaultDomain => Kind::DefaultDomain,
             Resource::Application(_) => Kind::Applications,
             Resource::RecycledUser(_) | Resource::RecycledAccessKey(_) => Kind::RecycleBin,
-            Resource::AccountAlias => Kind::AccountAlias,
+            Resource::AccountAlias | Resource::PasswordPolicy | Resource::SecurityPreference => {
+                Kind::AccountAlias
+            }
         }
     }
 
@@ -151,7 +155,10 @@ impl Resource {
             | Resource::Application(n)
             | Resource::RecycledUser(n)
             | Resource::RecycledAccessKey(n) => Some(n),
-            Resource::DefaultDomain | Resource::AccountAlias => None,
+            Resource::DefaultDomain
+            | Resource::AccountAlias
+            | Resource::PasswordPolicy
+            | Resource::SecurityPreference => None,
         }
     }
 
@@ -170,6 +177,8 @@ impl Resource {
             Resource::RecycledUser(_) => "recycle_bin.user",
             Resource::RecycledAccessKey(_) => "recycle_bin.access_key",
             Resource::AccountAlias => "account_alias",
+            Resource::PasswordPolicy => "password_policy",
+            Resource::SecurityPreference => "security_preference",
         }
     }
 }
@@ -269,6 +278,8 @@ impl FromStr for Resource {
         match s {
             "default_domain" => return Ok(Resource::DefaultDomain),
             "account_alias" => return Ok(Resource::AccountAlias),
+            "password_policy" => return Ok(Resource::PasswordPolicy),
+            "security_preference" => return Ok(Resource::SecurityPreference),
             _ => {}
         }
         if let Some(rest) = s.strip_prefix("recycle_bin.") {
@@ -423,6 +434,8 @@ mod tests {
             name().prop_map(Resource::RecycledAccessKey),
             Just(Resource::DefaultDomain),
             Just(Resource::AccountAlias),
+            Just(Resource::PasswordPolicy),
+            Just(Resource::SecurityPreference),
         ]
     }
 

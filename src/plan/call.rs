@@ -415,6 +415,90 @@ pub fn call(op: &Op) -> ApiCall {
             c
         }
         Op::SetAccountAlias { alias } => ram("SetAccountAlias", [("AccountAlias", alias.as_str())]),
+        Op::SetPasswordPolicy { policy: p } => {
+            let n = |v: u32| v.to_string();
+            let b = |v: bool| bool_text(v).to_string();
+            ApiCall::new(
+                Service::Ims,
+                "SetPasswordPolicy",
+                [
+                    ("HardExpire", b(p.hard_expire)),
+                    ("MaxLoginAttemps", n(p.max_login_attempts)),
+                    ("MaxPasswordAge", n(p.max_password_age)),
+                    (
+                        "MinimumPasswordDifferentCharacter",
+                        n(p.minimum_password_different_character),
+                    ),
+                    ("MinimumPasswordLength", n(p.minimum_password_length)),
+                    (
+                        "PasswordNotContainUserName",
+                        b(p.password_not_contain_user_name),
+                    ),
+                    ("PasswordReusePrevention", n(p.password_reuse_prevention)),
+                    (
+                        "RequireLowercaseCharacters",
+                        b(p.require_lowercase_characters),
+                    ),
+                    ("RequireNumbers", b(p.require_numbers)),
+                    ("RequireSymbols", b(p.require_symbols)),
+                    (
+                        "RequireUppercaseCharacters",
+                        b(p.require_uppercase_characters),
+                    ),
+                ],
+            )
+        }
+        Op::SetSecurityPreference { preference: p } => {
+            let b = |v: bool| bool_text(v).to_string();
+            let mut c = ApiCall::new(
+                Service::Ims,
+                "SetSecurityPreference",
+                [
+                    (
+                        "AllowUserToChangePassword",
+                        b(p.allow_user_to_change_password),
+                    ),
+                    (
+                        "AllowUserToLoginWithPasskey",
+                        b(p.allow_user_to_login_with_passkey),
+                    ),
+                    (
+                        "AllowUserToManageAccessKeys",
+                        b(p.allow_user_to_manage_access_keys),
+                    ),
+                    (
+                        "AllowUserToManageMFADevices",
+                        b(p.allow_user_to_manage_mfa_devices),
+                    ),
+                    (
+                        "AllowUserToManagePersonalDingTalk",
+                        b(p.allow_user_to_manage_personal_ding_talk),
+                    ),
+                    ("EnableSaveMFATicket", b(p.enable_save_mfa_ticket)),
+                    ("LoginSessionDuration", p.login_session_duration.to_string()),
+                    (
+                        "MFAOperationForLogin",
+                        p.mfa_operation_for_login.as_str().to_string(),
+                    ),
+                    (
+                        "OperationForRiskLogin",
+                        p.operation_for_risk_login.as_str().to_string(),
+                    ),
+                ],
+            );
+            set(
+                &mut c,
+                "LoginNetworkMasks",
+                p.login_network_masks.as_deref(),
+            );
+            if !p.verification_types.is_empty() {
+                c.params.insert(
+                    "VerificationTypes".into(),
+                    serde_json::to_string(&p.verification_types).expect("strings serialise"),
+                );
+            }
+            c
+        }
     }
 }
 

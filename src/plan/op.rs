@@ -233,6 +233,14 @@ pub enum Op {
     SetAccountAlias {
         alias: String,
     },
+    /// The whole password policy.
+    SetPasswordPolicy {
+        policy: crate::model::PasswordPolicy,
+    },
+    /// The whole security preference.
+    SetSecurityPreference {
+        preference: crate::model::SecurityPreference,
+    },
 }
 
 /// What tags go on: IMS tags a user by its logon name, RAM a role or policy by name.
@@ -350,7 +358,9 @@ impl Op {
             Op::DeletePolicyVersion { .. } => Action::Delete,
             Op::TagResource { .. } => Action::Tag,
             Op::UntagResource { .. } => Action::Untag,
-            Op::SetAccountAlias { .. } => Action::Set,
+            Op::SetAccountAlias { .. }
+            | Op::SetPasswordPolicy { .. }
+            | Op::SetSecurityPreference { .. } => Action::Set,
         }
     }
 
@@ -504,7 +514,9 @@ impl Op {
             | Op::UntagResource { .. }
             | Op::CreateSamlProvider { .. }
             | Op::CreateOidcProvider { .. }
-            | Op::SetAccountAlias { .. } => vec![],
+            | Op::SetAccountAlias { .. }
+            | Op::SetPasswordPolicy { .. }
+            | Op::SetSecurityPreference { .. } => vec![],
         }
     }
 

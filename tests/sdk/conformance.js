@@ -364,6 +364,8 @@ async function scenario(style, binary, seedPath, seedText) {
         ['ims', 'ListAccessKeysInRecycleBin', { UserId: '250000000000009' }],
         ['ims', 'GetAccessKeyInfoInRecycleBin', { UserAccessKeyId: 'LTAI5tIntern00000000001' }],
         ['ims', 'ListTagResources', { ResourceType: 'user', ResourcePrincipalName: [upn] }],
+        ['ims', 'GetPasswordPolicy', {}],
+        ['ims', 'GetSecurityPreference', {}],
       ];
       const problems = [];
       for (const [service, action, params] of reads) {
@@ -374,6 +376,36 @@ async function scenario(style, binary, seedPath, seedText) {
         }
       }
       expect(problems.length === 0, problems.join('\n'));
+    });
+    await check(t('ims password policy, security preferences, console logon switch'), async () => {
+      const seeded = await c.call('ims', 'GetPasswordPolicy');
+      equal(seeded.passwordPolicy.minimumPasswordLength, 12, 'the demo account\'s MinimumPasswordLength');
+      equal(seeded.passwordPolicy.maxLoginAttemps, 5, 'MaxLoginAttemps');
+      const set = await c.call('ims', 'SetPasswordPolicy', { MinimumPasswordLength: 20, RequireNumbers: true });
+      equal(set.passwordPolicy.minimumPasswordLength, 20, 'SetPasswordPolicy answers the new policy');
+      equal((await c.call('ims', 'GetPasswordPolicy')).passwordPolicy.requireSymbols, false, 'left out: default');
+      await expectError(
+        () => c.call('ims', 'SetPasswordPolicy', { MaxLoginAttemps: 33 }),
+        'InvalidParameter.MaxLoginAttemps.Range',
+        400,
+      );
+      const pref = await c.call('ims', 'SetSecurityPreference', {
+        LoginSessionDuration: 3,
+        MFAOperationForLogin: 'mandatory',
+        VerificationTypes: ['sms'],
+      });
+      equal(pref.securityPreference.loginProfilePreference.MFAOperationForLogin, 'mandatory', 'MFAOperationForLogin');
+      const got = await c.call('ims', 'GetSecurityPreference');
+      equal(got.securityPreference.loginProfilePreference.loginSessionDuration, 3, 'LoginSessionDuration');
+      equal(got.securityPreference.verificationPreference.verificationTypes, ['sms'], 'VerificationTypes');
+      const upn = `ts-${style}-console@${domain}`;
+      await c.call('ims', 'CreateUser', { UserPrincipalName: upn, DisplayName: 'Console' });
+      await c.call('ims', 'CreateLoginProfile', { UserPrincipalName: upn, Password: 'Ts-Passw0rd!long-enough', Status: 'Inactive' });
+      equal((await c.call('ims', 'GetLoginProfile', { UserPrincipalName: upn })).loginProfile.status, 'Inactive', 'Status');
+      const on = await c.call('ims', 'UpdateLoginProfile', { UserPrincipalName: upn, Status: 'Active' });
+      equal(on.loginProfile.status, 'Active', 'UpdateLoginProfile answers the new status');
+      await c.call('ims', 'DeleteLoginProfile', { UserPrincipalName: upn });
+      await c.call('ims', 'DeleteUser', { UserPrincipalName: upn });
     });
     await check(t('expected failures: EntityNotExist, EntityAlreadyExists, SignatureDoesNotMatch'), async () => {
       await expectError(() => c.call('ram', 'GetUser', { UserName: 'nobody' }), 'EntityNotExist.User', 404);

@@ -1028,6 +1028,7 @@ class Sweep:
         self.once = once
         self.account = str(seed["account"]["id"])
         self.domain = seed["account"]["default_domain"]
+        self.seed_password_policy = seed["account"]["password_policy"]
         root = seed["emulator"]["root_access_key"]
         self.root_id, self.root_secret = root["id"], root["secret"]
         self.c = Clients(emu.host, style, root["id"], root["secret"])
@@ -1061,6 +1062,7 @@ class Sweep:
         self.mfa()
         self.ims_reads()
         self.ims_writes()
+        self.account_settings()
         self.tags()
 
     def signing(self) -> None:
@@ -1323,6 +1325,92 @@ class Sweep:
         self.check("ims GetAccountSummary, GetAccountMFAInfo, GetUserMFAInfo", summaries)
         if self.once:
             self.check("ims recycle bin reads", recycle_bin)
+
+    def account_settings(self) -> None:
+        a = self.api
+        seeded = self.seed_password_policy
+
+        def password_policy() -> None:
+            b = a("ims", "GetPasswordPolicy")
+            p = b.password_policy
+            equal(p.minimum_password_length, seeded["minimum_password_length"], "MinimumPasswordLength")
+            equal(p.max_login_attemps, seeded["max_login_attempts"], "MaxLoginAttemps")
+            equal(p.require_symbols, seeded["require_symbols"], "RequireSymbols")
+            equal(p.hard_expire, False, "HardExpire (left at its default)")
+            b = a("ims", "SetPasswordPolicy", MinimumPasswordLength=16, MaxPasswordAge=30, HardExpire=True)
+            equal(b.password_policy.minimum_password_length, 16, "SetPasswordPolicy answers the new policy")
+            b = a("ims", "GetPasswordPolicy")
+            equal(b.password_policy.max_password_age, 30, "MaxPasswordAge after the change")
+            equal(b.password_policy.require_symbols, False, "RequireSymbols left out: back at its default")
+            expect_error(
+                lambda: a("ims", "SetPasswordPolicy", MinimumPasswordLength=7),
+                "InvalidParameter.MinimumPasswordLength.Range",
+                400,
+            )
+            # The demo account's policy again, for the sweeps after this one.
+            wire = {
+                "HardExpire": "hard_expire",
+                "MaxLoginAttemps": "max_login_attempts",
+                "MaxPasswordAge": "max_password_age",
+                "MinimumPasswordLength": "minimum_password_length",
+                "PasswordReusePrevention": "password_reuse_prevention",
+                "RequireLowercaseCharacters": "require_lowercase_characters",
+                "RequireNumbers": "require_numbers",
+                "RequireSymbols": "require_symbols",
+                "RequireUppercaseCharacters": "require_uppercase_characters",
+            }
+            a("ims", "SetPasswordPolicy", **{k: seeded[v] for k, v in wire.items() if v in seeded})
+            equal(a("ims", "GetPasswordPolicy").password_policy.to_map(), p.to_map(), "the seeded policy restored")
+
+        def security_preference() -> None:
+            b = a("ims", "GetSecurityPreference")
+            login = b.security_preference.login_profile_preference
+            equal(login.login_session_duration, 6, "LoginSessionDuration default")
+            equal(login.mfaoperation_for_login, "independent", "MFAOperationForLogin default")
+            equal(b.security_preference.max_idle_days.max_idle_days_for_users, 730, "MaxIdleDaysForUsers")
+            b = a(
+                "ims",
+                "SetSecurityPreference",
+                LoginSessionDuration=12,
+                MFAOperationForLogin="adaptive",
+                OperationForRiskLogin="enforceVerify",
+                AllowUserToManageAccessKeys=True,
+                LoginNetworkMasks="10.0.0.0/8",
+                VerificationTypes=["sms", "email"],
+            )
+            equal(b.security_preference.login_profile_preference.login_session_duration, 12, "Set answers it")
+            b = a("ims", "GetSecurityPreference")
+            pref = b.security_preference
+            equal(pref.login_profile_preference.mfaoperation_for_login, "adaptive", "MFAOperationForLogin")
+            equal(pref.login_profile_preference.operation_for_risk_login, "enforceVerify", "OperationForRiskLogin")
+            equal(pref.access_key_preference.allow_user_to_manage_access_keys, True, "AllowUserToManageAccessKeys")
+            equal(pref.verification_preference.verification_types, ["sms", "email"], "VerificationTypes")
+            expect_error(
+                lambda: a("ims", "SetSecurityPreference", LoginSessionDuration=25),
+                "InvalidParameter.LoginSessionDuration.Range",
+                400,
+            )
+            # Nothing given: every preference back at its default, as the demo account has them.
+            a("ims", "SetSecurityPreference")
+            equal(a("ims", "GetSecurityPreference").security_preference.login_profile_preference.login_session_duration, 6, "reset")
+
+        def console_logon_switch() -> None:
+            user = f"{self.tag}-console"
+            upn = f"{user}@{self.domain}"
+            a("ims", "CreateUser", UserPrincipalName=upn, DisplayName="Console user")
+            b = a("ims", "CreateLoginProfile", UserPrincipalName=upn, Password="Sdk-Passw0rd!x", Status="Active")
+            equal(b.login_profile.status, "Active", "LoginProfile.Status")
+            b = a("ims", "UpdateLoginProfile", UserPrincipalName=upn, Status="Inactive")
+            equal(b.login_profile.status, "Inactive", "UpdateLoginProfile answers the new status")
+            b = a("ims", "GetLoginProfile", UserPrincipalName=upn)
+            equal(b.login_profile.status, "Inactive", "GetLoginProfile.Status")
+            equal(b.login_profile.user_principal_name, upn, "LoginProfile.UserPrincipalName")
+            a("ims", "DeleteLoginProfile", UserPrincipalName=upn)
+            a("ims", "DeleteUser", UserPrincipalName=upn)
+
+        self.check("ims GetPasswordPolicy and SetPasswordPolicy", password_policy)
+        self.check("ims GetSecurityPreference and SetSecurityPreference", security_preference)
+        self.check("ims login profile Status switches console logon off", console_logon_switch)
 
     def ims_writes(self) -> None:
         a = self.api

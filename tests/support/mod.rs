@@ -29,7 +29,12 @@ pub fn demo_seed() -> Inventory {
 pub fn every_kind_seed() -> Inventory {
     yaml_serde::from_str(
         r#"
-account: {id: "1234567890123456", alias: demo, default_domain: demo.onaliyun.com}
+account:
+  id: "1234567890123456"
+  alias: demo
+  default_domain: demo.onaliyun.com
+  password_policy: {minimum_password_length: 10, require_symbols: true, max_login_attempts: 3}
+  security_preference: {login_session_duration: 4, mfa_operation_for_login: mandatory, verification_types: [sms]}
 users:
   - name: alice
     id: "2001"

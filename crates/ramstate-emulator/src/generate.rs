@@ -192,6 +192,7 @@ pub fn generate(params: &GenerateParams) -> Inventory {
                     password_reset_required: rng.random_bool(0.2),
                     mfa_bind_required: rng.random_bool(0.3),
                     create_date: Some(date_after(&mut rng, &created)),
+                    ..LoginProfile::default()
                 }),
                 mfa_device: mfa,
                 groups: {
@@ -268,6 +269,7 @@ pub fn generate(params: &GenerateParams) -> Inventory {
             id: account_id,
             alias: Some(format!("generated-{}", params.seed)),
             default_domain: None,
+            ..Account::default()
         },
         users,
         groups,

@@ -13,7 +13,7 @@ use super::state::{
     tags_json, timestamp, user_not_found,
 };
 use ramstate_model::{
-    Application, DEFAULT_DOMAIN_SUFFIX, OidcProvider, SamlProvider, Service, Tags,
+    Application, DEFAULT_DOMAIN_SUFFIX, LoginProfile, OidcProvider, SamlProvider, Service, Tags,
 };
 
 type R = Result<Value, ErrorResponse>;
@@ -107,8 +107,21 @@ pub fn handle(
                     Err(e) => return Some(Err(e)),
                 }
             }
+            let user = map.get("UserName").cloned().unwrap_or_default();
             let translated = Params::new(Service::Ims, map);
             let mut out = ram::handle(st, who, action, &translated, now)?;
+            if let Ok(v) = &mut out
+                && matches!(
+                    action,
+                    "CreateLoginProfile" | "GetLoginProfile" | "UpdateLoginProfile"
+                )
+                && let Some(lp) = st
+                    .users
+                    .get(&user)
+                    .and_then(|u| u.user.login_profile.as_ref())
+            {
+                v["LoginProfile"] = ims_profile_json(st, &user, lp);
+            }
             if let Ok(v) = &mut out
                 && action == "ListUsersForGroup"
                 && let Some(users) = v["Users"]["User"].as_array_mut()
@@ -124,7 +137,20 @@ pub fn handle(
             }
             out
         }
-        _ => return super::tags::handle_ims(st, action, p),
+        _ => {
+            return super::settings::handle(st, action, p)
+                .or_else(|| super::tags::handle_ims(st, action, p));
+        }
+    })
+}
+
+/// IMS names the user by logon name and reports whether console logon is on.
+fn ims_profile_json(st: &State, user: &str, lp: &LoginProfile) -> Value {
+    json!({
+        "UserPrincipalName": st.principal_name(user),
+        "Status": lp.status.as_str(),
+        "PasswordResetRequired": lp.password_reset_required,
+        "MFABindRequired": lp.mfa_bind_required,
     })
 }
 

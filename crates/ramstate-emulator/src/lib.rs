@@ -19,6 +19,7 @@ mod long_query;
 mod ram;
 mod rm;
 mod server;
+mod settings;
 pub mod sign;
 mod state;
 mod sts;
@@ -418,6 +419,10 @@ mod tests {
                 "ListAccessKeys",
                 "ListGroups",
                 "AddUserToGroup",
+                "GetPasswordPolicy",
+                "SetPasswordPolicy",
+                "GetSecurityPreference",
+                "SetSecurityPreference",
             ],
         ),
         (
@@ -476,6 +481,12 @@ mod tests {
         "AuthenticationCode2",
         "Password",
         "RotateStrategy",
+        "MinimumPasswordLength",
+        "RequireSymbols",
+        "LoginSessionDuration",
+        "LoginNetworkMasks",
+        "MFAOperationForLogin",
+        "VerificationTypes",
     ];
 
     fn entry(started_ms: u64, finished_ms: u64) -> LogEntry {

@@ -14,8 +14,9 @@ use super::state::{
     tags_json, timestamp,
 };
 use ramstate_model::{
-    AccessKey, DeleteUserMode, Group, KeyStatus, LoginProfile, Policy, PolicyRef, PolicyType,
-    PolicyVersion, RecycledAccessKey, RecycledUser, Role, Tags, User, VirtualMfaDevice,
+    AccessKey, DeleteUserMode, Group, KeyStatus, LoginProfile, LoginProfileStatus, Policy,
+    PolicyRef, PolicyType, PolicyVersion, RecycledAccessKey, RecycledUser, Role, Service, Tags,
+    User, VirtualMfaDevice,
 };
 
 type R = Result<Value, ErrorResponse>;
@@ -434,10 +435,7 @@ fn key_subject(st: &State, who: &Identity, p: &Params) -> Result<String, ErrorRe
     }
     match who {
         Identity::User { name, .. } => Ok(name.clone()),
-        _ => Err(ErrorResponse::missing(
-            ramstate_model::Service::Ram,
-            "UserName",
-        )),
+        _ => Err(ErrorResponse::missing(Service::Ram, "UserName")),
     }
 }
 
@@ -618,7 +616,9 @@ fn profile_not_found(user: &str) -> ErrorResponse {
     )
 }
 
-fn check_password(param: &str, pw: &str) -> Result<(), ErrorResponse> {
+/// A new password must meet the account's password policy (see `settings`), and at
+/// least the emulator's own floor: at most 32 characters, of at least two kinds.
+fn check_password(st: &State, user: &str, param: &str, pw: &str) -> Result<(), ErrorResponse> {
     let classes = [
         pw.chars().any(|c| c.is_ascii_lowercase()),
         pw.chars().any(|c| c.is_ascii_uppercase()),
@@ -635,7 +635,14 @@ fn check_password(param: &str, pw: &str) -> Result<(), ErrorResponse> {
             "The password does not meet the password policy: 8 to 32 characters of at least two kinds.",
         ));
     }
-    Ok(())
+    let policy = st.account.password_policy.clone().unwrap_or_default();
+    super::settings::password_meets(&policy, user, pw).map_err(|needs| {
+        ErrorResponse::invalid(
+            param,
+            Some("TooWeak"),
+            format!("The password does not meet the password policy: it needs {needs}."),
+        )
+    })
 }
 
 fn profile_json(user: &str, lp: &LoginProfile) -> Value {
@@ -647,25 +654,44 @@ fn profile_json(user: &str, lp: &LoginProfile) -> Value {
     })
 }
 
+/// IMS `Status` (`Active` or `Inactive`): console logon switched on or off. RAM has
+/// no such parameter and ignores it.
+fn profile_status(p: &Params) -> Result<Option<LoginProfileStatus>, ErrorResponse> {
+    if p.service != Some(Service::Ims) {
+        return Ok(None);
+    }
+    match p.get("Status") {
+        None => Ok(None),
+        Some("Active") => Ok(Some(LoginProfileStatus::Active)),
+        Some("Inactive") => Ok(Some(LoginProfileStatus::Inactive)),
+        Some(other) => Err(ErrorResponse::invalid(
+            "Status",
+            None,
+            format!("The Status must be Active or Inactive, not \"{other}\"."),
+        )),
+    }
+}
+
 fn create_login_profile(st: &mut State, p: &Params, t: &str) -> R {
     let user = p.required("UserName")?.to_string();
     let pw = p.required("Password")?;
     let reset = p.bool("PasswordResetRequired")?.unwrap_or(false);
     let mfa = p.bool("MFABindRequired")?.unwrap_or(false);
-    let rec = st.user_mut(&user)?;
-    if rec.user.login_profile.is_some() {
+    let status = profile_status(p)?.unwrap_or_default();
+    if st.user(&user)?.user.login_profile.is_some() {
         return Err(ErrorResponse::conflict(
             "EntityAlreadyExists.User.LoginProfile",
             format!("The login profile of the user already exists: {user}."),
         ));
     }
-    check_password("Password", pw)?;
+    check_password(st, &user, "Password", pw)?;
     let lp = LoginProfile {
         password_reset_required: reset,
         mfa_bind_required: mfa,
+        status,
         create_date: Some(t.to_string()),
     };
-    rec.user.login_profile = Some(lp.clone());
+    st.user_mut(&user)?.user.login_profile = Some(lp.clone());
     Ok(json!({"LoginProfile": profile_json(&user, &lp)}))
 }
 
@@ -684,8 +710,12 @@ fn update_login_profile(st: &mut State, p: &Params) -> R {
     let user = p.required("UserName")?.to_string();
     let reset = p.bool("PasswordResetRequired")?;
     let mfa = p.bool("MFABindRequired")?;
+    let status = profile_status(p)?;
+    if st.user(&user)?.user.login_profile.is_none() {
+        return Err(profile_not_found(&user));
+    }
     if let Some(pw) = p.get("Password") {
-        check_password("Password", pw)?;
+        check_password(st, &user, "Password", pw)?;
     }
     let rec = st.user_mut(&user)?;
     let lp = rec
@@ -698,6 +728,9 @@ fn update_login_profile(st: &mut State, p: &Params) -> R {
     }
     if let Some(m) = mfa {
         lp.mfa_bind_required = m;
+    }
+    if let Some(s) = status {
+        lp.status = s;
     }
     Ok(json!({}))
 }

@@ -301,6 +301,12 @@ impl State {
         if !st.account.id.chars().all(|c| c.is_ascii_digit()) {
             return Err(format!("account id `{}` is not numeric", st.account.id));
         }
+        if let Some(policy) = &st.account.password_policy {
+            super::settings::check_password_policy(policy)?;
+        }
+        if let Some(pref) = &st.account.security_preference {
+            super::settings::check_security_preference(pref)?;
+        }
         st.root = match opts.root_access_key {
             Some(k) => k,
             None => RootKey {

@@ -81,6 +81,8 @@ fn check_tag(key: &str, value: &str, max_value: usize) -> Result<(), ErrorRespon
     Ok(())
 }
 
+/// At most 20 tags on a resource (reference section 5). No code is documented for
+/// going over; `LimitExceeded.Tag` follows the documented `LimitExceeded.*` family.
 fn merge(current: &Tags, add: &Tags) -> Result<Tags, ErrorResponse> {
     let mut out = current.clone();
     out.extend(add.iter().map(|(k, v)| (k.clone(), v.clone())));

@@ -2779,3 +2779,862 @@ async fn assume_role_with_saml_trades_an_assertion_for_credentials() {
             .starts_with("STS.")
     );
 }
+
+// ------------------------------------------------------------------ account settings
+
+#[tokio::test]
+async fn the_password_policy_starts_at_the_defaults_and_holds_new_passwords() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    let v = c.ims("GetPasswordPolicy", &[]).await.expect_success();
+    let policy = &v["PasswordPolicy"];
+    assert_eq!(policy["MinimumPasswordLength"], 8);
+    for field in [
+        "MaxLoginAttemps",
+        "MaxPasswordAge",
+        "MinimumPasswordDifferentCharacter",
+        "PasswordReusePrevention",
+    ] {
+        assert_eq!(policy[field], 0, "{field}");
+    }
+    for field in [
+        "HardExpire",
+        "PasswordNotContainUserName",
+        "RequireLowercaseCharacters",
+        "RequireNumbers",
+        "RequireSymbols",
+        "RequireUppercaseCharacters",
+    ] {
+        assert_eq!(policy[field], false, "{field}");
+    }
+    let set = c
+        .ims(
+            "SetPasswordPolicy",
+            &[
+                ("MinimumPasswordLength", "14"),
+                ("MaxLoginAttemps", "5"),
+                ("MaxPasswordAge", "90"),
+                ("PasswordReusePrevention", "3"),
+                ("RequireSymbols", "true"),
+                ("RequireNumbers", "true"),
+                ("PasswordNotContainUserName", "true"),
+                ("HardExpire", "false"),
+            ],
+        )
+        .await
+        .expect_success();
+    assert_eq!(set["PasswordPolicy"]["MinimumPasswordLength"], 14);
+    let got = c.ims("GetPasswordPolicy", &[]).await.expect_success();
+    assert_eq!(got["PasswordPolicy"], set["PasswordPolicy"]);
+    assert_eq!(got["PasswordPolicy"]["MaxLoginAttemps"], 5);
+    assert_eq!(got["PasswordPolicy"]["RequireSymbols"], true);
+
+    // The documented ranges; a refused call changes nothing.
+    for (param, value) in [
+        ("MinimumPasswordLength", "7"),
+        ("MinimumPasswordLength", "33"),
+        ("MaxLoginAttemps", "33"),
+        ("MaxPasswordAge", "1096"),
+        ("MinimumPasswordDifferentCharacter", "9"),
+        ("PasswordReusePrevention", "25"),
+        ("PasswordReusePrevention", "-1"),
+    ] {
+        c.ims("SetPasswordPolicy", &[(param, value)])
+            .await
+            .expect_error(400, &format!("InvalidParameter.{param}.Range"));
+    }
+    c.ims("SetPasswordPolicy", &[("RequireNumbers", "sometimes")])
+        .await
+        .expect_error(400, "InvalidParameter.RequireNumbers");
+    let again = c.ims("GetPasswordPolicy", &[]).await.expect_success();
+    assert_eq!(again["PasswordPolicy"], set["PasswordPolicy"]);
+
+    // New passwords must meet it, through RAM and IMS alike.
+    c.ram("CreateUser", &[("UserName", "olga")])
+        .await
+        .expect_success();
+    for weak in [
+        "Short-pass-1",
+        "Long-enough-but-no-digit",
+        "Olga-Password-2024",
+    ] {
+        c.ram(
+            "CreateLoginProfile",
+            &[("UserName", "olga"), ("Password", weak)],
+        )
+        .await
+        .expect_error(400, "InvalidParameter.Password.TooWeak");
+    }
+    c.ims(
+        "CreateLoginProfile",
+        &[
+            ("UserPrincipalName", "olga@1234567890123456.onaliyun.com"),
+            ("Password", "Short-pass-1"),
+        ],
+    )
+    .await
+    .expect_error(400, "InvalidParameter.Password.TooWeak");
+    c.ram(
+        "CreateLoginProfile",
+        &[("UserName", "olga"), ("Password", "Long-enough-Passw0rd")],
+    )
+    .await
+    .expect_success();
+    c.ram(
+        "UpdateLoginProfile",
+        &[("UserName", "olga"), ("Password", "tooshort-1")],
+    )
+    .await
+    .expect_error(400, "InvalidParameter.Password.TooWeak");
+
+    // Parameters left out take their defaults: Set replaces the whole policy.
+    c.ims("SetPasswordPolicy", &[("MinimumPasswordLength", "10")])
+        .await
+        .expect_success();
+    let snap = emu.snapshot();
+    let policy = snap.account.password_policy.expect("set through the API");
+    assert_eq!(policy.minimum_password_length, 10);
+    assert!(!policy.require_symbols);
+    assert_eq!(policy.max_login_attempts, 0);
+}
+
+#[tokio::test]
+async fn security_preferences_start_at_the_defaults_and_are_replaced_by_set() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    let v = c.ims("GetSecurityPreference", &[]).await.expect_success();
+    let pref = &v["SecurityPreference"];
+    let login = &pref["LoginProfilePreference"];
+    assert_eq!(login["LoginSessionDuration"], 6);
+    assert_eq!(login["MFAOperationForLogin"], "independent");
+    assert_eq!(login["OperationForRiskLogin"], "autonomous");
+    assert_eq!(login["AllowUserToChangePassword"], true);
+    assert_eq!(login["AllowUserToLoginWithPasskey"], true);
+    assert_eq!(login["EnableSaveMFATicket"], false);
+    assert_eq!(login["LoginNetworkMasks"], "");
+    assert_eq!(
+        pref["AccessKeyPreference"]["AllowUserToManageAccessKeys"],
+        false
+    );
+    assert_eq!(pref["MFAPreference"]["AllowUserToManageMFADevices"], true);
+    assert_eq!(
+        pref["PersonalInfoPreference"]["AllowUserToManagePersonalDingTalk"],
+        true
+    );
+    assert_eq!(pref["MaxIdleDays"]["MaxIdleDaysForAccessKeys"], 730);
+    assert_eq!(pref["MaxIdleDays"]["MaxIdleDaysForUsers"], 730);
+    assert_eq!(
+        pref["VerificationPreference"]["VerificationTypes"],
+        serde_json::json!([])
+    );
+
+    let set = c
+        .ims(
+            "SetSecurityPreference",
+            &[
+                ("LoginSessionDuration", "12"),
+                ("MFAOperationForLogin", "adaptive"),
+                ("OperationForRiskLogin", "enforceVerify"),
+                ("EnableSaveMFATicket", "true"),
+                ("AllowUserToChangePassword", "false"),
+                ("AllowUserToManageAccessKeys", "true"),
+                ("AllowUserToManageMFADevices", "false"),
+                ("LoginNetworkMasks", "10.0.0.0/8;192.168.1.0/24"),
+                // The SDKs send the list as one JSON array.
+                ("VerificationTypes", r#"["sms","email"]"#),
+            ],
+        )
+        .await
+        .expect_success();
+    let got = c.ims("GetSecurityPreference", &[]).await.expect_success();
+    assert_eq!(got["SecurityPreference"], set["SecurityPreference"]);
+    let login = &got["SecurityPreference"]["LoginProfilePreference"];
+    assert_eq!(login["LoginSessionDuration"], 12);
+    assert_eq!(login["MFAOperationForLogin"], "adaptive");
+    assert_eq!(login["OperationForRiskLogin"], "enforceVerify");
+    assert_eq!(login["LoginNetworkMasks"], "10.0.0.0/8;192.168.1.0/24");
+    assert_eq!(
+        got["SecurityPreference"]["VerificationPreference"]["VerificationTypes"],
+        serde_json::json!(["sms", "email"])
+    );
+
+    for (param, value, code) in [
+        (
+            "LoginSessionDuration",
+            "0",
+            "InvalidParameter.LoginSessionDuration.Range",
+        ),
+        (
+            "LoginSessionDuration",
+            "25",
+            "InvalidParameter.LoginSessionDuration.Range",
+        ),
+        (
+            "MFAOperationForLogin",
+            "always",
+            "InvalidParameter.MFAOperationForLogin",
+        ),
+        (
+            "OperationForRiskLogin",
+            "ignore",
+            "InvalidParameter.OperationForRiskLogin",
+        ),
+        (
+            "LoginNetworkMasks",
+            "10.0.0.0/40",
+            "InvalidParameter.LoginNetworkMasks",
+        ),
+        (
+            "AllowUserToManageAccessKeys",
+            "yes",
+            "InvalidParameter.AllowUserToManageAccessKeys",
+        ),
+        (
+            "VerificationTypes",
+            "not a list",
+            "InvalidParameter.VerificationTypes",
+        ),
+    ] {
+        c.ims("SetSecurityPreference", &[(param, value)])
+            .await
+            .expect_error(400, code);
+    }
+    let snap = emu.snapshot();
+    let pref = snap
+        .account
+        .security_preference
+        .expect("set through the API");
+    assert_eq!(pref.login_session_duration, 12);
+    assert_eq!(
+        pref.mfa_operation_for_login,
+        ramstate_model::MfaOperationForLogin::Adaptive
+    );
+    assert_eq!(pref.verification_types, ["sms", "email"]);
+    // RAM answers only what the reference documents for it.
+    c.ram("GetPasswordPolicy", &[])
+        .await
+        .expect_error(400, "InvalidParameter");
+}
+
+#[tokio::test]
+async fn seeded_settings_are_answered_and_out_of_range_seeds_are_refused() {
+    // A login profile with console logon switched off round-trips too.
+    let emu = start(&format!(
+        "{BASE}users: [{{name: ann, login_profile: {{status: Inactive}}}}]\n"
+    ))
+    .await;
+    let ann = Client::root(&emu)
+        .ims(
+            "GetLoginProfile",
+            &[("UserPrincipalName", "ann@1234567890123456.onaliyun.com")],
+        )
+        .await
+        .expect_success();
+    assert_eq!(ann["LoginProfile"]["Status"], "Inactive");
+    let lp = emu.snapshot().users[0].login_profile.clone().unwrap();
+    assert_eq!(lp.status, ramstate_model::LoginProfileStatus::Inactive);
+    let yaml = r#"
+account:
+  id: "1234567890123456"
+  password_policy: {minimum_password_length: 16, require_symbols: true, max_login_attempts: 4}
+  security_preference: {login_session_duration: 2, mfa_operation_for_login: mandatory, verification_types: [sms]}
+emulator:
+  root_access_key: {id: LTAIroot0000000000000000, secret: rootsecret}
+"#;
+    let emu = start(yaml).await;
+    let c = Client::root(&emu);
+    let v = c.ims("GetPasswordPolicy", &[]).await.expect_success();
+    assert_eq!(v["PasswordPolicy"]["MinimumPasswordLength"], 16);
+    assert_eq!(v["PasswordPolicy"]["RequireSymbols"], true);
+    assert_eq!(v["PasswordPolicy"]["MaxLoginAttemps"], 4);
+    assert_eq!(v["PasswordPolicy"]["RequireNumbers"], false);
+    let v = c.ims("GetSecurityPreference", &[]).await.expect_success();
+    let login = &v["SecurityPreference"]["LoginProfilePreference"];
+    assert_eq!(login["LoginSessionDuration"], 2);
+    assert_eq!(login["MFAOperationForLogin"], "mandatory");
+    assert_eq!(login["AllowUserToChangePassword"], true);
+    // The snapshot prints them back as seeded.
+    assert_eq!(emu.snapshot().account, seed(yaml).account);
+
+    for bad in [
+        "password_policy: {minimum_password_length: 4}",
+        "password_policy: {max_password_age: 2000}",
+        "security_preference: {login_session_duration: 48}",
+        "security_preference: {login_network_masks: nowhere}",
+    ] {
+        let text = format!("account:\n  id: \"1234567890123456\"\n  {bad}\n");
+        let err = emulator::start(EmulatorConfig::new(seed(&text))).await;
+        assert!(err.is_err(), "{bad} was accepted");
+    }
+}
+
+#[tokio::test]
+async fn ims_login_profile_status_switches_console_logon_off_and_on() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    let upn = "ivan@1234567890123456.onaliyun.com";
+    c.ims(
+        "CreateUser",
+        &[("UserPrincipalName", upn), ("DisplayName", "Ivan")],
+    )
+    .await
+    .expect_success();
+    let created = c
+        .ims(
+            "CreateLoginProfile",
+            &[
+                ("UserPrincipalName", upn),
+                ("Password", "Ivan-s-Passw0rd"),
+                ("Status", "Active"),
+            ],
+        )
+        .await
+        .expect_success();
+    assert_eq!(created["LoginProfile"]["UserPrincipalName"], upn);
+    assert_eq!(created["LoginProfile"]["Status"], "Active");
+    let off = c
+        .ims(
+            "UpdateLoginProfile",
+            &[("UserPrincipalName", upn), ("Status", "Inactive")],
+        )
+        .await
+        .expect_success();
+    assert_eq!(off["LoginProfile"]["Status"], "Inactive");
+    let got = c
+        .ims("GetLoginProfile", &[("UserPrincipalName", upn)])
+        .await
+        .expect_success();
+    assert_eq!(got["LoginProfile"]["Status"], "Inactive");
+    assert!(got["LoginProfile"].get("UserName").is_none());
+    let lp = emu.snapshot().users[0].login_profile.clone().unwrap();
+    assert_eq!(lp.status, ramstate_model::LoginProfileStatus::Inactive);
+    c.ims(
+        "UpdateLoginProfile",
+        &[("UserPrincipalName", upn), ("Status", "Disabled")],
+    )
+    .await
+    .expect_error(400, "InvalidParameter.Status");
+    // RAM has no Status: its login profile answer keeps its own shape.
+    let ram = c
+        .ram("GetLoginProfile", &[("UserName", "ivan")])
+        .await
+        .expect_success();
+    assert_eq!(ram["LoginProfile"]["UserName"], "ivan");
+    c.ims(
+        "UpdateLoginProfile",
+        &[("UserPrincipalName", upn), ("Status", "Active")],
+    )
+    .await
+    .expect_success();
+    let lp = emu.snapshot().users[0].login_profile.clone().unwrap();
+    assert!(lp.status.is_active());
+}
+
+// ------------------------------------------------------------------ limits of declared resources
+
+#[tokio::test]
+async fn policy_versions_rotate_set_the_default_and_keep_the_document_limit() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    c.ram(
+        "CreatePolicy",
+        &[("PolicyName", "deploy"), ("PolicyDocument", DOC)],
+    )
+    .await
+    .expect_success();
+    let doc = |n: usize| DOC.replace("ecs:Describe*", &format!("ecs:Describe{n}"));
+    // v2..v5 fill the five versions; the newest is made the default each time.
+    for n in 2..=5 {
+        let v = c
+            .ram(
+                "CreatePolicyVersion",
+                &[
+                    ("PolicyName", "deploy"),
+                    ("PolicyDocument", &doc(n)),
+                    ("SetAsDefault", "true"),
+                ],
+            )
+            .await
+            .expect_success();
+        assert_eq!(v["PolicyVersion"]["VersionId"], format!("v{n}"));
+        assert_eq!(v["PolicyVersion"]["IsDefaultVersion"], true);
+    }
+    c.ram(
+        "CreatePolicyVersion",
+        &[("PolicyName", "deploy"), ("PolicyDocument", &doc(6))],
+    )
+    .await
+    .expect_error(409, "LimitExceeded.Policy.Version");
+    c.ram(
+        "CreatePolicyVersion",
+        &[
+            ("PolicyName", "deploy"),
+            ("PolicyDocument", &doc(6)),
+            ("RotateStrategy", "None"),
+        ],
+    )
+    .await
+    .expect_error(409, "LimitExceeded.Policy.Version");
+    // Rotation drops the oldest version that is not the default (v1).
+    let v = c
+        .ram(
+            "CreatePolicyVersion",
+            &[
+                ("PolicyName", "deploy"),
+                ("PolicyDocument", &doc(6)),
+                (
+                    "RotateStrategy",
+                    "DeleteOldestNonDefaultVersionWhenLimitExceeded",
+                ),
+                ("SetAsDefault", "true"),
+            ],
+        )
+        .await
+        .expect_success();
+    assert_eq!(v["PolicyVersion"]["VersionId"], "v6");
+    let list = c
+        .ram(
+            "ListPolicyVersions",
+            &[("PolicyName", "deploy"), ("PolicyType", "Custom")],
+        )
+        .await
+        .expect_success();
+    let versions = list["PolicyVersions"]["PolicyVersion"].as_array().unwrap();
+    let ids: Vec<&str> = versions
+        .iter()
+        .map(|v| v["VersionId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["v2", "v3", "v4", "v5", "v6"]);
+    let defaults: Vec<&str> = versions
+        .iter()
+        .filter(|v| v["IsDefaultVersion"] == true)
+        .map(|v| v["VersionId"].as_str().unwrap())
+        .collect();
+    assert_eq!(defaults, ["v6"]);
+    // With SetAsDefault left out the default stays where it was.
+    c.ram(
+        "DeletePolicyVersion",
+        &[("PolicyName", "deploy"), ("VersionId", "v2")],
+    )
+    .await
+    .expect_success();
+    let v = c
+        .ram(
+            "CreatePolicyVersion",
+            &[("PolicyName", "deploy"), ("PolicyDocument", &doc(7))],
+        )
+        .await
+        .expect_success();
+    assert_eq!(v["PolicyVersion"]["IsDefaultVersion"], false);
+    let p = c
+        .ram(
+            "GetPolicy",
+            &[("PolicyName", "deploy"), ("PolicyType", "Custom")],
+        )
+        .await
+        .expect_success();
+    assert_eq!(p["Policy"]["DefaultVersion"], "v6");
+
+    // 6,144 characters is the most a document may hold, in a version too.
+    let padded = |len: usize| {
+        let base = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":""}]}"#;
+        base.replace(
+            r#""Resource":"""#,
+            &format!(r#""Resource":"{}""#, "x".repeat(len - base.len())),
+        )
+    };
+    assert_eq!(padded(6144).chars().count(), 6144);
+    c.ram(
+        "CreatePolicy",
+        &[("PolicyName", "big"), ("PolicyDocument", &padded(6144))],
+    )
+    .await
+    .expect_success();
+    c.ram(
+        "CreatePolicyVersion",
+        &[("PolicyName", "big"), ("PolicyDocument", &padded(6145))],
+    )
+    .await
+    .expect_error(400, "InvalidParameter.PolicyDocument.Length");
+    c.ram(
+        "CreatePolicyVersion",
+        &[("PolicyName", "big"), ("PolicyDocument", "{")],
+    )
+    .await
+    .expect_error(400, "MalformedPolicyDocument");
+    c.ram(
+        "CreatePolicyVersion",
+        &[("PolicyName", "nobody"), ("PolicyDocument", DOC)],
+    )
+    .await
+    .expect_error(404, "EntityNotExist.Policy");
+}
+
+#[tokio::test]
+async fn names_and_free_text_follow_the_documented_rules() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    let trust = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":["acs:ram::1234567890123456:root"]}}]}"#;
+    let long = |n: usize| "a".repeat(n);
+    // Users: 1 to 64 of letters, digits, `.`, `-`, `_`; display name and comments 128.
+    c.ram("CreateUser", &[("UserName", &long(64))])
+        .await
+        .expect_success();
+    for (params, code) in [
+        (
+            vec![("UserName", long(65))],
+            "InvalidParameter.UserName.Length",
+        ),
+        (
+            vec![("UserName", "a/b".to_string())],
+            "InvalidParameter.UserName.InvalidChars",
+        ),
+        (
+            vec![("UserName", "ok".to_string()), ("DisplayName", long(129))],
+            "InvalidParameter.DisplayName.Length",
+        ),
+        (
+            vec![("UserName", "ok".to_string()), ("Comments", long(129))],
+            "InvalidParameter.Comments.Length",
+        ),
+    ] {
+        let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        c.ram("CreateUser", &params).await.expect_error(400, code);
+    }
+    // IMS display names are shorter: 24.
+    c.ims(
+        "CreateUser",
+        &[
+            (
+                "UserPrincipalName",
+                "ims.user@1234567890123456.onaliyun.com",
+            ),
+            ("DisplayName", &long(25)),
+        ],
+    )
+    .await
+    .expect_error(400, "InvalidParameter.DisplayName.Length");
+    c.ram("CreateUser", &[("UserName", "u1")])
+        .await
+        .expect_success();
+    for (param, value, code) in [
+        (
+            "NewUserName",
+            "u 1",
+            "InvalidParameter.NewUserName.InvalidChars",
+        ),
+        (
+            "NewUserName",
+            &long(65),
+            "InvalidParameter.NewUserName.Length",
+        ),
+        (
+            "NewDisplayName",
+            &long(129),
+            "InvalidParameter.NewDisplayName.Length",
+        ),
+        (
+            "NewComments",
+            &long(129),
+            "InvalidParameter.NewComments.Length",
+        ),
+    ] {
+        c.ram("UpdateUser", &[("UserName", "u1"), (param, value)])
+            .await
+            .expect_error(400, code);
+    }
+    let u = c
+        .ram(
+            "UpdateUser",
+            &[
+                ("UserName", "u1"),
+                ("NewDisplayName", "User One"),
+                ("NewComments", "first user"),
+                ("NewEmail", "one@example.com"),
+            ],
+        )
+        .await
+        .expect_success();
+    assert_eq!(u["User"]["DisplayName"], "User One");
+    assert_eq!(u["User"]["Comments"], "first user");
+    assert_eq!(u["User"]["Email"], "one@example.com");
+
+    // Groups: like users; comments 128.
+    for (params, code) in [
+        (
+            vec![("GroupName", long(65))],
+            "InvalidParameter.GroupName.Length",
+        ),
+        (
+            vec![("GroupName", "dev team".to_string())],
+            "InvalidParameter.GroupName.InvalidChars",
+        ),
+        (
+            vec![("GroupName", "dev".to_string()), ("Comments", long(129))],
+            "InvalidParameter.Comments.Length",
+        ),
+    ] {
+        let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        c.ram("CreateGroup", &params).await.expect_error(400, code);
+    }
+    c.ram("CreateGroup", &[("GroupName", "dev")])
+        .await
+        .expect_success();
+    c.ram(
+        "UpdateGroup",
+        &[("GroupName", "dev"), ("NewGroupName", "d/v")],
+    )
+    .await
+    .expect_error(400, "InvalidParameter.NewGroupName.InvalidChars");
+    c.ram(
+        "UpdateGroup",
+        &[("GroupName", "dev"), ("NewComments", &long(129))],
+    )
+    .await
+    .expect_error(400, "InvalidParameter.NewComments.Length");
+
+    // Roles: 1 to 64 of letters, digits, `.`, `-` (no `_`); description 1,024.
+    for (name, desc, code) in [
+        (long(65), None, "InvalidParameter.RoleName.Length"),
+        (
+            "ci_deploy".to_string(),
+            None,
+            "InvalidParameter.RoleName.InvalidChars",
+        ),
+        (
+            "ci-deploy".to_string(),
+            Some(long(1025)),
+            "InvalidParameter.Description.Length",
+        ),
+    ] {
+        let mut params = vec![
+            ("RoleName", name.as_str()),
+            ("AssumeRolePolicyDocument", trust),
+        ];
+        if let Some(d) = &desc {
+            params.push(("Description", d.as_str()));
+        }
+        c.ram("CreateRole", &params).await.expect_error(400, code);
+    }
+    c.ram(
+        "CreateRole",
+        &[
+            ("RoleName", "ci-deploy"),
+            ("AssumeRolePolicyDocument", trust),
+            ("MaxSessionDuration", "43201"),
+        ],
+    )
+    .await
+    .expect_error(400, "InvalidParameter.MaxSessionDuration");
+    c.ram(
+        "CreateRole",
+        &[
+            ("RoleName", "ci-deploy"),
+            ("AssumeRolePolicyDocument", trust),
+        ],
+    )
+    .await
+    .expect_success();
+    // UpdateRole: trust policy, description and session length, each checked.
+    c.ram(
+        "UpdateRole",
+        &[("RoleName", "ci-deploy"), ("NewMaxSessionDuration", "3599")],
+    )
+    .await
+    .expect_error(400, "InvalidParameter.NewMaxSessionDuration");
+    c.ram(
+        "UpdateRole",
+        &[
+            ("RoleName", "ci-deploy"),
+            ("NewAssumeRolePolicyDocument", "{\"Statement\":"),
+        ],
+    )
+    .await
+    .expect_error(400, "MalformedPolicyDocument");
+    c.ram(
+        "UpdateRole",
+        &[("RoleName", "ci-deploy"), ("NewDescription", &long(1025))],
+    )
+    .await
+    .expect_error(400, "InvalidParameter.NewDescription.Length");
+    c.ram(
+        "UpdateRole",
+        &[("RoleName", "ghost"), ("NewDescription", "x")],
+    )
+    .await
+    .expect_error(404, "EntityNotExist.Role");
+    let new_trust = trust.replace(":root", ":user/ci");
+    let r = c
+        .ram(
+            "UpdateRole",
+            &[
+                ("RoleName", "ci-deploy"),
+                ("NewAssumeRolePolicyDocument", &new_trust),
+                ("NewDescription", "deploys from CI"),
+                ("NewMaxSessionDuration", "7200"),
+            ],
+        )
+        .await
+        .expect_success();
+    assert_eq!(r["Role"]["AssumeRolePolicyDocument"], new_trust.as_str());
+    assert_eq!(r["Role"]["Description"], "deploys from CI");
+    assert_eq!(r["Role"]["MaxSessionDuration"], 7200);
+
+    // Policies: 1 to 128 of letters, digits, `-`; description 1,024.
+    c.ram(
+        "CreatePolicy",
+        &[("PolicyName", &long(129)), ("PolicyDocument", DOC)],
+    )
+    .await
+    .expect_error(400, "InvalidParameter.PolicyName.Length");
+    c.ram(
+        "CreatePolicy",
+        &[
+            ("PolicyName", "ok"),
+            ("PolicyDocument", DOC),
+            ("Description", &long(1025)),
+        ],
+    )
+    .await
+    .expect_error(400, "InvalidParameter.Description.Length");
+    c.ram(
+        "CreatePolicy",
+        &[("PolicyName", &long(128)), ("PolicyDocument", DOC)],
+    )
+    .await
+    .expect_success();
+}
+
+#[tokio::test]
+async fn tags_and_attachments_stop_at_their_limits() {
+    let emu = start(BASE).await;
+    let c = Client::root(&emu);
+    let trust = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":["acs:ram::1234567890123456:root"]}}]}"#;
+    let tags = |n: usize| {
+        let list: Vec<String> = (0..n)
+            .map(|i| format!(r#"{{"Key":"k{i}","Value":"v"}}"#))
+            .collect();
+        format!("[{}]", list.join(","))
+    };
+    // At most 20 tags per request and per resource.
+    c.ram(
+        "CreateRole",
+        &[
+            ("RoleName", "tagged"),
+            ("AssumeRolePolicyDocument", trust),
+            ("Tag", &tags(21)),
+        ],
+    )
+    .await
+    .expect_error(400, "InvalidParameter.Tag");
+    c.ram(
+        "CreateRole",
+        &[
+            ("RoleName", "tagged"),
+            ("AssumeRolePolicyDocument", trust),
+            ("Tag", &tags(20)),
+        ],
+    )
+    .await
+    .expect_success();
+    c.ram(
+        "TagResources",
+        &[
+            ("ResourceType", "role"),
+            ("ResourceNames", r#"["tagged"]"#),
+            ("Tag", r#"[{"Key":"one-more","Value":"x"}]"#),
+        ],
+    )
+    .await
+    .expect_error(409, "LimitExceeded.Tag");
+    // Replacing the value of a tag it has is no new tag.
+    c.ram(
+        "TagResources",
+        &[
+            ("ResourceType", "role"),
+            ("ResourceNames", r#"["tagged"]"#),
+            ("Tag", r#"[{"Key":"k0","Value":"changed"}]"#),
+        ],
+    )
+    .await
+    .expect_success();
+    c.ram(
+        "CreatePolicy",
+        &[
+            ("PolicyName", "tagged"),
+            ("PolicyDocument", DOC),
+            ("Tag", &tags(21)),
+        ],
+    )
+    .await
+    .expect_error(400, "InvalidParameter.Tag");
+
+    // A role takes 20 system policies and 10 custom ones; a group the same.
+    let system = c
+        .ram(
+            "ListPolicies",
+            &[("PolicyType", "System"), ("MaxItems", "100")],
+        )
+        .await
+        .expect_success();
+    let system: Vec<String> = system["Policies"]["Policy"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["PolicyName"].as_str().unwrap().to_string())
+        .collect();
+    assert!(system.len() > 20);
+    for (i, name) in system.iter().take(21).enumerate() {
+        let r = c
+            .ram(
+                "AttachPolicyToRole",
+                &[
+                    ("RoleName", "tagged"),
+                    ("PolicyType", "System"),
+                    ("PolicyName", name),
+                ],
+            )
+            .await;
+        if i < 20 {
+            r.expect_success();
+        } else {
+            r.expect_error(409, "LimitExceeded.Role.Policy");
+        }
+    }
+    c.ram("CreateGroup", &[("GroupName", "ops")])
+        .await
+        .expect_success();
+    for i in 0..11 {
+        let name = format!("c{i}");
+        c.ram(
+            "CreatePolicy",
+            &[("PolicyName", &name), ("PolicyDocument", DOC)],
+        )
+        .await
+        .expect_success();
+        for (attach, principal, code) in [
+            (
+                "AttachPolicyToRole",
+                ("RoleName", "tagged"),
+                "LimitExceeded.Role.Policy",
+            ),
+            (
+                "AttachPolicyToGroup",
+                ("GroupName", "ops"),
+                "LimitExceeded.Group.Policy",
+            ),
+        ] {
+            let r = c
+                .ram(
+                    attach,
+                    &[principal, ("PolicyType", "Custom"), ("PolicyName", &name)],
+                )
+                .await;
+            if i < 10 {
+                r.expect_success();
+            } else {
+                r.expect_error(409, code);
+            }
+        }
+    }
+}

@@ -67,6 +67,238 @@ pub struct Account {
     /// Absent means the account ID's own domain, `<id>.onaliyun.com`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_domain: Option<String>,
+    /// The password policy for RAM users (IMS GetPasswordPolicy). Absent means the
+    /// documented default ([`PasswordPolicy::default`]); a fetch leaves it absent when
+    /// the account has exactly that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_policy: Option<PasswordPolicy>,
+    /// The security preferences for RAM users (IMS GetSecurityPreference). Absent means
+    /// the documented default ([`SecurityPreference::default`]); a fetch leaves it
+    /// absent when the account has exactly that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_preference: Option<SecurityPreference>,
+}
+
+/// The password rules for RAM users' console passwords (IMS `SetPasswordPolicy` /
+/// `GetPasswordPolicy`). Every field has the documented default, so a seed or a file
+/// may name only the fields it changes; [`PasswordPolicy::default`] is the policy of an
+/// account nobody has configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordPolicy {
+    /// `HardExpire`: once a password expires the user cannot log on until an
+    /// administrator resets it (true), or may change it at logon (false, default).
+    pub hard_expire: bool,
+    /// `MaxLoginAttemps` (Alibaba's spelling): wrong passwords in a row before the user
+    /// is locked out for an hour, 0 to 32; 0 (default) means no limit.
+    pub max_login_attempts: u32,
+    /// `MaxPasswordAge`: days a password stays valid, 0 to 1095; 0 (default) means it
+    /// never expires.
+    pub max_password_age: u32,
+    /// `MinimumPasswordDifferentCharacter`: distinct characters a password needs,
+    /// 0 to 8; 0 (default) means no rule.
+    pub minimum_password_different_character: u32,
+    /// `MinimumPasswordLength`: 8 to 32 characters; 8 by default.
+    pub minimum_password_length: u32,
+    /// `PasswordNotContainUserName`: a password may not contain the user name.
+    pub password_not_contain_user_name: bool,
+    /// `PasswordReusePrevention`: how many previous passwords may not be reused,
+    /// 0 to 24; 0 (default) means any may.
+    pub password_reuse_prevention: u32,
+    /// `RequireLowercaseCharacters`: at least one lowercase letter.
+    pub require_lowercase_characters: bool,
+    /// `RequireNumbers`: at least one digit.
+    pub require_numbers: bool,
+    /// `RequireSymbols`: at least one special character.
+    pub require_symbols: bool,
+    /// `RequireUppercaseCharacters`: at least one uppercase letter.
+    pub require_uppercase_characters: bool,
+}
+
+impl Default for PasswordPolicy {
+    /// The documented defaults: 8 characters, nothing else required.
+    fn default() -> Self {
+        PasswordPolicy {
+            hard_expire: false,
+            max_login_attempts: 0,
+            max_password_age: 0,
+            minimum_password_different_character: 0,
+            minimum_password_length: 8,
+            password_not_contain_user_name: false,
+            password_reuse_prevention: 0,
+            require_lowercase_characters: false,
+            require_numbers: false,
+            require_symbols: false,
+            require_uppercase_characters: false,
+        }
+    }
+}
+
+/// Whether RAM users need MFA to log on to the console (`MFAOperationForLogin`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum MfaOperationForLogin {
+    /// Every RAM user must pass MFA.
+    Mandatory,
+    /// Each user's own setting applies (the default).
+    #[default]
+    Independent,
+    /// Only unusual logons need MFA.
+    Adaptive,
+}
+
+impl MfaOperationForLogin {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MfaOperationForLogin::Mandatory => "mandatory",
+            MfaOperationForLogin::Independent => "independent",
+            MfaOperationForLogin::Adaptive => "adaptive",
+        }
+    }
+}
+
+impl FromStr for MfaOperationForLogin {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "mandatory" => Ok(MfaOperationForLogin::Mandatory),
+            "independent" => Ok(MfaOperationForLogin::Independent),
+            "adaptive" => Ok(MfaOperationForLogin::Adaptive),
+            _ => Err(format!("`{s}` is not mandatory, independent or adaptive")),
+        }
+    }
+}
+
+/// What happens when a RAM user's logon looks unusual (`OperationForRiskLogin`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+pub enum OperationForRiskLogin {
+    /// MFA is asked for, and the user may skip it (the default).
+    #[default]
+    #[serde(rename = "autonomous")]
+    Autonomous,
+    /// MFA is asked for and cannot be skipped.
+    #[serde(rename = "enforceVerify")]
+    EnforceVerify,
+}
+
+impl OperationForRiskLogin {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperationForRiskLogin::Autonomous => "autonomous",
+            OperationForRiskLogin::EnforceVerify => "enforceVerify",
+        }
+    }
+}
+
+impl FromStr for OperationForRiskLogin {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "autonomous" => Ok(OperationForRiskLogin::Autonomous),
+            "enforceVerify" => Ok(OperationForRiskLogin::EnforceVerify),
+            _ => Err(format!("`{s}` is not autonomous or enforceVerify")),
+        }
+    }
+}
+
+/// The security preferences for RAM users (IMS `SetSecurityPreference` /
+/// `GetSecurityPreference`), flattened: the API groups them into logon, access key, MFA,
+/// personal information, verification and idle-time objects. Every field has the
+/// documented default; [`SecurityPreference::default`] is an unconfigured account's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityPreference {
+    /// Hours a console logon session lasts, 1 to 24; 6 by default
+    /// (`LoginProfilePreference.LoginSessionDuration`).
+    pub login_session_duration: u32,
+    /// Addresses console logons (password and SSO, not API calls) may come from, as the
+    /// API takes them (e.g. `10.0.0.0/8`, several joined by `;`); none means anywhere
+    /// (`LoginProfilePreference.LoginNetworkMasks`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_network_masks: Option<String>,
+    /// Whether console logons need MFA (`LoginProfilePreference.MFAOperationForLogin`).
+    pub mfa_operation_for_login: MfaOperationForLogin,
+    /// MFA for unusual logons (`LoginProfilePreference.OperationForRiskLogin`).
+    pub operation_for_risk_login: OperationForRiskLogin,
+    /// Users may tick "remember this device" and skip MFA for seven days; false by
+    /// default (`LoginProfilePreference.EnableSaveMFATicket`).
+    pub enable_save_mfa_ticket: bool,
+    /// Users may change their own password; true by default
+    /// (`LoginProfilePreference.AllowUserToChangePassword`).
+    pub allow_user_to_change_password: bool,
+    /// Users may log on with a passkey; true by default
+    /// (`LoginProfilePreference.AllowUserToLoginWithPasskey`).
+    pub allow_user_to_login_with_passkey: bool,
+    /// Users may manage their own access keys; false by default
+    /// (`AccessKeyPreference.AllowUserToManageAccessKeys`).
+    pub allow_user_to_manage_access_keys: bool,
+    /// Users may bind and unbind their own MFA devices; true by default
+    /// (`MFAPreference.AllowUserToManageMFADevices`).
+    pub allow_user_to_manage_mfa_devices: bool,
+    /// Users may bind and unbind their personal DingTalk account; true by default
+    /// (`PersonalInfoPreference.AllowUserToManagePersonalDingTalk`).
+    pub allow_user_to_manage_personal_ding_talk: bool,
+    /// The MFA methods offered (`VerificationPreference.VerificationTypes`); none by default.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub verification_types: Vec<String>,
+    /// Days an unused access key stays enabled (`MaxIdleDays.MaxIdleDaysForAccessKeys`).
+    /// Read only: 730, and the API offers no way to change it.
+    pub max_idle_days_for_access_keys: u32,
+    /// Days a user who never logs on keeps console logon (`MaxIdleDays.MaxIdleDaysForUsers`).
+    /// Read only: 730, and the API offers no way to change it.
+    pub max_idle_days_for_users: u32,
+}
+
+/// The idle limit Alibaba applies to users and keys; it cannot be changed.
+pub const MAX_IDLE_DAYS: u32 = 730;
+
+impl Default for SecurityPreference {
+    /// The documented defaults.
+    fn default() -> Self {
+        SecurityPreference {
+            login_session_duration: 6,
+            login_network_masks: None,
+            mfa_operation_for_login: MfaOperationForLogin::Independent,
+            operation_for_risk_login: OperationForRiskLogin::Autonomous,
+            enable_save_mfa_ticket: false,
+            allow_user_to_change_password: true,
+            allow_user_to_login_with_passkey: true,
+            allow_user_to_manage_access_keys: false,
+            allow_user_to_manage_mfa_devices: true,
+            allow_user_to_manage_personal_ding_talk: true,
+            verification_types: Vec::new(),
+            max_idle_days_for_access_keys: MAX_IDLE_DAYS,
+            max_idle_days_for_users: MAX_IDLE_DAYS,
+        }
+    }
 }
 
 /// What every default domain ends with.
@@ -244,8 +476,47 @@ pub struct LoginProfile {
     pub password_reset_required: bool,
     #[serde(default, skip_serializing_if = "is_false")]
     pub mfa_bind_required: bool,
+    /// Whether password logon to the console is enabled (IMS `Status`: `Active`, the
+    /// default, or `Inactive`, console logon switched off while the profile stays).
+    #[serde(default, skip_serializing_if = "LoginProfileStatus::is_active")]
+    pub status: LoginProfileStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_date: Option<Timestamp>,
+}
+
+/// IMS login profile `Status`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+pub enum LoginProfileStatus {
+    #[default]
+    Active,
+    Inactive,
+}
+
+impl LoginProfileStatus {
+    pub fn is_active(&self) -> bool {
+        *self == LoginProfileStatus::Active
+    }
+
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginProfileStatus::Active => "Active",
+            LoginProfileStatus::Inactive => "Inactive",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -726,6 +997,42 @@ roles:
         assert_eq!(inv.roles[0].max_session_duration, 3600);
         let again: Inventory = yaml_serde::from_str(&yaml_serde::to_string(&inv).unwrap()).unwrap();
         assert_eq!(inv, again);
+    }
+
+    #[test]
+    fn account_settings_name_only_what_differs_from_the_defaults() {
+        let text = r#"
+account:
+  id: "1234567890123456"
+  password_policy: {minimum_password_length: 14, max_login_attempts: 5}
+  security_preference: {mfa_operation_for_login: adaptive, operation_for_risk_login: enforceVerify}
+"#;
+        let inv: Inventory = yaml_serde::from_str(text).unwrap();
+        let policy = inv.account.password_policy.clone().unwrap();
+        assert_eq!(policy.minimum_password_length, 14);
+        assert_eq!(policy.max_login_attempts, 5);
+        assert!(!policy.require_symbols);
+        let pref = inv.account.security_preference.clone().unwrap();
+        assert_eq!(pref.mfa_operation_for_login, MfaOperationForLogin::Adaptive);
+        assert_eq!(
+            pref.operation_for_risk_login,
+            OperationForRiskLogin::EnforceVerify
+        );
+        assert_eq!(pref.login_session_duration, 6);
+        assert!(pref.allow_user_to_change_password);
+        let again: Inventory = yaml_serde::from_str(&yaml_serde::to_string(&inv).unwrap()).unwrap();
+        assert_eq!(inv, again);
+        // Absent settings print nothing, so older seeds and snapshots read the same.
+        let bare: Inventory = yaml_serde::from_str("account: {id: '1'}").unwrap();
+        assert!(!yaml_serde::to_string(&bare).unwrap().contains("password"));
+        assert!(
+            yaml_serde::from_str::<Inventory>(
+                "account: {id: '1', password_policy: {minimum_length: 9}}"
+            )
+            .is_err()
+        );
+        assert_eq!("mandatory".parse(), Ok(MfaOperationForLogin::Mandatory));
+        assert!("always".parse::<OperationForRiskLogin>().is_err());
     }
 
     #[test]

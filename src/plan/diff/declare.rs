@@ -879,11 +879,12 @@ impl<'a> Differ<'a> {
         let acct = &self.inv.account;
         let declared = &self.desired.declared.account;
         let text = self.source_text();
-        let line = |n: &Named| crate::config::locate(&text, &n.at).map_or(0, |p| p.line);
+        let line =
+            |at: &[crate::config::Seg]| crate::config::locate(&text, at).map_or(0, |p| p.line);
         if let Some(alias) = &declared.alias
             && acct.alias.as_deref() != Some(alias.value.as_str())
         {
-            let l = line(alias);
+            let l = line(&alias.at);
             self.declare(
                 Resource::AccountAlias.address(),
                 Op::SetAccountAlias {
@@ -897,10 +898,64 @@ impl<'a> Differ<'a> {
                 Some(json!({ "alias": alias.value })),
             );
         }
+        if let Some(policy) = &declared.password_policy {
+            let have = acct.password_policy.clone().unwrap_or_default();
+            if have != policy.value {
+                let fields = changed_fields(&have, &policy.value);
+                let l = line(&policy.at);
+                self.declare(
+                    Resource::PasswordPolicy.address(),
+                    Op::SetPasswordPolicy {
+                        policy: policy.value.clone(),
+                    },
+                    Reason::Drifted {
+                        line: l,
+                        fields: fields.keys().cloned().collect(),
+                    },
+                    Some(Value::Object(
+                        fields
+                            .iter()
+                            .map(|(k, (b, _))| (k.clone(), b.clone()))
+                            .collect(),
+                    )),
+                    Some(Value::Object(
+                        fields.into_iter().map(|(k, (_, a))| (k, a)).collect(),
+                    )),
+                );
+            }
+        }
+        if let Some(pref) = &declared.security_preference {
+            let have = acct.security_preference.clone().unwrap_or_default();
+            // Read-only fields are whatever the account says.
+            let mut want = pref.value.clone();
+            want.max_idle_days_for_access_keys = have.max_idle_days_for_access_keys;
+            want.max_idle_days_for_users = have.max_idle_days_for_users;
+            if have != want {
+                let fields = changed_fields(&have, &want);
+                let l = line(&pref.at);
+                self.declare(
+                    Resource::SecurityPreference.address(),
+                    Op::SetSecurityPreference { preference: want },
+                    Reason::Drifted {
+                        line: l,
+                        fields: fields.keys().cloned().collect(),
+                    },
+                    Some(Value::Object(
+                        fields
+                            .iter()
+                            .map(|(k, (b, _))| (k.clone(), b.clone()))
+                            .collect(),
+                    )),
+                    Some(Value::Object(
+                        fields.into_iter().map(|(k, (_, a))| (k, a)).collect(),
+                    )),
+                );
+            }
+        }
         if let Some(domain) = &declared.default_domain
             && acct.domain() != domain.value
         {
-            let l = line(domain);
+            let l = line(&domain.at);
             self.declare(
                 Resource::DefaultDomain.address(),
                 Op::SetDefaultDomain {
@@ -923,6 +978,26 @@ impl<'a> Differ<'a> {
             .map(|s| s.1.clone())
             .unwrap_or_default()
     }
+}
+
+/// The fields of two settings that differ: name → (before, after).
+fn changed_fields<T: serde::Serialize>(
+    have: &T,
+    want: &T,
+) -> std::collections::BTreeMap<String, (Value, Value)> {
+    let (Ok(Value::Object(h)), Ok(Value::Object(w))) =
+        (serde_json::to_value(have), serde_json::to_value(want))
+    else {
+        return Default::default();
+    };
+    let keys: BTreeSet<&String> = h.keys().chain(w.keys()).collect();
+    keys.into_iter()
+        .filter_map(|k| {
+            let b = h.get(k).cloned().unwrap_or(Value::Null);
+            let a = w.get(k).cloned().unwrap_or(Value::Null);
+            (b != a).then(|| (k.clone(), (b, a)))
+        })
+        .collect()
 }
 
 /// `v12` → 12, for the order of versions.
