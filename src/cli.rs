@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "ramstate",
     version,
-    about = "Keep an Alibaba Cloud account's RAM in a declared state: plan, apply, close-ready."
+    about = "Keep an Alibaba Cloud account's RAM in a declared state: plan, apply, close-ready.",
+    after_long_help = AFTER_LONG_HELP
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -17,12 +18,34 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The end of `--help` and of the man page: exit status and environment.
+const AFTER_LONG_HELP: &str = "\
+Exit status:
+  0  success; nothing to change (diff), converged (apply), ready (readiness)
+  1  an error, or an apply that did not converge
+  2  changes pending (diff --detailed-exitcode), or something blocks closing (readiness)
+
+Environment:
+  ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN
+                 credentials (preferred over --access-key-secret)
+  ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE
+                 sign in through OIDC (CI)
+  ALIBABA_CLOUD_PROFILE  profile of ~/.aliyun/config.json
+  RAMSTATE_ENDPOINT      send every call to this URL (an emulator)
+  NO_COLOR               no colour with --color auto";
+
+/// The heading of the options that only commands reaching an account read; the others
+/// (validate, schema, emulator, completions, man) accept and ignore them.
+const ACCOUNT_OPTIONS: &str =
+    "Account options (diff, apply, explain, graph, inventory, readiness, whoami)";
+
 /// The global flags as typed; [`crate::settings::Settings`] resolves them against the
 /// environment and checks them.
 #[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Global options")]
+#[command(next_help_heading = ACCOUNT_OPTIONS)]
 pub struct GlobalArgs {
-    /// Run against an in-process emulator seeded from this account snapshot (no credentials needed).
+    /// Run against an in-process emulator seeded from this account snapshot (no credentials
+    /// needed; refused with --endpoint or RAMSTATE_ENDPOINT).
     #[arg(long, global = true, value_name = "SEED")]
     pub sandbox: Option<PathBuf>,
     /// Send every API call to this URL (plain http only to loopback addresses) [env: RAMSTATE_ENDPOINT].
@@ -34,7 +57,8 @@ pub struct GlobalArgs {
     /// Access key ID (prefer the environment or a profile).
     #[arg(long, global = true, value_name = "ID")]
     pub access_key_id: Option<String>,
-    /// Access key secret (prefer the environment or a profile).
+    /// Access key secret. Other users can read it in the process list: prefer
+    /// ALIBABA_CLOUD_ACCESS_KEY_SECRET or a profile.
     #[arg(long, global = true, value_name = "SECRET")]
     pub access_key_secret: Option<String>,
     /// Region ID for regional STS endpoints, e.g. cn-hangzhou [env: ALIBABA_CLOUD_REGION_ID].
@@ -69,8 +93,17 @@ pub struct GlobalArgs {
     )]
     pub timeout: String,
     /// Colour in text output (`NO_COLOR` turns `auto` off).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = ColorChoice::Auto,
+        help_heading = "Output options"
+    )]
     pub color: ColorChoice,
+    /// Results and errors only: no progress bars and no status lines on stderr.
+    #[arg(short, long, global = true, help_heading = "Output options")]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -107,6 +140,10 @@ pub enum Command {
     Diff(DiffArgs),
     /// Change the account to match the desired state, in dependency order.
     Apply(ApplyArgs),
+    /// Say what the plan does at one address and which line of the file decided it.
+    Explain(ExplainArgs),
+    /// Draw the apply graph: each step, grouped per resource, after what it waits for.
+    Graph(GraphArgs),
     /// Check a desired-state file and report every problem.
     Validate(ValidateArgs),
     /// Print the JSON Schema of the desired-state file.
@@ -122,6 +159,24 @@ pub enum Command {
     /// The local emulator of the RAM, IMS, STS and ResourceManager APIs.
     #[command(subcommand)]
     Emulator(EmulatorCommand),
+    /// Print a shell completion script: `source <(ramstate completions bash)`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one per command into a directory.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write ramstate.1 and one page per subcommand (ramstate-diff.1, ...) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +191,9 @@ pub struct DiffArgs {
     /// Save the plan (with the account and a fingerprint of the inventory) for `apply`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// With `-o markdown`: add the apply order as a Mermaid diagram (as `ramstate graph`).
+    #[arg(long)]
+    pub graph: bool,
 }
 
 #[derive(Debug, Args)]
@@ -150,6 +208,35 @@ pub struct ApplyArgs {
     pub account_id: Option<String>,
     /// How the outcome is printed: `json` puts one document on stdout (the plan, each
     /// step's result, what is left) and the plan to review on stderr.
+    #[arg(short, long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz: `ramstate graph FILE | dot -Tsvg > plan.svg`.
+    Dot,
+    /// A Mermaid flowchart (GitHub and GitLab render it in Markdown).
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Desired-state file.
+    pub file: PathBuf,
+    #[arg(short, long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub output: GraphFormat,
+    /// Draw one node per resource (with its step count) when the plan has more steps.
+    #[arg(long, value_name = "STEPS", default_value_t = crate::render::COLLAPSE_ABOVE)]
+    pub collapse_above: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Desired-state file.
+    pub file: PathBuf,
+    /// The address, as `diff` prints it: `user.alice`, `policy.ops`, `user.alice/group.dev`.
+    pub address: String,
     #[arg(short, long, value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
 }

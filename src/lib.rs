@@ -17,6 +17,7 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod explain;
 pub mod export;
 pub mod graph;
 pub mod inventory;

@@ -184,6 +184,15 @@ pub enum SettingsError {
     )]
     Timeout { value: String },
 
+    #[error("--sandbox cannot be used with {option}: the sandbox is an endpoint of its own")]
+    #[diagnostic(
+        code(ramstate::settings::sandbox_endpoint),
+        help(
+            "drop --sandbox to call the endpoint, or drop {option} (unset RAMSTATE_ENDPOINT) to use the sandbox"
+        )
+    )]
+    SandboxWithEndpoint { option: &'static str },
+
     #[error("--qps must be a positive number of calls per second, or 0; got {value:?}")]
     #[diagnostic(
         code(ramstate::settings::qps),
@@ -202,7 +211,12 @@ impl Settings {
             Some(v) => Some((v.clone(), option)),
             None => env.get(var).map(|v| (v.to_string(), var)),
         };
-        let endpoint = pick(&args.endpoint, "--endpoint", ENDPOINT_ENV).map(|(v, _)| v);
+        let endpoint = pick(&args.endpoint, "--endpoint", ENDPOINT_ENV);
+        // The sandbox would silently override the endpoint: refuse the pair.
+        if let (Some(_), Some((_, option))) = (&args.sandbox, &endpoint) {
+            return Err(SettingsError::SandboxWithEndpoint { option });
+        }
+        let endpoint = endpoint.map(|(v, _)| v);
         let profile = pick(&args.profile, "--profile", PROFILE_ENV).map(|(v, _)| v);
         let region = match pick(&args.region, "--region", REGION_ENV) {
             // Blank is no region, as it always was.

@@ -68,6 +68,7 @@ fn change(i: usize, op: Op) -> Change {
         reason: Reason::NotKept(Kind::Applications),
         before: None,
         after: None,
+        decided_by: None,
     }
 }
 

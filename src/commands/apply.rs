@@ -107,7 +107,7 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<Outcome> {
     let outcome = ApplyOutcome::new(&plan, &graph, &report, remaining.as_ref());
     show(&outcome, args.output)?;
     if remaining.is_none() {
-        eprintln!("Run `ramstate diff` to see what is left.");
+        super::status::say("Run `ramstate diff` to see what is left.");
     }
     Ok(if outcome.converged() {
         Outcome::Clean
@@ -218,8 +218,15 @@ fn show(outcome: &ApplyOutcome<'_>, format: ReportFormat) -> Result<()> {
     match format {
         ReportFormat::Json => crate::render::apply_json(outcome, &mut out),
         ReportFormat::Text => {
-            crate::render::apply_steps_text(outcome, &mut std::io::stderr().lock())
-                .and_then(|_| crate::render::apply_result_text(outcome, &mut out))
+            // The tally is status; under --quiet it is told only when a step did not succeed.
+            let t = outcome.report.tally();
+            let all_done = t.failed + t.refused + t.skipped + t.not_run == 0;
+            let steps = if all_done && super::status::quiet() {
+                Ok(())
+            } else {
+                crate::render::apply_steps_text(outcome, &mut std::io::stderr().lock())
+            };
+            steps.and_then(|_| crate::render::apply_result_text(outcome, &mut out))
         }
     }
     .into_diagnostic()?;

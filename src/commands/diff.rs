@@ -15,6 +15,12 @@ use super::saved::{self, SavedPlan};
 use super::{Connection, Outcome, use_color};
 
 pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<Outcome> {
+    if args.graph && args.output != PlanFormat::Markdown {
+        return Err(miette!(
+            help = "use `ramstate graph FILE` for the graph alone",
+            "--graph embeds the apply order in `-o markdown` only"
+        ));
+    }
     let text = read_desired(&args.file)?;
     let desired = crate::config::parse(&text, &args.file.display().to_string())?;
     let conn = Connection::open(settings).await?;
@@ -25,6 +31,9 @@ pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<Outcome> {
     let mut out = std::io::stdout().lock();
     let color = use_color(settings.color, std::io::stdout().is_terminal());
     render(&plan, args.output, color, &mut out)?;
+    if args.graph {
+        super::graph::markdown_section(&plan, &mut out)?;
+    }
     out.flush().into_diagnostic()?;
 
     if let Some(path) = &args.out {
@@ -32,11 +41,11 @@ pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<Outcome> {
             path,
             &saved_plan(&plan, &inventory, &args.file.display().to_string(), text)?,
         )?;
-        eprintln!(
+        super::status::say(format_args!(
             "Saved the plan to {}; apply it with `ramstate apply {}`.",
             path.display(),
             path.display()
-        );
+        ));
     }
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         Outcome::Pending

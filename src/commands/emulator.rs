@@ -116,12 +116,18 @@ fn empty_account(env: &Environment) -> (Inventory, bool) {
     (inv, from_env)
 }
 
-/// Prints a generated account (YAML by default, JSON with `-o json`).
+/// Prints a generated account: a seed (YAML by default, JSON with `-o json`), or with
+/// `-o text` readable, as `ramstate inventory` prints an account.
 pub fn generate(args: &GenerateArgs) -> miette::Result<()> {
     let inv = emulator::generate(&GenerateParams::from(args));
     let text = match args.output {
         DataFormat::Json => serde_json::to_string_pretty(&inv).into_diagnostic()?,
-        DataFormat::Yaml | DataFormat::Text => yaml_serde::to_string(&inv).into_diagnostic()?,
+        DataFormat::Yaml => yaml_serde::to_string(&inv).into_diagnostic()?,
+        DataFormat::Text => {
+            let mut out = Vec::new();
+            crate::render::inventory_text(&inv, &mut out).into_diagnostic()?;
+            String::from_utf8(out).into_diagnostic()?
+        }
     };
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes()).into_diagnostic()?;

@@ -1,7 +1,7 @@
 //! `ramstate inventory`: everything the account holds, as text, JSON or YAML (the
 //! emulator's seed format).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use miette::{IntoDiagnostic, Result};
 
@@ -9,14 +9,17 @@ use crate::cli::{DataFormat, InventoryArgs};
 use crate::model::Kind;
 use crate::settings::Settings;
 
-use super::{Connection, Outcome};
+use super::{Connection, Outcome, use_color};
 
 pub async fn run(settings: &Settings, args: &InventoryArgs) -> Result<Outcome> {
     let conn = Connection::open(settings).await?;
     let inv = conn.fetch(&Kind::ALL.into_iter().collect()).await?;
     let mut out = std::io::stdout().lock();
     match args.output {
-        DataFormat::Text => crate::render::inventory_text(&inv, &mut out).into_diagnostic()?,
+        DataFormat::Text => {
+            let color = use_color(settings.color, std::io::stdout().is_terminal());
+            crate::render::inventory_text_styled(&inv, &mut out, color).into_diagnostic()?;
+        }
         DataFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &inv).into_diagnostic()?;
             writeln!(out).into_diagnostic()?;

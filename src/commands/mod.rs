@@ -1,18 +1,23 @@
-//! One file per subcommand (`diff`, `apply`, `validate`, `schema`, `inventory`, `readiness`,
-//! `whoami`, `export`, `emulator`), plus the pieces they share (`connect`, `progress`, `saved`,
-//! `tasks`): the only place that wires I/O together. [`run`] parses the command line,
+//! One file per subcommand (`diff`, `apply`, `explain`, `graph`, `validate`, `schema`,
+//! `inventory`, `readiness`, `whoami`, `export`, `emulator`, `completions` with `man`), plus the
+//! pieces they share (`connect`, `progress`, `status`, `saved`, `tasks`): the only place
+//! that wires I/O together. [`run`] parses the command line,
 //! resolves the [`Settings`] once and hands them to the subcommand.
 
 mod apply;
+mod completions;
 mod connect;
 mod diff;
 pub mod emulator;
+mod explain;
 mod export;
+mod graph;
 mod inventory;
 mod progress;
 mod readiness;
 mod saved;
 mod schema;
+pub mod status;
 mod tasks;
 mod validate;
 mod whoami;
@@ -65,6 +70,12 @@ pub fn run() -> ExitCode {
             };
         }
     };
+    status::set_quiet(cli.global.quiet);
+    if cli.global.access_key_secret.is_some() {
+        eprintln!(
+            "warning: --access-key-secret is visible to other users in the process list; set ALIBABA_CLOUD_ACCESS_KEY_SECRET or use a profile instead"
+        );
+    }
     let env = Environment::capture();
     let color = Color::new(cli.global.color, &env).enabled(std::io::stderr().is_terminal());
     miette::set_hook(Box::new(move |_| {
@@ -112,6 +123,8 @@ async fn dispatch(command: &Command, settings: &Settings) -> Result<Outcome> {
     match command {
         Command::Diff(args) => diff::run(settings, args).await,
         Command::Apply(args) => apply::run(settings, args).await,
+        Command::Explain(args) => explain::run(settings, args).await,
+        Command::Graph(args) => graph::run(settings, args).await,
         Command::Validate(args) => validate::run(args),
         Command::Schema => schema::run(),
         Command::Inventory(args) => inventory::run(settings, args).await,
@@ -126,5 +139,7 @@ async fn dispatch(command: &Command, settings: &Settings) -> Result<Outcome> {
             emulator::generate(args)?;
             Ok(Outcome::Clean)
         }
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     }
 }

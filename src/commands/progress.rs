@@ -1,5 +1,6 @@
-//! Progress on stderr: a spinner while fetching (hidden when stderr is not a terminal) and one
-//! line per finished apply step.
+//! Progress on stderr: a spinner while fetching and a bar while applying (shown only when
+//! stderr is a terminal, and not under `--quiet`), and one line per finished apply step
+//! (under `--quiet`, only the steps that did not succeed).
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,7 +15,7 @@ fn bar(len: Option<u64>) -> ProgressBar {
         Some(n) => ProgressBar::new(n),
         None => ProgressBar::new_spinner(),
     };
-    if std::io::stderr().is_terminal() {
+    if std::io::stderr().is_terminal() && !super::status::quiet() {
         bar.set_draw_target(ProgressDrawTarget::stderr());
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
     } else {
@@ -96,7 +97,11 @@ impl Reporter for ApplyProgress<'_> {
             ),
             StepStatus::NotRun => format!("[{n}/{total}] not run  {call}"),
         };
-        self.bar.suspend(|| eprintln!("{line}"));
+        // Under --quiet only the steps that did not succeed are told.
+        let ok = matches!(status, StepStatus::Done | StepStatus::AlreadyGone { .. });
+        if !(ok && super::status::quiet()) {
+            self.bar.suspend(|| eprintln!("{line}"));
+        }
         self.bar.inc(1);
     }
 }

@@ -15,6 +15,7 @@
 //! account_alias: clear              # or keep
 //! ```
 
+mod lines;
 mod locate;
 mod resources;
 mod schema;
@@ -49,6 +50,9 @@ pub struct DesiredState {
     pub managed: BTreeSet<Kind>,
     /// Keep rules per kind, in file order.
     pub keep: BTreeMap<Kind, Vec<KeepRule>>,
+    /// The line that manages each kind (its `manage` item, `manage: all`, or a setting
+    /// such as `recycle_bin: purge`); empty for a state built in code.
+    pub manage_lines: BTreeMap<Kind, usize>,
     /// What the file declares must exist (implicitly kept).
     pub declared: Declared,
     /// The file's name and text, for diagnostics found later (references checked
@@ -63,6 +67,7 @@ impl DesiredState {
             account_id: None,
             managed: kinds.into_iter().collect(),
             keep: BTreeMap::new(),
+            manage_lines: BTreeMap::new(),
             declared: Declared::default(),
             source: None,
         }
@@ -654,6 +659,7 @@ impl Checker<'_> {
 
         Some(DesiredState {
             account_id,
+            manage_lines: lines::manage_lines(self.text, &managed),
             managed,
             keep,
             declared,

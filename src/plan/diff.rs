@@ -69,6 +69,7 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
     let unmatched_rules = d.unmatched();
     let mut changes = d.changes;
     changes.sort_by_cached_key(order_key);
+    super::decision::decide(desired, &mut changes);
     let mut protected = d.protected;
     protected.sort_by_cached_key(|p| (p.address.to_string(), p.reason.clone()));
     protected.dedup();
@@ -168,6 +169,16 @@ pub(super) fn edit_distance(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
+/// The line a rule's text ends by naming (`declared on line 12`, `... (line 12)`).
+fn named_line(rule: &str) -> Option<usize> {
+    let at = rule.rfind("line ")? + "line ".len();
+    let digits: String = rule[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
 /// ` (line 12)`, or nothing for a rule built in code.
 fn line_suffix(line: usize) -> String {
     if line > 0 {
@@ -237,13 +248,18 @@ impl<'a> Differ<'a> {
         }
         self.candidates.push((kind, c));
         if let Some(rule) = self.declared_keeper(kind, c.name) {
-            self.kept.push(Kept { address, rule });
+            self.kept.push(Kept {
+                line: named_line(&rule),
+                address,
+                rule,
+            });
             return false;
         }
         if let Some(rule) = self.desired.keeper(kind, &c) {
             self.kept.push(Kept {
                 address,
                 rule: format!("keep.{kind}: {rule}{}", line_suffix(rule.line)),
+                line: (rule.line > 0).then_some(rule.line),
             });
             return false;
         }
@@ -362,6 +378,7 @@ impl<'a> Differ<'a> {
                 self.kept.push(Kept {
                     address: addr,
                     rule: format!("keep.virtual_mfa_devices: {rule}{}", line_suffix(rule.line)),
+                    line: (rule.line > 0).then_some(rule.line),
                 });
                 continue;
             }
@@ -376,6 +393,7 @@ impl<'a> Differ<'a> {
                     self.kept.push(Kept {
                         address: addr,
                         rule,
+                        line: None,
                     });
                 }
                 _ => {
@@ -403,6 +421,7 @@ impl<'a> Differ<'a> {
             reason,
             before,
             after,
+            decided_by: None,
         });
     }
 

@@ -7,6 +7,7 @@
 
 mod address;
 mod call;
+mod decision;
 mod diff;
 mod op;
 mod protection;
@@ -20,6 +21,7 @@ use crate::model::{ApiCall, Inventory, Kind};
 
 pub use address::{Address, BadAddress, Part, PrincipalKind, Resource};
 pub use call::{call, call_with_password, read_back};
+pub use decision::{Decision, kind_of, not_kept as decision_not_kept};
 pub use diff::{diff, fetch_kinds};
 pub use op::{Entity, Op, Principal, Tagged, UserProfile};
 pub use protection::{Protection, protection};
@@ -64,6 +66,8 @@ pub struct Change {
     pub before: Option<serde_json::Value>,
     /// What the plan shows of the target as it will be (changes in place).
     pub after: Option<serde_json::Value>,
+    /// The rule of the file that decided the step, with its line.
+    pub decided_by: Option<Decision>,
 }
 
 impl Change {
@@ -86,7 +90,10 @@ impl Change {
 /// reason in words and the API call it makes (derived, for reviewers to audit).
 impl Serialize for Change {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let fields = 6 + usize::from(self.before.is_some()) + usize::from(self.after.is_some());
+        let fields = 6
+            + usize::from(self.before.is_some())
+            + usize::from(self.after.is_some())
+            + usize::from(self.decided_by.is_some());
         let mut st = s.serialize_struct("Change", fields)?;
         st.serialize_field("address", &self.address)?;
         st.serialize_field("resource", &self.address.resource_address())?;
@@ -94,6 +101,9 @@ impl Serialize for Change {
         st.serialize_field("op", &self.op)?;
         st.serialize_field("reason", &self.reason)?;
         st.serialize_field("call", &self.call())?;
+        if let Some(d) = &self.decided_by {
+            st.serialize_field("decided_by", d)?;
+        }
         if let Some(b) = &self.before {
             st.serialize_field("before", b)?;
         }
@@ -208,6 +218,10 @@ pub struct Protected {
 pub struct Kept {
     pub address: Address,
     pub rule: String,
+    /// The line of the keep rule (absent when kept by what it hangs off, or for a rule
+    /// built in code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
 }
 
 /// Counts for the last line of a plan.

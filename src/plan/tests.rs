@@ -312,7 +312,8 @@ fn device_of_a_kept_user_is_kept() {
     assert_eq!(addresses(&p), vec!["virtual_mfa_device.spare"]);
     assert!(p.kept.contains(&Kept {
         address: "virtual_mfa_device.alice".parse().unwrap(),
-        rule: "bound to user alice, which is kept".into()
+        rule: "bound to user alice, which is kept".into(),
+        line: None,
     }));
 }
 

@@ -3,13 +3,14 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use super::Paint;
 use crate::model::{Inventory, KeyStatus};
 
-fn section(w: &mut dyn Write, title: &str, n: usize) -> io::Result<()> {
+fn section(w: &mut dyn Write, p: Paint, title: &str, n: usize) -> io::Result<()> {
     if n == 0 {
-        writeln!(w, "{title}: none")
+        writeln!(w, "{}: {}", p.bold(title), p.dim("none"))
     } else {
-        writeln!(w, "{title} ({n}):")
+        writeln!(w, "{} ({n}):", p.bold(title))
     }
 }
 
@@ -23,6 +24,12 @@ fn join<T: ToString>(items: &[T]) -> String {
 
 /// Everything the account holds, readable.
 pub fn inventory_text(inv: &Inventory, w: &mut dyn Write) -> io::Result<()> {
+    inventory_text_styled(inv, w, false)
+}
+
+/// [`inventory_text`], with section titles in bold when `color` is on.
+pub fn inventory_text_styled(inv: &Inventory, w: &mut dyn Write, color: bool) -> io::Result<()> {
+    let p = Paint::new(color);
     let a = &inv.account;
     writeln!(
         w,
@@ -32,7 +39,7 @@ pub fn inventory_text(inv: &Inventory, w: &mut dyn Write) -> io::Result<()> {
         a.domain()
     )?;
 
-    section(w, "Users", inv.users.len())?;
+    section(w, p, "Users", inv.users.len())?;
     for u in &inv.users {
         let mut parts = Vec::new();
         for k in &u.access_keys {
@@ -71,7 +78,7 @@ pub fn inventory_text(inv: &Inventory, w: &mut dyn Write) -> io::Result<()> {
             members.entry(g).or_default().push(&u.name);
         }
     }
-    section(w, "Groups", inv.groups.len())?;
+    section(w, p, "Groups", inv.groups.len())?;
     for g in &inv.groups {
         let m = members.get(g.name.as_str()).cloned().unwrap_or_default();
         writeln!(
@@ -91,7 +98,7 @@ pub fn inventory_text(inv: &Inventory, w: &mut dyn Write) -> io::Result<()> {
         )?;
     }
 
-    section(w, "Roles", inv.roles.len())?;
+    section(w, p, "Roles", inv.roles.len())?;
     for r in &inv.roles {
         let kind = if r.is_service_linked() {
             "service-linked"
@@ -109,7 +116,7 @@ pub fn inventory_text(inv: &Inventory, w: &mut dyn Write) -> io::Result<()> {
         }
     }
 
-    section(w, "Custom policies", inv.policies.len())?;
+    section(w, p, "Custom policies", inv.policies.len())?;
     for p in &inv.policies {
         let versions: Vec<String> = p
             .versions
@@ -155,15 +162,15 @@ pub fn inventory_text(inv: &Inventory, w: &mut dyn Write) -> io::Result<()> {
         )?;
     }
 
-    section(w, "SAML providers", inv.saml_providers.len())?;
+    section(w, p, "SAML providers", inv.saml_providers.len())?;
     for p in &inv.saml_providers {
         writeln!(w, "  {}", p.name)?;
     }
-    section(w, "OIDC providers", inv.oidc_providers.len())?;
+    section(w, p, "OIDC providers", inv.oidc_providers.len())?;
     for p in &inv.oidc_providers {
         writeln!(w, "  {}  issuer: {}", p.name, p.issuer_url)?;
     }
-    section(w, "Virtual MFA devices", inv.virtual_mfa_devices.len())?;
+    section(w, p, "Virtual MFA devices", inv.virtual_mfa_devices.len())?;
     for d in &inv.virtual_mfa_devices {
         writeln!(
             w,
@@ -175,7 +182,7 @@ pub fn inventory_text(inv: &Inventory, w: &mut dyn Write) -> io::Result<()> {
                 .unwrap_or_else(|| "not bound".into())
         )?;
     }
-    section(w, "Applications", inv.applications.len())?;
+    section(w, p, "Applications", inv.applications.len())?;
     for a in &inv.applications {
         writeln!(
             w,
@@ -189,7 +196,7 @@ pub fn inventory_text(inv: &Inventory, w: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     let bin = &inv.recycle_bin;
-    section(w, "Recycle bin", bin.users.len() + bin.access_keys.len())?;
+    section(w, p, "Recycle bin", bin.users.len() + bin.access_keys.len())?;
     for u in &bin.users {
         writeln!(w, "  user {} (id {})", u.principal_name, u.id)?;
     }

@@ -4,12 +4,16 @@
 //! symbols and words already say.
 
 mod apply;
+mod explain;
+mod graph;
 mod inventory;
 mod plan;
 mod readiness;
 
 pub use apply::{ApplyOutcome, apply_json, apply_result_text, apply_steps_text};
-pub use inventory::inventory_text;
+pub use explain::{explain_json, explain_text};
+pub use graph::{COLLAPSE_ABOVE, GraphOptions, graph_dot, graph_mermaid};
+pub use inventory::{inventory_text, inventory_text_styled};
 pub use plan::{header, plan_json, plan_markdown, plan_text, summary_line};
 pub use readiness::{readiness_json, readiness_markdown, readiness_text};
 

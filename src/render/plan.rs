@@ -372,6 +372,7 @@ mod tests {
             reason: Reason::NotKept(Kind::Users),
             before: None,
             after: None,
+            decided_by: None,
         }
     }
 
@@ -408,6 +409,7 @@ mod tests {
         let kept = vec![Kept {
             address: "user.ci_bot".parse().unwrap(),
             rule: "keep.users: glob *_bot* (line 5)".into(),
+            line: Some(5),
         }];
         let mut out = Vec::new();
         plan_markdown(&plan(vec![delete_user("bob")], caller(), kept), &mut out).unwrap();

@@ -113,6 +113,21 @@ fn strings(v: &Value) -> Vec<String> {
 /// Whether the trust policy lets `principals` (ARNs or the account ID) call `action`
 /// through the `key` principal kind (`RAM` or `Federated`).
 fn trusts(doc: Option<&str>, key: &str, action: &str, principals: &[String]) -> bool {
+    trusts_in(doc, key, action, principals, &[])
+}
+
+/// [`trusts`], where a statement also needs its `Condition` to hold for the call's
+/// `context` (condition keys such as `oidc:sub` with the values of the call). The string
+/// operators are evaluated (`StringEquals`, `StringNotEquals`, `StringLike`,
+/// `StringNotLike`, with their `IgnoreCase` forms); a condition on a key the context does
+/// not carry, or with another operator, is not checked.
+fn trusts_in(
+    doc: Option<&str>,
+    key: &str,
+    action: &str,
+    principals: &[String],
+    context: &[(&str, Vec<String>)],
+) -> bool {
     let Some(v) = doc.and_then(|d| serde_json::from_str::<Value>(d).ok()) else {
         return false;
     };
@@ -133,7 +148,75 @@ fn trusts(doc: Option<&str>, key: &str, action: &str, principals: &[String]) -> 
                         .iter()
                         .any(|x| x == "*" || principals.iter().any(|q| q.eq_ignore_ascii_case(x)))
                 })
+            && s.get("Condition")
+                .is_none_or(|c| conditions_hold(c, context))
     })
+}
+
+/// Every checked condition of a statement holds for `context`.
+fn conditions_hold(conditions: &Value, context: &[(&str, Vec<String>)]) -> bool {
+    let Some(ops) = conditions.as_object() else {
+        return false;
+    };
+    ops.iter().all(|(op, keys)| {
+        let op_lower = op.to_ascii_lowercase();
+        let (base, ignore_case) = match op_lower.strip_suffix("ignorecase") {
+            Some(b) => (b, true),
+            None => (op_lower.as_str(), false),
+        };
+        let (like, negated) = match base {
+            "stringequals" => (false, false),
+            "stringnotequals" => (false, true),
+            "stringlike" => (true, false),
+            "stringnotlike" => (true, true),
+            _ => return true,
+        };
+        let Some(keys) = keys.as_object() else {
+            return false;
+        };
+        keys.iter().all(|(k, wanted)| {
+            let Some((_, actual)) = context.iter().find(|(c, _)| c.eq_ignore_ascii_case(k)) else {
+                return true;
+            };
+            let fold = |s: &str| {
+                if ignore_case {
+                    s.to_ascii_lowercase()
+                } else {
+                    s.to_string()
+                }
+            };
+            let any = strings(wanted).iter().any(|w| {
+                actual.iter().any(|a| {
+                    let (w, a) = (fold(w), fold(a));
+                    if like { glob_match(&w, &a) } else { w == a }
+                })
+            });
+            any != negated
+        })
+    })
+}
+
+/// `*` (any run) and `?` (one character) in a `StringLike` pattern.
+fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
 }
 
 fn session_name(p: &Params, default: Option<&str>) -> Result<String, ErrorResponse> {
@@ -313,11 +396,21 @@ fn assume_role_with_oidc(st: &mut State, p: &Params, now: OffsetDateTime) -> R {
         );
     }
     let role = role_from_arn(st, arn)?.clone();
-    if !trusts(
+    let sub = claims
+        .get("sub")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    let context = [
+        ("oidc:iss", vec![provider.provider.issuer_url.clone()]),
+        ("oidc:aud", aud.clone()),
+        ("oidc:sub", vec![sub.to_string()]),
+    ];
+    if !trusts_in(
         role.role.assume_role_policy_document.as_deref(),
         "Federated",
         "sts:AssumeRole",
         &[provider_arn.to_string()],
+        &context,
     ) {
         return fail(
             "AuthenticationFail.NoPermission",
@@ -491,6 +584,37 @@ mod tests {
             "sts:AssumeRole",
             &["acs:ram::123:root".into()]
         ));
+    }
+
+    #[test]
+    fn oidc_trust_conditions_on_the_subject_are_checked() {
+        let doc = r#"{"Version":"1","Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Federated":["p"]},"Condition":{"StringEquals":{"oidc:aud":"sts.aliyuncs.com"},"StringLike":{"oidc:sub":"repo:acme/*:environment:prod?"}}}]}"#;
+        let ctx = |sub: &str| {
+            [
+                ("oidc:aud", vec!["sts.aliyuncs.com".to_string()]),
+                ("oidc:sub", vec![sub.to_string()]),
+            ]
+        };
+        let ok = |sub: &str| {
+            trusts_in(
+                Some(doc),
+                "Federated",
+                "sts:AssumeRole",
+                &["p".into()],
+                &ctx(sub),
+            )
+        };
+        assert!(ok("repo:acme/ram:environment:prod1"));
+        assert!(!ok("repo:acme/ram:pull_request"));
+        assert!(!ok("repo:other/ram:environment:prod1"));
+        // Without the call's context (AssumeRole), oidc conditions are not checked.
+        assert!(trusts(
+            Some(doc),
+            "Federated",
+            "sts:AssumeRole",
+            &["p".into()]
+        ));
+        assert!(glob_match("a*b*c", "axxbyyc") && !glob_match("a*b", "axxc"));
     }
 
     #[test]

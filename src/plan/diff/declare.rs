@@ -120,6 +120,7 @@ impl<'a> Differ<'a> {
             reason,
             before,
             after,
+            decided_by: None,
         });
     }
 
