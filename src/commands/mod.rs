@@ -10,7 +10,7 @@ pub mod emulator;
 mod inventory;
 mod progress;
 mod readiness;
-mod saved;
+pub mod saved;
 mod schema;
 mod tasks;
 mod validate;
