@@ -233,6 +233,7 @@ async fn run_case(case: &Case) -> Result<(), TestCaseError> {
     }
 
     let log = emu.log();
+    emu.shutdown().await;
     assert_kept_untouched(&log, &kept);
     assert_unblocking_precedes_deletion(&log);
     // Nothing kept is lost: every kept address is still in the account.
@@ -277,8 +278,6 @@ async fn run_case(case: &Case) -> Result<(), TestCaseError> {
         blocked
     );
     f.blocked.extend(blocked);
-    drop(f);
-    emu.shutdown().await;
     Ok(())
 }
 
