@@ -966,6 +966,10 @@ mod tests {
             for (n, (action, version, params, in_body)) in calls.into_iter().enumerate() {
                 let mut all: BTreeMap<String, String> =
                     params.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                // Any Format but JSON or XML (an empty one too) is refused, rightly.
+                let plain_format = all
+                    .get("Format")
+                    .is_none_or(|f| f.eq_ignore_ascii_case("json") || f.eq_ignore_ascii_case("xml"));
                 for (k, v) in [
                     ("Action", action.as_str()),
                     ("Version", version.as_str()),
@@ -994,7 +998,7 @@ mod tests {
                 let (parts, ()) = req.into_parts();
                 let ok = serve_one(&shared, &parts, body)?;
                 // The signature is right: a call that needs nothing else succeeds.
-                if action == "GetCallerIdentity" && version == Service::Sts.version() {
+                if action == "GetCallerIdentity" && version == Service::Sts.version() && plain_format {
                     prop_assert!(ok, "a signed GetCallerIdentity was refused");
                 }
             }
