@@ -15,7 +15,7 @@ mod graph;
 mod inventory;
 mod progress;
 mod readiness;
-mod saved;
+pub mod saved;
 mod schema;
 pub mod status;
 mod tasks;
