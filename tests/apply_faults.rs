@@ -187,6 +187,7 @@ async fn run_case(case: &Case) -> Result<(), TestCaseError> {
             poll_deadline: Duration::from_secs(30),
             ..StepPolicy::default()
         },
+        passwords: Default::default(),
     };
     let report =
         ramstate::apply::execute(&graph, &runner, &options, &AtomicBool::new(false), &Silent).await;
