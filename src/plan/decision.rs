@@ -35,9 +35,10 @@ impl std::fmt::Display for Decision {
     }
 }
 
-/// The kind whose management a resource falls under.
-pub fn kind_of(resource: &Resource) -> Kind {
-    match resource {
+/// The kind whose management a resource falls under; `None` for the account settings
+/// that are only ever declared (password policy, security preference).
+pub fn kind_of(resource: &Resource) -> Option<Kind> {
+    Some(match resource {
         Resource::User(_) => Kind::Users,
         Resource::Group(_) => Kind::Groups,
         Resource::Role(_) => Kind::Roles,
@@ -50,7 +51,8 @@ pub fn kind_of(resource: &Resource) -> Kind {
         Resource::Application(_) => Kind::Applications,
         Resource::RecycledUser(_) | Resource::RecycledAccessKey(_) => Kind::RecycleBin,
         Resource::AccountAlias => Kind::AccountAlias,
-    }
+        Resource::PasswordPolicy | Resource::SecurityPreference => return None,
+    })
 }
 
 /// Why an entity of a managed kind goes: its kind is managed and no keep rule matches.
@@ -88,11 +90,11 @@ pub fn decide(desired: &DesiredState, changes: &mut [Change]) {
             Reason::Blocks(r) | Reason::DeactivateFirst(r) => own
                 .get(r)
                 .cloned()
-                .or_else(|| Some(not_kept(desired, kind_of(&r.resource)))),
+                .or_else(|| kind_of(&r.resource).map(|k| not_kept(desired, k))),
             Reason::MemberStays { group: r, .. } | Reason::PrincipalStays { policy: r, .. } => own
                 .get(r)
                 .cloned()
-                .or_else(|| Some(not_kept(desired, kind_of(&r.resource)))),
+                .or_else(|| kind_of(&r.resource).map(|k| not_kept(desired, k))),
             // Room for a declared policy's new version: decided by that declaration.
             Reason::VersionCap { policy } => own
                 .get(&Resource::Policy(policy.clone()).address())
@@ -108,7 +110,7 @@ fn direct(desired: &DesiredState, reason: &Reason, resource: &Resource) -> Optio
         Reason::NotKept(kind) => Some(not_kept(desired, *kind)),
         Reason::PolicyNotKept
         | Reason::ServiceLinkedRoleNotKept { .. }
-        | Reason::DeviceNotKept { .. } => Some(not_kept(desired, kind_of(resource))),
+        | Reason::DeviceNotKept { .. } => kind_of(resource).map(|k| not_kept(desired, k)),
         Reason::DefaultDomain { .. } => Some(setting(desired, Kind::DefaultDomain, "reset")),
         Reason::AccountAlias { .. } => Some(setting(desired, Kind::AccountAlias, "clear")),
         Reason::PurgeAccessKey | Reason::PurgeUser | Reason::PurgeAfterDelete => {
@@ -133,7 +135,7 @@ fn direct(desired: &DesiredState, reason: &Reason, resource: &Resource) -> Optio
 /// The list under `resources:` that declares a resource.
 fn declared_section(resource: &Resource) -> &'static str {
     match kind_of(resource) {
-        k if k.is_setting() => "account",
-        k => k.as_str(),
+        Some(k) if !k.is_setting() => k.as_str(),
+        _ => "account",
     }
 }
