@@ -154,6 +154,8 @@ pub enum Command {
     Readiness(ReadinessArgs),
     /// Print who the credentials belong to.
     Whoami,
+    /// Write the live account as a desired-state file (declarations, or an allowlist).
+    Export(ExportArgs),
     /// The local emulator of the RAM, IMS, STS and ResourceManager APIs.
     #[command(subcommand)]
     Emulator(EmulatorCommand),
@@ -237,6 +239,24 @@ pub struct ExplainArgs {
     pub address: String,
     #[arg(short, long, value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write the file here instead of to standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// `declared`: every user, group, role, policy and identity provider declared, with
+    /// the account's settings (diff against the same account: no changes). `allowlist`:
+    /// keep rules naming everything, every kind managed (the baseline to prune).
+    #[arg(long = "as", value_enum, default_value_t = ExportShape::Declared)]
+    pub shape: ExportShape,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportShape {
+    Declared,
+    Allowlist,
 }
 
 #[derive(Debug, Args)]

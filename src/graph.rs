@@ -21,9 +21,14 @@ use thiserror::Error;
 use crate::plan::{Address, Change, Entity, Plan};
 
 /// The steps of a plan with their dependencies; node `i` is `plan.changes[i]`.
+///
+/// The graph owns the plan and holds only indices into it: one copy of every change,
+/// however large the account ([`build_from`] moves a plan in, [`ApplyGraph::plan`] lends it
+/// back for rendering).
 #[derive(Debug, Clone)]
 pub struct ApplyGraph {
-    graph: DiGraph<Change, ()>,
+    plan: Plan,
+    graph: DiGraph<(), ()>,
     order: Vec<usize>,
 }
 
@@ -82,16 +87,31 @@ impl Dag for ApplyGraph {
     }
 }
 
-/// Builds the graph of a plan and checks that it is acyclic.
+/// Builds the graph of a copy of `plan` and checks that it is acyclic. Where the plan is
+/// not needed apart from the graph, [`build_from`] saves the copy.
 pub fn build(plan: &Plan) -> Result<ApplyGraph, GraphError> {
-    let mut graph = DiGraph::<Change, ()>::with_capacity(plan.changes.len(), plan.changes.len());
+    build_from(plan.clone())
+}
+
+/// Builds the graph of `plan`, which it keeps (see [`ApplyGraph::plan`]), and checks that
+/// it is acyclic.
+pub fn build_from(plan: Plan) -> Result<ApplyGraph, GraphError> {
+    let (graph, order) = edges(&plan)?;
+    Ok(ApplyGraph { plan, graph, order })
+}
+
+type Edges = (DiGraph<(), ()>, Vec<usize>);
+
+fn edges(plan: &Plan) -> Result<Edges, GraphError> {
+    let mut graph = DiGraph::<(), ()>::with_capacity(plan.changes.len(), plan.changes.len());
     let mut seen: HashSet<&Address> = HashSet::with_capacity(plan.changes.len());
     for c in &plan.changes {
         if !seen.insert(&c.address) {
             return Err(GraphError::DuplicateAddress(c.address.to_string()));
         }
-        graph.add_node(c.clone());
+        graph.add_node(());
     }
+    drop(seen);
     let mut waiting: BTreeMap<Entity, Vec<usize>> = BTreeMap::new();
     for (i, c) in plan.changes.iter().enumerate() {
         if let Some(e) = c.op.removes() {
@@ -124,11 +144,13 @@ pub fn build(plan: &Plan) -> Result<ApplyGraph, GraphError> {
         }
     }
     let order = toposort(&graph, None)
-        .map_err(|cycle| GraphError::Cycle(graph[cycle.node_id()].address.to_string()))?
+        .map_err(|cycle| {
+            GraphError::Cycle(plan.changes[cycle.node_id().index()].address.to_string())
+        })?
         .into_iter()
         .map(NodeIndex::index)
         .collect();
-    Ok(ApplyGraph { graph, order })
+    Ok((graph, order))
 }
 
 impl ApplyGraph {
@@ -141,7 +163,12 @@ impl ApplyGraph {
     }
 
     pub fn step(&self, i: usize) -> &Change {
-        &self.graph[NodeIndex::new(i)]
+        &self.plan.changes[i]
+    }
+
+    /// The plan the steps come from.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
     }
 
     /// The steps that must finish before step `i` starts, ascending.

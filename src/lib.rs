@@ -18,6 +18,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod explain;
+pub mod export;
 pub mod graph;
 pub mod inventory;
 pub mod model;

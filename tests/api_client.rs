@@ -256,6 +256,24 @@ async fn a_retry_hint_past_the_deadline_ends_the_call() {
     assert!(start.elapsed() < Duration::from_secs(1));
 }
 
+#[tokio::test(start_paused = true)]
+async fn throttled_attempts_use_up_the_deadline_not_the_attempts() {
+    // A busy server slows a call down; it never makes it fail while time is left.
+    let mock = serve(|_, n| {
+        if n < 10 {
+            Reply::throttled(50)
+        } else {
+            Reply::ok(json!({}))
+        }
+    })
+    .await;
+    let mut cfg = config(&mock.url);
+    cfg.retry.max_attempts = 3;
+    let c = Client::new(cfg, Credentials::from_key(ID, SECRET, None)).unwrap();
+    c.call(&get_user("a")).await.unwrap();
+    assert_eq!(mock.count(), 11);
+}
+
 #[tokio::test]
 async fn dropped_connections_are_retried() {
     let mock = serve(|_, n| {

@@ -830,3 +830,141 @@ fn the_simulated_api_refuses_a_delete_before_its_detach() {
     let mut state = inv.clone();
     assert!(apply_call(&mut state, &plan.changes[del].call(), false).is_err());
 }
+
+/// Declarations over an account's own names: some users and groups declared, each with or
+/// without a list of memberships and attachments (a list governs its side).
+#[derive(Debug, Clone)]
+struct Declarations {
+    /// Per user (by position): declared?, with a groups list?, which groups, with a policies list?
+    users: Vec<(bool, bool, Vec<bool>, bool)>,
+    /// Per group: declared?, with a members list?, which users.
+    groups: Vec<(bool, bool, Vec<bool>)>,
+}
+
+fn declarations() -> impl Strategy<Value = Declarations> {
+    (
+        prop::collection::vec(
+            (
+                any::<bool>(),
+                any::<bool>(),
+                prop::collection::vec(any::<bool>(), MAX_GROUPS),
+                any::<bool>(),
+            ),
+            7,
+        ),
+        prop::collection::vec(
+            (
+                any::<bool>(),
+                any::<bool>(),
+                prop::collection::vec(any::<bool>(), 7),
+            ),
+            MAX_GROUPS,
+        ),
+    )
+        .prop_map(|(users, groups)| Declarations { users, groups })
+}
+
+fn declare(d: &mut DesiredState, inv: &Inventory, decl: &Declarations) {
+    use ramstate::config::{DeclaredGroup, DeclaredUser, Named};
+    let named = |s: &str| Named {
+        value: s.to_string(),
+        at: vec![],
+    };
+    for (u, (on, with_groups, which, with_policies)) in inv.users.iter().zip(&decl.users) {
+        if !on {
+            continue;
+        }
+        d.declared.users.push(DeclaredUser {
+            name: u.name.clone(),
+            line: 1,
+            groups: with_groups.then(|| {
+                inv.groups
+                    .iter()
+                    .zip(which)
+                    .filter(|(_, w)| **w)
+                    .map(|(g, _)| named(&g.name))
+                    .collect()
+            }),
+            policies: with_policies.then(|| {
+                u.policies
+                    .iter()
+                    .skip(1)
+                    .map(|p| Named {
+                        value: p.clone(),
+                        at: vec![],
+                    })
+                    .collect()
+            }),
+            ..DeclaredUser::default()
+        });
+    }
+    for (g, (on, with_members, which)) in inv.groups.iter().zip(&decl.groups) {
+        if !on {
+            continue;
+        }
+        d.declared.groups.push(DeclaredGroup {
+            name: g.name.clone(),
+            line: 1,
+            members: with_members.then(|| {
+                inv.users
+                    .iter()
+                    .zip(which)
+                    .filter(|(_, w)| **w)
+                    .map(|(u, _)| named(&u.name))
+                    .collect()
+            }),
+            ..DeclaredGroup::default()
+        });
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// A membership or attachment is only ever taken away with what it hangs off, or
+    /// where a declared list governs it: never because some other membership is declared.
+    #[test]
+    fn a_membership_or_attachment_the_file_does_not_govern_is_never_removed(
+        (inv, mut d, caller) in scenario(),
+        decl in declarations(),
+    ) {
+        use ramstate::plan::{Op, PrincipalKind};
+        declare(&mut d, &inv, &decl);
+        let plan = plan::diff(&d, &inv, &caller);
+        prop_assert!(graph::build(&plan).is_ok());
+        let deleted = |f: &dyn Fn(&Op) -> bool| plan.changes.iter().any(|c| f(&c.op));
+        for c in &plan.changes {
+            match &c.op {
+                Op::RemoveMember { user, group } => {
+                    let governed = d.declared.user(user).is_some_and(|u| u.groups.is_some())
+                        || d.declared.group(group).is_some_and(|g| g.members.is_some());
+                    let goes = deleted(&|o| matches!(o, Op::DeleteUser { name, .. } if name == user))
+                        || deleted(&|o| matches!(o, Op::DeleteGroup { name } if name == group));
+                    prop_assert!(governed || goes, "{} removed without cause", c.address);
+                }
+                Op::DetachPolicy { principal, policy } => {
+                    let governed = match principal.kind {
+                        PrincipalKind::User => d.declared.user(&principal.name).is_some_and(|u| u.policies.is_some()),
+                        PrincipalKind::Group => d.declared.group(&principal.name).is_some_and(|g| g.policies.is_some()),
+                        PrincipalKind::Role => d.declared.role(&principal.name).is_some_and(|r| r.policies.is_some()),
+                    };
+                    let name = &principal.name;
+                    let goes = deleted(&|o| matches!(o,
+                        Op::DeleteUser { name: n, .. } | Op::DeleteGroup { name: n } | Op::DeleteRole { name: n } if n == name))
+                        || deleted(&|o| matches!(o, Op::DeletePolicy { name } if *name == policy.name));
+                    prop_assert!(governed || goes, "{} detached without cause", c.address);
+                }
+                _ => {}
+            }
+        }
+        // Declared entities are never deleted.
+        for u in &d.declared.users {
+            let gone = deleted(&|o| matches!(o, Op::DeleteUser { name, .. } if *name == u.name));
+            prop_assert!(!gone, "declared user {} is deleted", u.name);
+        }
+        for g in &d.declared.groups {
+            let gone = deleted(&|o| matches!(o, Op::DeleteGroup { name } if *name == g.name));
+            prop_assert!(!gone, "declared group {} is deleted", g.name);
+        }
+    }
+}

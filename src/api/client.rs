@@ -565,13 +565,17 @@ impl Client {
         retry: Retry,
     ) -> Result<Value, ApiError> {
         let start = Instant::now();
+        // Throttled attempts never ran and say so: they are bounded by the deadline, not
+        // by the number of attempts, so a busy server slows a call down but never fails it.
         let mut attempt = 0u32;
         loop {
-            attempt += 1;
             let failure = match self.attempt(call, &source).await {
                 Ok(v) => return Ok(v),
                 Err(f) => f,
             };
+            if failure.error.kind != ErrorKind::Throttling {
+                attempt += 1;
+            }
             let may_retry = !failure.terminal
                 && match retry {
                     Retry::Retryable => failure.error.kind.is_retryable(),

@@ -55,14 +55,16 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<Outcome> {
     if let Some(saved) = &saved_plan {
         verify_saved(saved, &plan, &inventory, &conn.caller)?;
     }
-    // Checked before asking, so nothing is approved that cannot run.
-    let graph = crate::graph::build(&plan)?;
+    // Checked before asking, so nothing is approved that cannot run. The graph keeps the
+    // plan: one copy of every step, however large the account.
+    let graph = crate::graph::build_from(plan)?;
+    let plan = graph.plan();
 
-    review(&plan, settings, args.output)?;
+    review(plan, settings, args.output)?;
     if plan.is_empty() {
         let report = apply::ApplyReport::default();
         show(
-            &ApplyOutcome::new(&plan, &graph, &report, Some(&plan)),
+            &ApplyOutcome::new(plan, &graph, &report, Some(plan)),
             args.output,
         )?;
         return Ok(Outcome::Clean);
@@ -104,7 +106,7 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<Outcome> {
     } else {
         converge(&conn, &desired, &kinds, &report.done(&graph), &cancel).await?
     };
-    let outcome = ApplyOutcome::new(&plan, &graph, &report, remaining.as_ref());
+    let outcome = ApplyOutcome::new(plan, &graph, &report, remaining.as_ref());
     show(&outcome, args.output)?;
     if remaining.is_none() {
         super::status::say("Run `ramstate diff` to see what is left.");

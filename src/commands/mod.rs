@@ -1,5 +1,5 @@
 //! One file per subcommand (`diff`, `apply`, `explain`, `graph`, `validate`, `schema`,
-//! `inventory`, `readiness`, `whoami`, `emulator`, `completions` with `man`), plus the
+//! `inventory`, `readiness`, `whoami`, `export`, `emulator`, `completions` with `man`), plus the
 //! pieces they share (`connect`, `progress`, `status`, `saved`, `tasks`): the only place
 //! that wires I/O together. [`run`] parses the command line,
 //! resolves the [`Settings`] once and hands them to the subcommand.
@@ -10,11 +10,12 @@ mod connect;
 mod diff;
 pub mod emulator;
 mod explain;
+mod export;
 mod graph;
 mod inventory;
 mod progress;
 mod readiness;
-mod saved;
+pub mod saved;
 mod schema;
 pub mod status;
 mod tasks;
@@ -129,6 +130,7 @@ async fn dispatch(command: &Command, settings: &Settings) -> Result<Outcome> {
         Command::Inventory(args) => inventory::run(settings, args).await,
         Command::Readiness(args) => readiness::run(settings, args).await,
         Command::Whoami => whoami::run(settings).await,
+        Command::Export(args) => export::run(settings, args).await,
         Command::Emulator(EmulatorCommand::Serve(args)) => {
             emulator::serve(args, &settings.env).await?;
             Ok(Outcome::Clean)

@@ -36,23 +36,13 @@ impl std::fmt::Display for Decision {
 }
 
 /// The kind whose management a resource falls under; `None` for the account settings
-/// that are only ever declared (password policy, security preference).
+/// that are only ever declared (password policy, security preference), which no
+/// `manage` entry governs.
 pub fn kind_of(resource: &Resource) -> Option<Kind> {
-    Some(match resource {
-        Resource::User(_) => Kind::Users,
-        Resource::Group(_) => Kind::Groups,
-        Resource::Role(_) => Kind::Roles,
-        Resource::ServiceLinkedRole(_) => Kind::ServiceLinkedRoles,
-        Resource::Policy(_) => Kind::Policies,
-        Resource::SamlProvider(_) => Kind::SamlProviders,
-        Resource::OidcProvider(_) => Kind::OidcProviders,
-        Resource::VirtualMfaDevice(_) => Kind::VirtualMfaDevices,
-        Resource::DefaultDomain => Kind::DefaultDomain,
-        Resource::Application(_) => Kind::Applications,
-        Resource::RecycledUser(_) | Resource::RecycledAccessKey(_) => Kind::RecycleBin,
-        Resource::AccountAlias => Kind::AccountAlias,
-        Resource::PasswordPolicy | Resource::SecurityPreference => return None,
-    })
+    match resource {
+        Resource::PasswordPolicy | Resource::SecurityPreference => None,
+        r => Some(r.kind()),
+    }
 }
 
 /// Why an entity of a managed kind goes: its kind is managed and no keep rule matches.

@@ -777,6 +777,241 @@ fn to_xml(root: &str, v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Cases per fuzz property: a few in CI, more with `RAMSTATE_FUZZ_CASES=N`.
+    fn fuzz_cases() -> u32 {
+        std::env::var("RAMSTATE_FUZZ_CASES")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(64)
+    }
+
+    const ROOT_ID: &str = "LTAIrootfuzz";
+    const ROOT_SECRET: &str = "root-fuzz-secret";
+
+    fn shared() -> Shared {
+        let inv: Inventory = yaml_serde::from_str(&format!(
+            "account: {{id: '1234567890123456'}}\n\
+             users: [{{name: alice, access_keys: [{{id: LTAIa, secret: s, status: Active}}], groups: [dev]}}]\n\
+             groups: [{{name: dev}}]\nroles: [{{name: AliyunServiceRoleForECS}}, {{name: r}}]\n\
+             policies: [{{name: p, versions: [{{id: v1, is_default: true, document: '{{}}'}}]}}]\n\
+             emulator: {{root_access_key: {{id: {ROOT_ID}, secret: {ROOT_SECRET}}}}}"
+        ))
+        .unwrap();
+        let state = State::from_seed(&inv, 1, OffsetDateTime::now_utc()).unwrap();
+        Shared::new(state, Faults::default(), None)
+    }
+
+    /// Parses, authenticates, runs and answers (in JSON and XML) one request.
+    /// `Ok(true)` when the call succeeded.
+    fn serve_one(shared: &Shared, parts: &Parts, body: Vec<u8>) -> Result<bool, TestCaseError> {
+        let call = Call::parse(parts, Bytes::from(body));
+        let result = shared.execute(&call);
+        if let Err(e) = &result {
+            prop_assert!((400..=503).contains(&e.status), "{e:?}");
+            prop_assert!(!e.code.is_empty());
+        }
+        let ok = result.is_ok();
+        let _ = shared.answer(&call, result.clone(), None, 0);
+        let xml = to_xml("R", &result.unwrap_or_else(|e| json!({"Code": e.code})));
+        prop_assert!(xml.starts_with("<?xml"));
+        Ok(ok)
+    }
+
+    const ACTIONS: &[&str] = &[
+        "GetCallerIdentity",
+        "ListUsers",
+        "GetUser",
+        "DeleteUser",
+        "CreateUser",
+        "ListAccessKeys",
+        "DeleteAccessKey",
+        "AttachPolicyToUser",
+        "DetachPolicyFromUser",
+        "CreatePolicyVersion",
+        "DeletePolicy",
+        "ListEntitiesForPolicy",
+        "AssumeRole",
+        "AssumeRoleWithOIDC",
+        "DeleteServiceLinkedRole",
+        "GetServiceLinkedRoleDeletionStatus",
+        "ListUsersInRecycleBin",
+        "DeleteUserInRecycleBin",
+        "SetDefaultDomain",
+        "CreateApplication",
+    ];
+    const PARAMS: &[&str] = &[
+        "UserName",
+        "GroupName",
+        "RoleName",
+        "PolicyName",
+        "PolicyType",
+        "PolicyDocument",
+        "VersionId",
+        "UserAccessKeyId",
+        "MaxItems",
+        "Marker",
+        "DeletionTaskId",
+        "RoleArn",
+        "RoleSessionName",
+        "DurationSeconds",
+        "Format",
+        "SecurityToken",
+        "Tag",
+        "SignatureMethod",
+    ];
+
+    fn version() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(Service::Ram.version().to_string()),
+            Just(Service::Ims.version().to_string()),
+            Just(Service::Sts.version().to_string()),
+            Just(Service::ResourceManager.version().to_string()),
+            "[ -~]{0,12}",
+        ]
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            Just("alice".to_string()),
+            Just("dev".to_string()),
+            Just("p".to_string()),
+            Just("Custom".to_string()),
+            Just("v1".to_string()),
+            Just("LTAIa".to_string()),
+            Just("xml".to_string()),
+            Just("AliyunServiceRoleForECS".to_string()),
+            "[0-9]{1,22}",
+            "\\PC{0,24}",
+        ]
+    }
+
+    fn header_name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("authorization".to_string()),
+            Just("content-type".to_string()),
+            Just("x-acs-action".to_string()),
+            Just("x-acs-version".to_string()),
+            Just("x-acs-date".to_string()),
+            Just("x-acs-content-sha256".to_string()),
+            Just("x-acs-signature-nonce".to_string()),
+            Just(long_query::QUERY_HEADER.to_string()),
+            "[a-z-]{1,12}",
+        ]
+    }
+
+    fn header_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("application/x-www-form-urlencoded".to_string()),
+            "ACS3-HMAC-SHA256 [ -~]{0,80}",
+            "ACS3-HMAC-SM3 Credential=[A-Za-z]{0,8},SignedHeaders=[a-z;-]{0,30},Signature=[0-9a-f]{0,64}",
+            "[ -~]{0,60}",
+        ]
+    }
+
+    fn method() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("POST".to_string()),
+            Just("GET".to_string()),
+            "[A-Z]{1,8}"
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: fuzz_cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever arrives — any method, path, query, headers and body — parsing and
+        /// authenticating it ends in an answer, never a panic.
+        #[test]
+        fn no_request_makes_parsing_or_authentication_panic(
+            method in method(),
+            path in "/[A-Za-z0-9/._~-]{0,20}",
+            query in prop::collection::vec(any::<u8>(), 0..200),
+            headers in prop::collection::vec((header_name(), header_value()), 0..6),
+            body in prop::collection::vec(any::<u8>(), 0..300),
+            long_query in any::<bool>(),
+        ) {
+            let shared = shared();
+            let query: String = form_urlencoded::byte_serialize(&query).collect();
+            let target = if long_query { format!("{path}?{}", long_query::MARKER) } else { format!("{path}?{query}") };
+            let mut req = Request::builder().method(method.as_str()).uri(target);
+            for (k, v) in &headers {
+                req = req.header(k.as_str(), v.as_str());
+            }
+            if long_query {
+                req = req.header(long_query::QUERY_HEADER, query.as_str());
+            }
+            let Ok(req) = req.body(()) else { return Ok(()) };
+            let (parts, ()) = req.into_parts();
+            serve_one(&shared, &parts, body)?;
+        }
+
+        /// Correctly signed requests with arbitrary actions and parameters reach the
+        /// state and end in an answer (success or a documented error), never a panic.
+        #[test]
+        fn signed_requests_with_arbitrary_parameters_never_panic(
+            calls in prop::collection::vec(
+                (
+                    prop_oneof![prop::sample::select(ACTIONS).prop_map(str::to_string), "[A-Za-z]{0,20}"],
+                    version(),
+                    prop::collection::btree_map(prop::sample::select(PARAMS), text(), 0..6),
+                    any::<bool>(),
+                ),
+                1..6,
+            ),
+        ) {
+            let shared = shared();
+            for (n, (action, version, params, in_body)) in calls.into_iter().enumerate() {
+                let mut all: BTreeMap<String, String> =
+                    params.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                // Any Format but JSON or XML (an empty one too) is refused, rightly.
+                let plain_format = all
+                    .get("Format")
+                    .is_none_or(|f| f.eq_ignore_ascii_case("json") || f.eq_ignore_ascii_case("xml"));
+                for (k, v) in [
+                    ("Action", action.as_str()),
+                    ("Version", version.as_str()),
+                    ("AccessKeyId", ROOT_ID),
+                    ("SignatureMethod", "HMAC-SHA1"),
+                    ("SignatureVersion", "1.0"),
+                ] {
+                    all.insert(k.to_string(), v.to_string());
+                }
+                all.insert("Timestamp".into(), timestamp(OffsetDateTime::now_utc()));
+                all.insert("SignatureNonce".into(), format!("nonce-{n}"));
+                let sts = sign::v1_string_to_sign("POST", &all);
+                all.insert("Signature".into(), sign::v1_signature(ROOT_SECRET, &sts));
+                let encoded = sign::canonical_query(&all);
+                let (uri, body) = if in_body {
+                    ("/".to_string(), encoded.into_bytes())
+                } else {
+                    (format!("/?{encoded}"), Vec::new())
+                };
+                let req = Request::builder()
+                    .method("POST")
+                    .uri(uri)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(())
+                    .unwrap();
+                let (parts, ()) = req.into_parts();
+                let ok = serve_one(&shared, &parts, body)?;
+                // The signature is right: a call that needs nothing else succeeds.
+                if action == "GetCallerIdentity" && version == Service::Sts.version() && plain_format {
+                    prop_assert!(ok, "a signed GetCallerIdentity was refused");
+                }
+            }
+        }
+
+        /// The V3 `Authorization` header parser takes any text.
+        #[test]
+        fn any_authorization_header_parses_or_is_refused(header in "(ACS3-HMAC-SHA256 |ACS3-HMAC-SM3 )?[ -~]{0,120}") {
+            if let Some(a) = sign::V3Authorization::parse(&header) {
+                prop_assert!(!a.access_key_id.is_empty() && !a.signature.is_empty());
+            }
+        }
+    }
 
     #[test]
     fn xml_repeats_list_items_under_their_key() {
