@@ -71,7 +71,7 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<Outcome> {
     }
     // Initial passwords come from the environment the file names; all are checked
     // before anything is asked or changed.
-    let passwords = initial_passwords(&plan, settings)?;
+    let passwords = initial_passwords(plan, settings)?;
     if !args.auto_approve && !confirm(&conn.caller.account_id)? {
         eprintln!(
             "Apply cancelled: no account ID {} was typed; nothing was changed. (To apply without a prompt, as in CI, pass --auto-approve.)",
