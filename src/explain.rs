@@ -13,8 +13,9 @@ use crate::plan::{Address, Decision, Plan, Resource, kind_of};
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Explanation {
     pub address: Address,
-    /// The kind the address falls under.
-    pub kind: Kind,
+    /// The kind the address falls under (none for the account settings that are only
+    /// ever declared: password policy, security preference).
+    pub kind: Option<Kind>,
     pub verdict: Verdict,
     /// The rule that decided the verdict, with its line.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -108,6 +109,7 @@ pub fn explain(
     address: &Address,
 ) -> Result<Explanation, UnknownAddress> {
     let kind = kind_of(&address.resource);
+    let managed = kind.is_some_and(|k| desired.manages(k));
     let mut e = Explanation {
         address: address.clone(),
         kind,
@@ -174,8 +176,8 @@ pub fn explain(
         e.verdict = Verdict::Protected;
         e.protected = Some(p.reason.clone());
         // What would remove it, had the caller not depended on it.
-        e.decided_by = Some(crate::plan::decision_not_kept(desired, kind));
-        e.rules_tried = rules(desired, kind);
+        e.decided_by = kind.map(|k| crate::plan::decision_not_kept(desired, k));
+        e.rules_tried = kind.map(|k| rules(desired, k)).unwrap_or_default();
     } else if let Some(i) = main.filter(|&i| kept.is_none() || plan.changes[i].address == *address)
     {
         let c = &plan.changes[i];
@@ -189,9 +191,9 @@ pub fn explain(
         };
         e.decided_by = c.decided_by.clone();
         if e.verdict == Verdict::Removed && c.address.is_resource() {
-            e.rules_tried = rules(desired, kind);
+            e.rules_tried = kind.map(|k| rules(desired, k)).unwrap_or_default();
         }
-    } else if let Some(k) = kept.filter(|_| desired.manages(kind)) {
+    } else if let Some(k) = kept.filter(|_| managed) {
         e.verdict = Verdict::Kept;
         e.decided_by = Some(Decision {
             rule: if k.address == *address {
@@ -209,12 +211,22 @@ pub fn explain(
         // Declared, and the account already matches: nothing to do.
         e.verdict = Verdict::Declared;
         e.decided_by = Some(Decision {
-            rule: format!("declared in resources.{kind}, and the account matches the declaration"),
+            rule: format!(
+                "declared in resources.{}, and the account matches the declaration",
+                kind.filter(|k| !k.is_setting())
+                    .map_or("account", |k| k.as_str())
+            ),
             line: Some(line),
         });
-    } else if !desired.manages(kind) {
+    } else if !managed {
         e.decided_by = Some(Decision {
-            rule: format!("manage does not list {kind}"),
+            rule: match kind {
+                Some(k) => format!("manage does not list {k}"),
+                None => format!(
+                    "{} is an account setting ramstate only sets where resources.account declares it",
+                    address.resource.clone().address()
+                ),
+            },
             line: None,
         });
     } else {

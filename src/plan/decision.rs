@@ -35,9 +35,14 @@ impl std::fmt::Display for Decision {
     }
 }
 
-/// The kind whose management a resource falls under.
-pub fn kind_of(resource: &Resource) -> Kind {
-    resource.kind()
+/// The kind whose management a resource falls under; `None` for the account settings
+/// that are only ever declared (password policy, security preference), which no
+/// `manage` entry governs.
+pub fn kind_of(resource: &Resource) -> Option<Kind> {
+    match resource {
+        Resource::PasswordPolicy | Resource::SecurityPreference => None,
+        r => Some(r.kind()),
+    }
 }
 
 /// Why an entity of a managed kind goes: its kind is managed and no keep rule matches.
@@ -75,11 +80,11 @@ pub fn decide(desired: &DesiredState, changes: &mut [Change]) {
             Reason::Blocks(r) | Reason::DeactivateFirst(r) => own
                 .get(r)
                 .cloned()
-                .or_else(|| Some(not_kept(desired, kind_of(&r.resource)))),
+                .or_else(|| kind_of(&r.resource).map(|k| not_kept(desired, k))),
             Reason::MemberStays { group: r, .. } | Reason::PrincipalStays { policy: r, .. } => own
                 .get(r)
                 .cloned()
-                .or_else(|| Some(not_kept(desired, kind_of(&r.resource)))),
+                .or_else(|| kind_of(&r.resource).map(|k| not_kept(desired, k))),
             // Room for a declared policy's new version: decided by that declaration.
             Reason::VersionCap { policy } => own
                 .get(&Resource::Policy(policy.clone()).address())
@@ -95,7 +100,7 @@ fn direct(desired: &DesiredState, reason: &Reason, resource: &Resource) -> Optio
         Reason::NotKept(kind) => Some(not_kept(desired, *kind)),
         Reason::PolicyNotKept
         | Reason::ServiceLinkedRoleNotKept { .. }
-        | Reason::DeviceNotKept { .. } => Some(not_kept(desired, kind_of(resource))),
+        | Reason::DeviceNotKept { .. } => kind_of(resource).map(|k| not_kept(desired, k)),
         Reason::DefaultDomain { .. } => Some(setting(desired, Kind::DefaultDomain, "reset")),
         Reason::AccountAlias { .. } => Some(setting(desired, Kind::AccountAlias, "clear")),
         Reason::PurgeAccessKey | Reason::PurgeUser | Reason::PurgeAfterDelete => {
@@ -120,7 +125,7 @@ fn direct(desired: &DesiredState, reason: &Reason, resource: &Resource) -> Optio
 /// The list under `resources:` that declares a resource.
 fn declared_section(resource: &Resource) -> &'static str {
     match kind_of(resource) {
-        k if k.is_setting() => "account",
-        k => k.as_str(),
+        Some(k) if !k.is_setting() => k.as_str(),
+        _ => "account",
     }
 }

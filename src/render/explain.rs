@@ -35,11 +35,18 @@ pub fn explain_text(e: &Explanation, w: &mut dyn Write, color: bool) -> io::Resu
         writeln!(w, "  {label} {r}")?;
     }
     if e.verdict == Verdict::NotManaged {
-        writeln!(
-            w,
-            "  ramstate does not touch {} while the file does not manage {}.",
-            e.address, e.kind
-        )?;
+        match e.kind {
+            Some(kind) => writeln!(
+                w,
+                "  ramstate does not touch {} while the file does not manage {kind}.",
+                e.address
+            )?,
+            None => writeln!(
+                w,
+                "  ramstate does not touch {} unless the file declares it.",
+                e.address
+            )?,
+        }
         return Ok(());
     }
     steps(w, p, "steps", &e.steps, true)?;
