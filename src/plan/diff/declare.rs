@@ -900,29 +900,16 @@ impl<'a> Differ<'a> {
         }
         if let Some(policy) = &declared.password_policy {
             let have = acct.password_policy.clone().unwrap_or_default();
-            if have != policy.value {
-                let fields = changed_fields(&have, &policy.value);
-                let l = line(&policy.at);
-                self.declare(
-                    Resource::PasswordPolicy.address(),
-                    Op::SetPasswordPolicy {
-                        policy: policy.value.clone(),
-                    },
-                    Reason::Drifted {
-                        line: l,
-                        fields: fields.keys().cloned().collect(),
-                    },
-                    Some(Value::Object(
-                        fields
-                            .iter()
-                            .map(|(k, (b, _))| (k.clone(), b.clone()))
-                            .collect(),
-                    )),
-                    Some(Value::Object(
-                        fields.into_iter().map(|(k, (_, a))| (k, a)).collect(),
-                    )),
-                );
-            }
+            let op = Op::SetPasswordPolicy {
+                policy: policy.value.clone(),
+            };
+            self.set_setting(
+                Resource::PasswordPolicy,
+                &have,
+                &policy.value,
+                op,
+                line(&policy.at),
+            );
         }
         if let Some(pref) = &declared.security_preference {
             let have = acct.security_preference.clone().unwrap_or_default();
@@ -930,27 +917,16 @@ impl<'a> Differ<'a> {
             let mut want = pref.value.clone();
             want.max_idle_days_for_access_keys = have.max_idle_days_for_access_keys;
             want.max_idle_days_for_users = have.max_idle_days_for_users;
-            if have != want {
-                let fields = changed_fields(&have, &want);
-                let l = line(&pref.at);
-                self.declare(
-                    Resource::SecurityPreference.address(),
-                    Op::SetSecurityPreference { preference: want },
-                    Reason::Drifted {
-                        line: l,
-                        fields: fields.keys().cloned().collect(),
-                    },
-                    Some(Value::Object(
-                        fields
-                            .iter()
-                            .map(|(k, (b, _))| (k.clone(), b.clone()))
-                            .collect(),
-                    )),
-                    Some(Value::Object(
-                        fields.into_iter().map(|(k, (_, a))| (k, a)).collect(),
-                    )),
-                );
-            }
+            let op = Op::SetSecurityPreference {
+                preference: want.clone(),
+            };
+            self.set_setting(
+                Resource::SecurityPreference,
+                &have,
+                &want,
+                op,
+                line(&pref.at),
+            );
         }
         if let Some(domain) = &declared.default_domain
             && acct.domain() != domain.value
@@ -969,6 +945,33 @@ impl<'a> Differ<'a> {
                 Some(json!({ "default_domain": domain.value })),
             );
         }
+    }
+
+    /// Sets a whole setting when any field differs, showing the fields that do.
+    fn set_setting<T: serde::Serialize + PartialEq>(
+        &mut self,
+        res: Resource,
+        have: &T,
+        want: &T,
+        op: Op,
+        line: usize,
+    ) {
+        if have == want {
+            return;
+        }
+        let fields = changed_fields(have, want);
+        let before = fields.iter().map(|(k, (b, _))| (k.clone(), b.clone()));
+        let after = fields.iter().map(|(k, (_, a))| (k.clone(), a.clone()));
+        self.declare(
+            res.address(),
+            op,
+            Reason::Drifted {
+                line,
+                fields: fields.keys().cloned().collect(),
+            },
+            Some(Value::Object(before.collect())),
+            Some(Value::Object(after.collect())),
+        );
     }
 
     fn source_text(&self) -> String {
