@@ -271,20 +271,7 @@ async fn a_saved_plan_is_refused_once_the_account_changed() {
     let id = account_id(&seed);
     let emu = start(seed).await;
     let dir = tempfile::tempdir().unwrap();
-    let plan_path = dir.path().join("plan.json");
-    let profile = repo_path("examples/empty-account.yaml");
-    let saved = Run::new(
-        &emu,
-        &[
-            "diff",
-            profile.to_str().unwrap(),
-            "--out",
-            plan_path.to_str().unwrap(),
-        ],
-    )
-    .output()
-    .await;
-    assert_eq!(code(&saved), 0, "{}", text(&saved.stderr));
+    let plan_path = save_empty_account_plan(&emu, &dir).await;
 
     // Someone creates a user after the plan was made.
     let create = Run::new(&emu, &["whoami"]).output().await;
@@ -319,6 +306,28 @@ async fn a_saved_plan_is_refused_once_the_account_changed() {
         before,
         "nothing may run from a stale plan"
     );
+}
+
+/// `diff examples/empty-account.yaml --out DIR/plan.json`, as the root key; the plan's path.
+async fn save_empty_account_plan(
+    emu: &emulator::Emulator,
+    dir: &tempfile::TempDir,
+) -> std::path::PathBuf {
+    let plan_path = dir.path().join("plan.json");
+    let profile = repo_path("examples/empty-account.yaml");
+    let saved = Run::new(
+        emu,
+        &[
+            "diff",
+            profile.to_str().unwrap(),
+            "--out",
+            plan_path.to_str().unwrap(),
+        ],
+    )
+    .output()
+    .await;
+    assert_eq!(code(&saved), 0, "{}", text(&saved.stderr));
+    plan_path
 }
 
 fn ramstate_client(emu: &emulator::Emulator) -> ramstate::api::Client {
@@ -576,20 +585,7 @@ async fn a_saved_plan_of_an_older_format_is_refused_with_a_word_to_plan_again() 
     let id = account_id(&seed);
     let emu = start(seed).await;
     let dir = tempfile::tempdir().unwrap();
-    let plan_path = dir.path().join("plan.json");
-    let profile = repo_path("examples/empty-account.yaml");
-    let saved = Run::new(
-        &emu,
-        &[
-            "diff",
-            profile.to_str().unwrap(),
-            "--out",
-            plan_path.to_str().unwrap(),
-        ],
-    )
-    .output()
-    .await;
-    assert_eq!(code(&saved), 0, "{}", text(&saved.stderr));
+    let plan_path = save_empty_account_plan(&emu, &dir).await;
     // The same plan as an earlier ramstate wrote it: format 1, steps without `op`.
     let mut doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&plan_path).unwrap()).unwrap();

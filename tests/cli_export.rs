@@ -172,13 +172,13 @@ async fn an_export_applied_to_an_empty_account_clones_it() {
     let mut empty = Inventory::default();
     empty.account.id = b_id.into();
     let b = start(empty).await;
-    let text = std::fs::read_to_string(&file)
+    let file_text = std::fs::read_to_string(&file)
         .unwrap()
         .replace("id: '5123456789012345'", &format!("id: '{b_id}'"));
     let clone = dir.path().join("b.yaml");
-    std::fs::write(&clone, &text).unwrap();
+    std::fs::write(&clone, &file_text).unwrap();
     let mut run = Run::new(&b, &["apply", clone.to_str().unwrap(), "--auto-approve"]);
-    for var in text
+    for var in file_text
         .lines()
         .filter_map(|l| l.trim().strip_prefix("initial_password_env: "))
     {
@@ -190,8 +190,8 @@ async fn an_export_applied_to_an_empty_account_clones_it() {
         code(&out),
         0,
         "{}\n{}",
-        text_of(&out.stdout),
-        text_of(&out.stderr)
+        text(&out.stdout),
+        text(&out.stderr)
     );
     plans_nothing(&b, &clone).await;
 
@@ -199,8 +199,4 @@ async fn an_export_applied_to_an_empty_account_clones_it() {
     // The clone's default domain is its own unless the file declares another.
     got.account.default_domain = want.account.default_domain.clone();
     assert_eq!(got, want);
-}
-
-fn text_of(b: &[u8]) -> String {
-    text(b)
 }
