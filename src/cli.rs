@@ -24,6 +24,7 @@ Exit status:
   0  success; nothing to change (diff), converged (apply), ready (readiness)
   1  an error, or an apply that did not converge
   2  changes pending (diff --detailed-exitcode), or something blocks closing (readiness)
+  141 standard output was closed by its reader (`| head`), as for SIGPIPE
 
 Environment:
   ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN

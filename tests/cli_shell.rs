@@ -190,3 +190,26 @@ fn man_dir_writes_one_page_per_command() {
         assert!(roff.starts_with(".ie") || roff.contains(".TH"), "{page}");
     }
 }
+
+#[test]
+fn a_reader_that_has_gone_ends_the_output_quietly_with_sigpipes_status() {
+    // The pipe's reading end is closed before ramstate starts, so its first write fails
+    // as it does under `ramstate man | head` once head has left.
+    for args in [&["man"][..], &["schema"], &["completions", "bash"]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(assert_cmd::cargo::cargo_bin("ramstate"))
+            .args(args)
+            .env_clear()
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(141), "ramstate {args:?}");
+        assert!(
+            out.stderr.is_empty(),
+            "ramstate {args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}

@@ -159,7 +159,7 @@ fn review(plan: &Plan, settings: &Settings, format: ReportFormat) -> Result<()> 
         return render(plan, PlanFormat::Text, color, &mut std::io::stderr().lock());
     }
     let color = use_color(settings.color, std::io::stdout().is_terminal());
-    let mut out = std::io::stdout().lock();
+    let mut out = super::status::stdout();
     render(plan, PlanFormat::Text, color, &mut out)?;
     out.flush().into_diagnostic()
 }
@@ -216,7 +216,7 @@ async fn converge(
 /// The apply's result on stdout (text or JSON). In text, how each failed, refused or
 /// unrun step ended goes to stderr with the progress lines.
 fn show(outcome: &ApplyOutcome<'_>, format: ReportFormat) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = super::status::stdout();
     match format {
         ReportFormat::Json => crate::render::apply_json(outcome, &mut out),
         ReportFormat::Text => {

@@ -12,7 +12,7 @@ use super::Outcome;
 
 pub fn completions(args: &CompletionsArgs) -> Result<Outcome> {
     let mut cmd = Cli::command();
-    let mut out = std::io::stdout().lock();
+    let mut out = super::status::stdout();
     clap_complete::generate(args.shell, &mut cmd, "ramstate", &mut out);
     out.flush().into_diagnostic()?;
     Ok(Outcome::Clean)
@@ -31,7 +31,7 @@ pub fn man(args: &ManArgs) -> Result<Outcome> {
             super::status::say(format_args!("Wrote the man pages into {}.", dir.display()));
         }
         None => {
-            let mut out = std::io::stdout().lock();
+            let mut out = super::status::stdout();
             clap_mangen::Man::new(cmd)
                 .render(&mut out)
                 .into_diagnostic()?;

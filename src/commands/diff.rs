@@ -28,7 +28,7 @@ pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<Outcome> {
     let inventory = fetch_for(&conn, &desired).await?;
     let plan = crate::plan::diff(&desired, &inventory, &conn.caller);
 
-    let mut out = std::io::stdout().lock();
+    let mut out = super::status::stdout();
     let color = use_color(settings.color, std::io::stdout().is_terminal());
     render(&plan, args.output, color, &mut out)?;
     if args.graph {

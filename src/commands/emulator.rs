@@ -64,7 +64,7 @@ pub async fn serve(args: &ServeArgs, env: &Environment) -> miette::Result<()> {
     };
     let emu = emulator::start(config).await?;
     {
-        let mut out = std::io::stdout().lock();
+        let mut out = super::status::stdout();
         writeln!(out, "{}", emu.url()).into_diagnostic()?;
         out.flush().into_diagnostic()?;
     }
@@ -129,7 +129,7 @@ pub fn generate(args: &GenerateArgs) -> miette::Result<()> {
             String::from_utf8(out).into_diagnostic()?
         }
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = super::status::stdout();
     out.write_all(text.as_bytes()).into_diagnostic()?;
     if !text.ends_with('\n') {
         writeln!(out).into_diagnostic()?;

@@ -28,7 +28,7 @@ pub async fn run(settings: &Settings, args: &ExplainArgs) -> Result<Outcome> {
     let graph = crate::graph::build(&plan).into_diagnostic()?;
     let explanation = crate::explain::explain(&desired, &plan, &graph, &address)?;
 
-    let mut out = std::io::stdout().lock();
+    let mut out = super::status::stdout();
     match args.output {
         ReportFormat::Text => {
             let color = use_color(settings.color, std::io::stdout().is_terminal());

@@ -31,7 +31,7 @@ pub async fn run(settings: &Settings, args: &ExportArgs) -> Result<Outcome> {
             );
         }
         None => {
-            let mut out = std::io::stdout().lock();
+            let mut out = super::status::stdout();
             out.write_all(text.as_bytes()).into_diagnostic()?;
             out.flush().into_diagnostic()?;
         }

@@ -24,7 +24,7 @@ pub async fn run(settings: &Settings, args: &GraphArgs) -> Result<Outcome> {
     let options = GraphOptions {
         collapse_above: args.collapse_above,
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = super::status::stdout();
     match args.output {
         GraphFormat::Dot => crate::render::graph_dot(&graph, options, &mut out),
         GraphFormat::Mermaid => crate::render::graph_mermaid(&graph, options, &mut out),

@@ -14,7 +14,7 @@ use super::{Connection, Outcome, use_color};
 pub async fn run(settings: &Settings, args: &InventoryArgs) -> Result<Outcome> {
     let conn = Connection::open(settings).await?;
     let inv = conn.fetch(&Kind::ALL.into_iter().collect()).await?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::status::stdout();
     match args.output {
         DataFormat::Text => {
             let color = use_color(settings.color, std::io::stdout().is_terminal());

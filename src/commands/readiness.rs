@@ -16,7 +16,7 @@ pub async fn run(settings: &Settings, args: &ReadinessArgs) -> Result<Outcome> {
     let mut inv = conn.fetch(&Kind::ALL.into_iter().collect()).await?;
     tasks::explain_remaining_roles(settings.cache_dir.as_deref(), &conn, &mut inv).await;
     let report = crate::readiness::assess(&inv);
-    let mut out = std::io::stdout().lock();
+    let mut out = super::status::stdout();
     let color = use_color(settings.color, std::io::stdout().is_terminal());
     match args.output {
         PlanFormat::Json => crate::render::readiness_json(&report, &mut out),

@@ -1,10 +1,15 @@
 //! `ramstate schema`: the JSON Schema of the desired-state file.
 
-use miette::Result;
+use std::io::Write;
+
+use miette::{IntoDiagnostic, Result};
 
 use super::Outcome;
 
 pub fn run() -> Result<Outcome> {
-    print!("{}", crate::config::schema_text());
+    let mut out = super::status::stdout();
+    out.write_all(crate::config::schema_text().as_bytes())
+        .into_diagnostic()?;
+    out.flush().into_diagnostic()?;
     Ok(Outcome::Clean)
 }

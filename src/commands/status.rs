@@ -21,3 +21,31 @@ pub fn say(line: impl std::fmt::Display) {
         eprintln!("{line}");
     }
 }
+
+/// Standard output for a command's result. A reader that stops reading
+/// (`ramstate man | head`) ends the process quietly with the status a shell gives a
+/// command killed by SIGPIPE (141), as a C tool would end, instead of an error message.
+pub fn stdout() -> Stdout {
+    Stdout(std::io::stdout().lock())
+}
+
+pub struct Stdout(std::io::StdoutLock<'static>);
+
+impl Stdout {
+    fn check<T>(r: std::io::Result<T>) -> std::io::Result<T> {
+        match r {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(141),
+            other => other,
+        }
+    }
+}
+
+impl std::io::Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Self::check(self.0.write(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Self::check(self.0.flush())
+    }
+}

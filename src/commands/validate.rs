@@ -1,6 +1,8 @@
 //! `ramstate validate FILE`: check a desired-state file and report every problem.
 
-use miette::Result;
+use std::io::Write;
+
+use miette::{IntoDiagnostic, Result};
 
 use crate::cli::ValidateArgs;
 
@@ -9,7 +11,8 @@ use super::Outcome;
 pub fn run(args: &ValidateArgs) -> Result<Outcome> {
     let desired = crate::config::load(&args.file)?;
     let kinds: Vec<&str> = desired.kinds().iter().map(|k| k.as_str()).collect();
-    println!(
+    writeln!(
+        super::status::stdout(),
         "{} is valid; it manages: {}",
         args.file.display(),
         if kinds.is_empty() {
@@ -17,6 +20,7 @@ pub fn run(args: &ValidateArgs) -> Result<Outcome> {
         } else {
             kinds.join(", ")
         }
-    );
+    )
+    .into_diagnostic()?;
     Ok(Outcome::Clean)
 }

@@ -1,6 +1,8 @@
 //! `ramstate whoami`: who the credentials belong to.
 
-use miette::Result;
+use std::io::Write;
+
+use miette::{IntoDiagnostic, Result};
 
 use crate::settings::Settings;
 
@@ -9,10 +11,11 @@ use super::{Connection, Outcome};
 pub async fn run(settings: &Settings) -> Result<Outcome> {
     let conn = Connection::open(settings).await?;
     let c = &conn.caller;
-    println!("account:  {}", c.account_id);
-    println!("identity: {} ({})", c.arn, c.identity_type);
+    let mut out = super::status::stdout();
+    writeln!(out, "account:  {}", c.account_id).into_diagnostic()?;
+    writeln!(out, "identity: {} ({})", c.arn, c.identity_type).into_diagnostic()?;
     if let Some(k) = &c.access_key_id {
-        println!("key:      {k}");
+        writeln!(out, "key:      {k}").into_diagnostic()?;
     }
     Ok(Outcome::Clean)
 }
