@@ -4,6 +4,10 @@
 //! process, so its state (and request log) survives the client's death, as a real account
 //! would.
 //!
+//! A second test does the same to an apply that creates declared resources, killing it
+//! right after a user or a role was created and before (or while) what hangs off it —
+//! memberships, attachments, tags — is added: the next apply creates nothing twice.
+//!
 //! What must hold at the end: the account converged (only the service-linked roles the
 //! seed says are in use are left, and apply names them), no mutating call in any run named
 //! only kept addresses, every kept resource is still there with its keys, and no call
@@ -26,6 +30,8 @@ enum KillPoint {
     Mutations(usize),
     /// Once a service-linked role's deletion task has been polled.
     DeletionTaskPolled,
+    /// Once a call of this action has succeeded.
+    Succeeded(&'static str),
 }
 
 impl KillPoint {
@@ -35,6 +41,9 @@ impl KillPoint {
             KillPoint::DeletionTaskPolled => run_log
                 .iter()
                 .any(|e| e.action == "GetServiceLinkedRoleDeletionStatus" && e.status == 200),
+            KillPoint::Succeeded(action) => run_log
+                .iter()
+                .any(|e| e.action == action && e.status == 200),
         }
     }
 }
@@ -256,6 +265,169 @@ async fn an_apply_killed_at_any_point_is_finished_by_the_next_one_and_loses_noth
             .iter()
             .map(|(p, n)| format!("{p:?} (after {n} mutating calls)"))
             .collect::<Vec<_>>(),
+        log.len()
+    );
+}
+
+/// A team declared from nothing: groups and custom policies first, then users in two
+/// groups each with a policy and tags, and roles with a trust policy and a policy.
+fn declared(account_id: &str) -> String {
+    let mut t = format!(
+        "version: 1\naccount: {{ id: \"{account_id}\" }}\nmanage: []\nresources:\n  groups:\n"
+    );
+    for g in 0..6 {
+        t.push_str(&format!("    - {{ name: team-{g}, comments: Team {g} }}\n"));
+    }
+    t.push_str("  policies:\n");
+    for p in 0..4 {
+        t.push_str(&format!(
+            "    - name: read-{p}\n      document: '{{\"Version\":\"1\",\"Statement\":[{{\"Effect\":\"Allow\",\"Action\":\"oss:Get*\",\"Resource\":\"acs:oss:*:*:bucket-{p}/*\"}}]}}'\n"
+        ));
+    }
+    t.push_str("  users:\n");
+    for u in 0..30 {
+        t.push_str(&format!(
+            "    - {{ name: dev-{u}, display_name: Dev {u}, tags: {{ team: t{} }}, groups: [team-{}, team-{}], policies: [Custom/read-{}] }}\n",
+            u % 6,
+            u % 6,
+            (u + 1) % 6,
+            u % 4
+        ));
+    }
+    t.push_str("  roles:\n");
+    for r in 0..4 {
+        t.push_str(&format!(
+            "    - name: worker-{r}\n      tags: {{ team: t{r} }}\n      trust_policy: {{ Version: \"1\", Statement: [{{ Effect: Allow, Action: \"sts:AssumeRole\", Principal: {{ Service: [\"ecs.aliyuncs.com\"] }} }}] }}\n      policies: [Custom/read-{r}]\n"
+        ));
+    }
+    t
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_apply_killed_between_a_create_and_what_hangs_off_it_is_finished_without_creating_twice()
+ {
+    let mut seed = Inventory::default();
+    seed.account.id = "5123456789012345".into();
+    let account_id = seed.account.id.clone();
+    let emu = emulator::start(EmulatorConfig {
+        seed,
+        faults: Faults {
+            latency: Duration::from_millis(8),
+            ..Faults::default()
+        },
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("declared.yaml");
+    std::fs::write(&file, declared(&account_id)).unwrap();
+    let file = file.to_str().unwrap();
+
+    let kill_points = [
+        KillPoint::Succeeded("CreateUser"),
+        KillPoint::Succeeded("CreateUser"),
+        KillPoint::Mutations(30),
+        KillPoint::Succeeded("AddUserToGroup"),
+    ];
+    let mut killed = Vec::new();
+    for point in kill_points {
+        let mark = emu.log().len();
+        let mut child = apply_command(&emu, file, &account_id)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        let mut ended = None;
+        while !point.reached(&emu.log()[mark..]) {
+            if let Some(status) = child.try_wait().unwrap() {
+                ended = Some(status);
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{point:?} never reached"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // A kill point already passed by an earlier run is not reached again: that run
+        // then simply finishes, which the last run below checks as well.
+        if ended.is_none() {
+            child.start_kill().unwrap();
+            let status = child.wait().await.unwrap();
+            assert_eq!(status.signal(), Some(9), "killed with SIGKILL at {point:?}");
+        }
+        killed.push((point, ended.is_none(), mutations(&emu.log()[mark..]).len()));
+    }
+    assert!(
+        killed.iter().filter(|(_, k, _)| *k).count() >= 3,
+        "most kill points land: {killed:?}"
+    );
+
+    let mark = emu.log().len();
+    let last = apply_command(&emu, file, &account_id)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        last.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&last.stdout),
+        text(&last.stderr)
+    );
+    let finishing = mutations(&emu.log()[mark..]).len();
+    let again = Run::new(&emu, &["diff", file, "--detailed-exitcode"])
+        .output()
+        .await;
+    assert_eq!(code(&again), 0, "{}", text(&again.stdout));
+
+    // Nothing created twice, nothing even attempted twice: each run planned from what
+    // was there, so no create met an entity that already existed.
+    let log = emu.log();
+    let mut created: BTreeMap<String, usize> = BTreeMap::new();
+    for e in log.iter().filter(|e| e.action.starts_with("Create")) {
+        assert!(
+            !e.code
+                .as_deref()
+                .is_some_and(|c| c.starts_with("EntityAlreadyExists")),
+            "sent again after it took effect: {} {:?}",
+            e.action,
+            e.params
+        );
+        if e.status == 200 {
+            let name = ["UserName", "GroupName", "RoleName", "PolicyName"]
+                .iter()
+                .find_map(|k| e.params.get(*k))
+                .cloned()
+                .unwrap_or_default();
+            *created.entry(format!("{} {name}", e.action)).or_default() += 1;
+        }
+    }
+    assert!(created.values().all(|n| *n == 1), "{created:?}");
+    assert_eq!(created.len(), 6 + 4 + 30 + 4);
+    let inv = emu.snapshot();
+    assert_eq!(inv.users.len(), 30);
+    for u in &inv.users {
+        assert_eq!(u.groups.len(), 2, "{}'s groups", u.name);
+        assert_eq!(u.policies.len(), 1, "{}'s policies", u.name);
+        assert_eq!(u.tags.len(), 1, "{}'s tags", u.name);
+    }
+    for r in &inv.roles {
+        assert_eq!(r.policies.len(), 1, "{}'s policies", r.name);
+        assert_eq!(r.tags.len(), 1, "{}'s tags", r.name);
+    }
+    eprintln!(
+        "crash and resume of creates: killed at {:?}; the next apply made the last {finishing} mutating calls and converged; {} entities created once each, {} calls in all",
+        killed
+            .iter()
+            .map(|(p, k, n)| format!(
+                "{p:?} ({}, after {n} mutating calls)",
+                if *k { "killed" } else { "finished first" }
+            ))
+            .collect::<Vec<_>>(),
+        created.len(),
         log.len()
     );
 }
