@@ -15,7 +15,9 @@
 //! chain of steps in the apply graph (a service-linked role deletion counts with the
 //! status polls the emulator needs before it settles). A second scenario caps the
 //! emulator's rate (`Throttling.User` with a retry hint) above what the client is told,
-//! so the client must back off and still complete.
+//! so the client must back off and still complete. A third (`faults`) is the fault
+//! campaign of `tests/apply_faults.rs` at the bench's sizes: 5% server errors, 1% dropped
+//! connections, 1 s eventual consistency; the walk must converge in one apply.
 //!
 //! The emulator runs as its own process (`ramstate emulator serve`, as a user would run
 //! it), so the bench process holds only what `ramstate apply` holds, and its peak RSS per
@@ -50,6 +52,8 @@ struct LogEntry {
     #[serde(default)]
     params: BTreeMap<String, String>,
     code: Option<String>,
+    #[serde(default)]
+    status: u16,
     started_ms: u64,
     finished_ms: u64,
 }
@@ -94,6 +98,19 @@ struct Scenario {
     server_qps: f64,
     /// How steps wait (the smoke run polls deletion tasks quickly: it measures nothing).
     steps: StepPolicy,
+    /// Injected failures (the fault campaign); none in the other scenarios.
+    faults: FaultRates,
+}
+
+/// The fault campaign's failures, as `ramstate emulator serve` takes them.
+#[derive(Clone, Copy, Default)]
+struct FaultRates {
+    /// `ServiceUnavailable` / `InternalError` answers.
+    error_rate: f64,
+    /// Connections closed unanswered (half of them after the call took effect).
+    drop_rate: f64,
+    /// Reads see writes only this long after them.
+    consistency_ms: u64,
 }
 
 /// An account size.
@@ -119,6 +136,8 @@ struct Phase {
     calls: usize,
     /// Attempts answered with `Throttling.User`.
     throttled: usize,
+    /// Attempts failed on purpose (server errors, dropped connections).
+    faulted: usize,
     /// The longest chain of calls that must follow one another.
     chain: usize,
     wall: Duration,
@@ -138,6 +157,8 @@ struct Phase {
 struct Calls {
     answered: usize,
     throttled: usize,
+    /// Answers the emulator failed on purpose (server errors, dropped connections).
+    faulted: usize,
     in_calls_ms: u64,
     actions: BTreeMap<String, usize>,
     /// Status polls per deletion task.
@@ -150,6 +171,9 @@ impl Calls {
             self.throttled += 1;
         } else {
             self.answered += 1;
+        }
+        if e.status == 0 || e.status >= 500 {
+            self.faulted += 1;
         }
         self.in_calls_ms += e.finished_ms - e.started_ms;
         *self.actions.entry(e.action.clone()).or_default() += 1;
@@ -178,6 +202,7 @@ impl Phase {
             name,
             calls: calls.answered,
             throttled: calls.throttled,
+            faulted: calls.faulted,
             chain,
             wall,
             busy: calls.in_calls_ms as f64 / (wall.as_secs_f64() * 1000.0).max(1.0),
@@ -259,6 +284,13 @@ impl Served {
             .arg(&log)
             .args(["--latency-ms", &s.latency_ms.to_string()])
             .args(["--qps-limit", &s.server_qps.to_string()])
+            .args(["--error-rate", &s.faults.error_rate.to_string()])
+            .args(["--drop-rate", &s.faults.drop_rate.to_string()])
+            .args([
+                "--consistency-delay-ms",
+                &s.faults.consistency_ms.to_string(),
+            ])
+            .args(["--fault-seed", "7"])
             .env_clear()
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -451,6 +483,9 @@ async fn pipeline(emu: &mut Served, s: &Scenario, required: usize) -> Outcome {
     phases.push(Phase::measure("apply", &log, chain, wall, figures));
     drop(log);
 
+    // Under eventual consistency the re-fetch waits until the writes are visible, as
+    // `ramstate apply` re-reads before it judges convergence.
+    tokio::time::sleep(Duration::from_millis(s.faults.consistency_ms)).await;
     process::reset_peak();
     let start = snapshot();
     let started = Instant::now();
@@ -569,6 +604,7 @@ fn main() {
             client_qps: 0.0,
             server_qps: 0.0,
             steps: steps.clone(),
+            faults: FaultRates::default(),
         });
     }
     if full {
@@ -580,6 +616,7 @@ fn main() {
             client_qps: 0.0,
             server_qps: 0.0,
             steps: steps.clone(),
+            faults: FaultRates::default(),
         });
         // Below what 10 calls in flight at 20 ms could reach (500/s): the limit binds.
         scenarios.push(Scenario {
@@ -589,10 +626,26 @@ fn main() {
             client_qps: 0.0,
             server_qps: 50.0,
             steps: steps.clone(),
+            faults: FaultRates::default(),
         });
     }
+    // The fault campaign of tests/apply_faults.rs at the bench's sizes: the walk must
+    // converge in one apply whatever fails.
+    scenarios.push(Scenario {
+        name: "faults",
+        latency_ms,
+        parallelism: 32,
+        client_qps: 0.0,
+        server_qps: 0.0,
+        steps: steps.clone(),
+        faults: FaultRates {
+            error_rate: 0.05,
+            drop_rate: 0.01,
+            consistency_ms: if full { 1000 } else { 50 },
+        },
+    });
     let scenario_named = |s: &Scenario| {
-        let by_name = ["latency", "overhead", "throttled"]
+        let by_name = ["latency", "overhead", "throttled", "faults"]
             .iter()
             .any(|n| named(n));
         let by_p = named("p10") || named("p32");
@@ -633,9 +686,9 @@ fn main() {
             size.name, p.users, p.groups, p.roles, p.policies
         );
         for s in scenarios.iter().filter(|s| scenario_named(s)) {
-            // The quota account is for the latency scenario: its throttled run would take
-            // the better part of an hour at 50 calls/s.
-            if size.name == "quota" && s.name != "latency" {
+            // The quota account is for the latency and fault scenarios: its throttled run
+            // would take the better part of an hour at 50 calls/s.
+            if size.name == "quota" && !matches!(s.name, "latency" | "faults") {
                 continue;
             }
             let out = run_scenario(&seed, s);
@@ -688,13 +741,24 @@ fn main() {
             }
             let apply = out.phases.iter().find(|p| p.name == "apply").unwrap();
             println!(
-                "{:<7} {:<10} latency {} ms, P {}, client qps {}, server qps {}: {} steps, {} not done, {} change(s) left (in-use service-linked roles); apply {} calls for {} the shape requires ({:.3} per required call)",
+                "{:<7} {:<10} latency {} ms, P {}, client qps {}, server qps {}, faults {}: {} steps, {} not done, {} change(s) left (in-use service-linked roles); apply {} calls for {} the shape requires ({:.3} per required call)",
                 size.name,
                 s.name,
                 s.latency_ms,
                 s.parallelism,
                 s.client_qps,
                 s.server_qps,
+                if s.faults.error_rate > 0.0 {
+                    format!(
+                        "{:.0}% errors, {:.0}% dropped, {} ms consistency: {} attempts failed on purpose in all phases, converged",
+                        s.faults.error_rate * 100.0,
+                        s.faults.drop_rate * 100.0,
+                        s.faults.consistency_ms,
+                        out.phases.iter().map(|p| p.faulted).sum::<usize>()
+                    )
+                } else {
+                    "none".into()
+                },
                 out.steps,
                 out.failed,
                 out.remaining,
