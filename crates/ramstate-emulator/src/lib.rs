@@ -51,6 +51,9 @@ pub struct EmulatorConfig {
     pub log_file: Option<PathBuf>,
     /// Port on 127.0.0.1; 0 lets the OS choose.
     pub port: u16,
+    /// How far the account's clock starts ahead of the wall clock (negative:
+    /// behind); see [`Emulator::advance_clock`].
+    pub clock_offset: time::Duration,
 }
 
 impl std::fmt::Debug for EmulatorConfig {
@@ -62,6 +65,7 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("faults", &self.faults)
             .field("log_file", &self.log_file)
             .field("port", &self.port)
+            .field("clock_offset", &self.clock_offset)
             .finish()
     }
 }
@@ -157,6 +161,14 @@ pub enum EmulatorError {
         help("choose another --port, or 0 to let the system pick one")
     )]
     Bind { port: u16, source: std::io::Error },
+    #[error("no console logon: {0}")]
+    #[diagnostic(
+        code(ramstate::emulator::logon),
+        help(
+            "create the user and an Active login profile first (IMS UpdateLoginProfile Status=Active)"
+        )
+    )]
+    Logon(String),
     #[error("cannot open the request log {path}")]
     #[diagnostic(code(ramstate::emulator::log))]
     Log {
@@ -185,6 +197,12 @@ pub fn parse_seed(text: &str) -> Result<Inventory, EmulatorError> {
 
 /// Runs one call against the state: the pure core of the emulator.
 /// Unknown actions get `InvalidParameter` (Action or Version).
+///
+/// `now` is the account's clock: every date the call records or compares (create,
+/// update and logon dates, the recycle bin's dates and its automatic purge). The
+/// wall clock, which bounds temporary credentials, OIDC tokens, SAML assertions and
+/// TOTP codes, is `now - st.clock_offset`. Expired recycle-bin entries are purged
+/// first, so every call sees the same bin.
 pub fn dispatch(
     st: &mut State,
     who: &Identity,
@@ -193,6 +211,7 @@ pub fn dispatch(
     params: &Params,
     now: OffsetDateTime,
 ) -> Result<Value, ErrorResponse> {
+    st.purge_expired(now);
     let out = match service {
         Service::Ram => ram::handle(st, who, action, params, now),
         Service::Ims => ims::handle(st, who, action, params, now),
@@ -222,8 +241,13 @@ impl std::fmt::Debug for Emulator {
 
 /// Starts an emulator on 127.0.0.1.
 pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
-    let state = State::from_seed(&config.seed, rand::random(), OffsetDateTime::now_utc())
-        .map_err(EmulatorError::Seed)?;
+    let mut state = State::from_seed(
+        &config.seed,
+        rand::random(),
+        OffsetDateTime::now_utc() + config.clock_offset,
+    )
+    .map_err(EmulatorError::Seed)?;
+    state.clock_offset = config.clock_offset;
     let root = state.root.clone();
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
         .await
@@ -279,6 +303,43 @@ impl Emulator {
     /// The current account in the seed format.
     pub fn snapshot(&self) -> Inventory {
         self.shared.snapshot()
+    }
+
+    /// The account's clock now: the wall clock plus the offset tests move. Every
+    /// date the emulator records or compares comes from it (create, update, logon
+    /// and key last-use dates, the recycle bin's dates and its 30-day purge).
+    /// Signatures, nonces and temporary credentials keep following the wall clock,
+    /// so a client signing with the real time is still accepted.
+    pub fn now(&self) -> OffsetDateTime {
+        self.shared.now()
+    }
+
+    /// How far the account's clock is ahead of the wall clock.
+    pub fn clock_offset(&self) -> time::Duration {
+        self.shared.clock_offset()
+    }
+
+    /// Sets how far the account's clock is ahead of the wall clock (negative:
+    /// behind).
+    pub fn set_clock_offset(&self, offset: time::Duration) {
+        self.shared.set_clock_offset(offset);
+    }
+
+    /// Moves the account's clock forward by `by` (backward when negative): after
+    /// `advance_clock(time::Duration::days(31))` everything deleted into the recycle
+    /// bin before is purged.
+    pub fn advance_clock(&self, by: time::Duration) {
+        self.shared.advance_clock(by);
+    }
+
+    /// What a console logon by password does, for tests (there is no API for it):
+    /// the user's `LastLoginDate` becomes the account's [`now`](Emulator::now),
+    /// which it returns. Refused, as the console refuses the logon, when the user
+    /// does not exist, has no login profile, or its profile is `Inactive`.
+    pub fn record_console_logon(&self, user_name: &str) -> Result<OffsetDateTime, EmulatorError> {
+        self.shared
+            .record_console_logon(user_name)
+            .map_err(EmulatorError::Logon)
     }
 
     /// Replaces the injected faults (and restarts their randomness).
