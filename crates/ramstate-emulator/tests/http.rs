@@ -3583,12 +3583,36 @@ async fn ims_login_profile_status_switches_console_logon_off_and_on() {
     )
     .await
     .expect_error(400, "InvalidParameter.Status");
-    // RAM has no Status: its login profile answer keeps its own shape.
+    // RAM has no Status: a switched-off profile still exists there, and its answer
+    // keeps RAM's documented shape.
     let ram = c
         .ram("GetLoginProfile", &[("UserName", "ivan")])
         .await
         .expect_success();
     assert_eq!(ram["LoginProfile"]["UserName"], "ivan");
+    let mut fields: Vec<&str> = ram["LoginProfile"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "CreateDate",
+            "MFABindRequired",
+            "PasswordResetRequired",
+            "UserName"
+        ]
+    );
+    // Switching console logon off is not deleting the profile: RAM refuses a second.
+    c.ram(
+        "CreateLoginProfile",
+        &[("UserName", "ivan"), ("Password", "Ivan-s-Passw0rd")],
+    )
+    .await
+    .expect_error(409, "EntityAlreadyExists.User.LoginProfile");
     c.ims(
         "UpdateLoginProfile",
         &[("UserPrincipalName", upn), ("Status", "Active")],
