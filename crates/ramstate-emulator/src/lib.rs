@@ -241,13 +241,13 @@ impl std::fmt::Debug for Emulator {
 
 /// Starts an emulator on 127.0.0.1.
 pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
-    let mut state = State::from_seed(
+    let state = State::from_seed_with_clock(
         &config.seed,
         rand::random(),
-        OffsetDateTime::now_utc() + config.clock_offset,
+        OffsetDateTime::now_utc(),
+        config.clock_offset,
     )
     .map_err(EmulatorError::Seed)?;
-    state.clock_offset = config.clock_offset;
     let root = state.root.clone();
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
         .await

@@ -258,7 +258,7 @@ impl std::fmt::Debug for State {
 }
 
 /// When a seeded bin entry deleted for good at `delete_date` is purged: then, when
-/// that is still ahead of the seed's `now`. An entry whose date has already passed
+/// that is still ahead of the wall clock at start (`now`). An entry whose date has already passed
 /// is one of an old snapshot (a live account holds none): it stays in the bin as
 /// seeded rather than vanishing at the first call.
 pub fn purge_time(delete_date: Option<&str>, now: OffsetDateTime) -> Option<OffsetDateTime> {
@@ -300,6 +300,20 @@ impl State {
         rng_seed: u64,
         now: OffsetDateTime,
     ) -> Result<State, String> {
+        Self::from_seed_with_clock(seed, rng_seed, now, time::Duration::ZERO)
+    }
+
+    /// [`State::from_seed`] with the account's clock `clock_offset` ahead of the
+    /// wall clock `wall`: dates the seed leaves out are the account's now, and a
+    /// seeded bin entry is stale when its delete date passed by the wall clock (the
+    /// time a snapshot is taken), so that an account started ahead purges it.
+    pub fn from_seed_with_clock(
+        seed: &Inventory,
+        rng_seed: u64,
+        wall: OffsetDateTime,
+        clock_offset: time::Duration,
+    ) -> Result<State, String> {
+        let now = wall + clock_offset;
         let created = timestamp(now);
         let opts = seed.emulator.clone().unwrap_or_default();
         let mut st = State {
@@ -329,7 +343,7 @@ impl State {
             tasks: BTreeMap::new(),
             sessions: BTreeMap::new(),
             rng: Prng::new(rng_seed),
-            clock_offset: time::Duration::ZERO,
+            clock_offset,
             bin_seq: 0,
         };
         if st.account.id.is_empty() {
@@ -588,7 +602,7 @@ impl State {
                     entry: u.clone(),
                     user: None,
                     seq,
-                    purge_at: purge_time(u.delete_date.as_deref(), now),
+                    purge_at: purge_time(u.delete_date.as_deref(), wall),
                 },
             );
         }
@@ -607,7 +621,7 @@ impl State {
                         last_used_date: None,
                     },
                     seq,
-                    purge_at: purge_time(k.delete_date.as_deref(), now),
+                    purge_at: purge_time(k.delete_date.as_deref(), wall),
                 },
             );
         }
