@@ -296,6 +296,11 @@ pub struct ServeArgs {
     /// Write the request log as JSON lines to this file.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Run the account's clock this many days ahead of the wall clock (negative:
+    /// behind), e.g. 31 to see what the recycle bin's 30-day purge leaves.
+    #[arg(long, value_name = "DAYS", default_value_t = 0, allow_hyphen_values = true,
+          value_parser = clap::value_parser!(i64).range(-36_500..=36_500))]
+    pub clock_offset_days: i64,
     #[command(flatten)]
     pub faults: FaultArgs,
 }

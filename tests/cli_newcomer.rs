@@ -733,3 +733,46 @@ async fn a_fifty_thousand_rule_allowlist_validates_in_seconds() {
         started.elapsed()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulator_serve_clock_offset_days_runs_the_accounts_clock_ahead_past_the_bins_purge() {
+    let delete = time::OffsetDateTime::now_utc() + time::Duration::days(10);
+    let delete = format!(
+        "{:04}-{:02}-{:02}T00:00:00Z",
+        delete.year(),
+        u8::from(delete.month()),
+        delete.day()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let seed_path = dir.path().join("seed.yaml");
+    std::fs::write(
+        &seed_path,
+        format!(
+            "account: {{id: '1234567890123456'}}\n\
+             emulator: {{root_access_key: {{id: LTAIclockroot, secret: clocksecret}}}}\n\
+             recycle_bin:\n  users: [{{id: '200000000000001', principal_name: gone@1234567890123456.onaliyun.com, delete_date: '{delete}'}}]\n"
+        ),
+    )
+    .unwrap();
+    let bin_users = async |extra: &[&str]| {
+        let mut args = vec!["--seed", seed_path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let served = Served::start(&args, &[]);
+        let inv = against(
+            &served.url,
+            "LTAIclockroot",
+            "clocksecret",
+            &["inventory", "-o", "json"],
+        )
+        .output()
+        .await;
+        assert_eq!(code(&inv), 0, "{}", text(&inv.stderr));
+        let inv: Inventory = serde_json::from_slice(&inv.stdout).expect("inventory JSON");
+        served.stop();
+        inv.recycle_bin.users.len()
+    };
+    assert_eq!(bin_users(&[]).await, 1);
+    // Eleven days on, the user's thirty days in the bin are over; the client still
+    // signs with the real time and is accepted.
+    assert_eq!(bin_users(&["--clock-offset-days", "11"]).await, 0);
+}

@@ -61,6 +61,7 @@ pub async fn serve(args: &ServeArgs, env: &Environment) -> miette::Result<()> {
         faults: Faults::from(&args.faults),
         log_file: args.log.clone(),
         port: args.port,
+        clock_offset: time::Duration::days(args.clock_offset_days),
     };
     let emu = emulator::start(config).await?;
     {

@@ -1472,9 +1472,13 @@ class Sweep:
             a("ims", "RestoreUserFromRecycleBin", UserId="250000000000009")
             b = a("ims", "GetUser", UserId="250000000000009")
             equal(b.user.user_principal_name, "former-intern@acme-demo.onaliyun.com", "the restored user")
-            # The user's key went to the bin with it and comes back with it.
+            # A restore brings back the identity only: the key stays in the bin until
+            # it is restored on its own, and comes back disabled.
             b = a("ram", "ListAccessKeys", UserName="former-intern")
-            equal([k.access_key_id for k in b.access_keys.access_key], ["LTAI5tIntern00000000001"], "the restored key")
+            equal(b.access_keys.access_key, [], "the restored user's keys")
+            a("ims", "RestoreAccessKeyFromRecycleBin", UserId="250000000000009", UserAccessKeyId="LTAI5tIntern00000000001")
+            b = a("ram", "ListAccessKeys", UserName="former-intern")
+            equal([(k.access_key_id, k.status) for k in b.access_keys.access_key], [("LTAI5tIntern00000000001", "Inactive")], "the restored key")
             b = a("ims", "ListAccessKeysInRecycleBin", UserId="250000000000009")
             equal(b.access_keys.access_key, [], "the bin after the restore")
             # alice already holds two keys, the most a user may have.

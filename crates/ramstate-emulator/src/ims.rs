@@ -893,6 +893,9 @@ fn restore_bin_user(st: &mut State, p: &Params, t: &str) -> R {
             "The count of users beyond the current limits.",
         ));
     }
+    // The identity only: no permissions, groups or MFA binding (they were removed
+    // when the user was deleted), console logon still switched off, and the keys
+    // left in the bin until `RestoreAccessKeyFromRecycleBin` brings them back.
     let b = st.bin_users.remove(&id).expect("checked");
     let mut rec = b.user.unwrap_or_else(|| UserRec {
         user: ramstate_model::User {
@@ -905,39 +908,14 @@ fn restore_bin_user(st: &mut State, p: &Params, t: &str) -> R {
         update_date: t.to_string(),
     });
     rec.update_date = t.to_string();
-    let keys: Vec<String> = st
-        .bin_keys
-        .values()
-        .filter(|k| k.entry.user_id == id)
-        .map(|k| k.entry.id.clone())
-        .take(quota::KEYS_PER_USER)
-        .collect();
-    for k in keys {
-        if let Some(bk) = st.bin_keys.remove(&k) {
-            rec.user.access_keys.push(bk.key);
-        }
-    }
-    st.users.insert(name.clone(), rec);
-    for (g, d) in b.groups {
-        if st.groups.contains_key(&g) {
-            st.memberships.insert((name.clone(), g), d);
-        }
-    }
-    for (pol, d) in b.policies {
-        if st.policy_exists(&pol) {
-            st.attachments
-                .insert((super::state::Principal::User, name.clone(), pol), d);
-        }
-    }
+    st.users.insert(name, rec);
     Ok(json!({}))
 }
 
 fn delete_bin_user(st: &mut State, p: &Params) -> R {
     let id = p.required("UserId")?.to_string();
-    st.bin_users
-        .remove(&id)
+    st.purge_bin_user(&id)
         .ok_or_else(|| bin_user_not_found(&id))?;
-    st.bin_keys.retain(|_, k| k.entry.user_id != id);
     Ok(json!({}))
 }
 
@@ -1008,13 +986,15 @@ fn restore_bin_key(st: &mut State, p: &Params) -> R {
             "The count of access keys of the user beyond the current limits: 2.",
         ));
     }
-    let bk = st.bin_keys.remove(&kid).expect("checked");
+    let mut key = st.bin_keys.remove(&kid).expect("checked").key;
+    // It comes back as it went in: disabled, until someone enables it.
+    key.status = ramstate_model::KeyStatus::Inactive;
     st.users
         .get_mut(&name)
         .expect("checked")
         .user
         .access_keys
-        .push(bk.key);
+        .push(key);
     Ok(json!({}))
 }
 

@@ -51,6 +51,9 @@ pub struct EmulatorConfig {
     pub log_file: Option<PathBuf>,
     /// Port on 127.0.0.1; 0 lets the OS choose.
     pub port: u16,
+    /// How far the account's clock starts ahead of the wall clock (negative:
+    /// behind); see [`Emulator::advance_clock`].
+    pub clock_offset: time::Duration,
 }
 
 impl std::fmt::Debug for EmulatorConfig {
@@ -62,6 +65,7 @@ impl std::fmt::Debug for EmulatorConfig {
             .field("faults", &self.faults)
             .field("log_file", &self.log_file)
             .field("port", &self.port)
+            .field("clock_offset", &self.clock_offset)
             .finish()
     }
 }
@@ -157,6 +161,14 @@ pub enum EmulatorError {
         help("choose another --port, or 0 to let the system pick one")
     )]
     Bind { port: u16, source: std::io::Error },
+    #[error("no console logon: {0}")]
+    #[diagnostic(
+        code(ramstate::emulator::logon),
+        help(
+            "create the user and an Active login profile first (IMS UpdateLoginProfile Status=Active)"
+        )
+    )]
+    Logon(String),
     #[error("cannot open the request log {path}")]
     #[diagnostic(code(ramstate::emulator::log))]
     Log {
@@ -185,6 +197,12 @@ pub fn parse_seed(text: &str) -> Result<Inventory, EmulatorError> {
 
 /// Runs one call against the state: the pure core of the emulator.
 /// Unknown actions get `InvalidParameter` (Action or Version).
+///
+/// `now` is the account's clock: every date the call records or compares (create,
+/// update and logon dates, the recycle bin's dates and its automatic purge). The
+/// wall clock, which bounds temporary credentials, OIDC tokens, SAML assertions and
+/// TOTP codes, is `now - st.clock_offset`. Expired recycle-bin entries are purged
+/// first, so every call sees the same bin.
 pub fn dispatch(
     st: &mut State,
     who: &Identity,
@@ -193,6 +211,7 @@ pub fn dispatch(
     params: &Params,
     now: OffsetDateTime,
 ) -> Result<Value, ErrorResponse> {
+    st.purge_expired(now);
     let out = match service {
         Service::Ram => ram::handle(st, who, action, params, now),
         Service::Ims => ims::handle(st, who, action, params, now),
@@ -222,8 +241,13 @@ impl std::fmt::Debug for Emulator {
 
 /// Starts an emulator on 127.0.0.1.
 pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
-    let state = State::from_seed(&config.seed, rand::random(), OffsetDateTime::now_utc())
-        .map_err(EmulatorError::Seed)?;
+    let state = State::from_seed_with_clock(
+        &config.seed,
+        rand::random(),
+        OffsetDateTime::now_utc(),
+        config.clock_offset,
+    )
+    .map_err(EmulatorError::Seed)?;
     let root = state.root.clone();
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
         .await
@@ -281,6 +305,43 @@ impl Emulator {
         self.shared.snapshot()
     }
 
+    /// The account's clock now: the wall clock plus the offset tests move. Every
+    /// date the emulator records or compares comes from it (create, update, logon
+    /// and key last-use dates, the recycle bin's dates and its 30-day purge).
+    /// Signatures, nonces and temporary credentials keep following the wall clock,
+    /// so a client signing with the real time is still accepted.
+    pub fn now(&self) -> OffsetDateTime {
+        self.shared.now()
+    }
+
+    /// How far the account's clock is ahead of the wall clock.
+    pub fn clock_offset(&self) -> time::Duration {
+        self.shared.clock_offset()
+    }
+
+    /// Sets how far the account's clock is ahead of the wall clock (negative:
+    /// behind).
+    pub fn set_clock_offset(&self, offset: time::Duration) {
+        self.shared.set_clock_offset(offset);
+    }
+
+    /// Moves the account's clock forward by `by` (backward when negative): after
+    /// `advance_clock(time::Duration::days(31))` everything deleted into the recycle
+    /// bin before is purged.
+    pub fn advance_clock(&self, by: time::Duration) {
+        self.shared.advance_clock(by);
+    }
+
+    /// What a console logon by password does, for tests (there is no API for it):
+    /// the user's `LastLoginDate` becomes the account's [`now`](Emulator::now),
+    /// which it returns. Refused, as the console refuses the logon, when the user
+    /// does not exist, has no login profile, or its profile is `Inactive`.
+    pub fn record_console_logon(&self, user_name: &str) -> Result<OffsetDateTime, EmulatorError> {
+        self.shared
+            .record_console_logon(user_name)
+            .map_err(EmulatorError::Logon)
+    }
+
     /// Replaces the injected faults (and restarts their randomness).
     pub fn set_faults(&self, f: Faults) {
         self.shared.set_faults(f);
@@ -309,6 +370,7 @@ impl Drop for Emulator {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use ramstate_model::KeyStatus;
 
     /// Every action the emulator answers, by service.
     const ACTIONS: &[(Service, &[&str])] = &[
@@ -543,6 +605,174 @@ mod tests {
             "\\PC{0,20}",
             "[0-9]{1,22}",
         ]
+    }
+
+    fn ims(
+        st: &mut State,
+        action: &str,
+        pairs: &[(&str, &str)],
+        now: OffsetDateTime,
+    ) -> Result<Value, ErrorResponse> {
+        call(st, Service::Ims, action, pairs, now)
+    }
+
+    fn call(
+        st: &mut State,
+        service: Service,
+        action: &str,
+        pairs: &[(&str, &str)],
+        now: OffsetDateTime,
+    ) -> Result<Value, ErrorResponse> {
+        let map = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        dispatch(
+            st,
+            &Identity::Account,
+            service,
+            action,
+            &Params::new(service, map),
+            now,
+        )
+    }
+
+    fn recycle_bin_account(now: OffsetDateTime) -> State {
+        let inv = parse_seed(
+            "account: {id: '1234567890123456'}\nusers: [{name: bob, id: '200000000000010', access_keys: [{id: LTAIbob1, status: Active}]}]\nemulator: {delete_user: recycle_bin}",
+        )
+        .unwrap();
+        State::from_seed(&inv, 1, now).unwrap()
+    }
+
+    #[test]
+    fn a_binned_user_is_there_until_its_delete_date_and_gone_from_then_on() {
+        let t0 = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let mut st = recycle_bin_account(t0);
+        call(
+            &mut st,
+            Service::Ram,
+            "DeleteUser",
+            &[("UserName", "bob")],
+            t0,
+        )
+        .unwrap();
+        let due = t0 + time::Duration::days(30);
+        let just_before = due - time::Duration::seconds(1);
+        let got = ims(
+            &mut st,
+            "GetUserInRecycleBin",
+            &[("UserId", "200000000000010")],
+            just_before,
+        )
+        .unwrap();
+        assert_eq!(got["User"]["DeleteDate"], "2023-12-14T22:13:20Z");
+        let keys = ims(
+            &mut st,
+            "ListAccessKeysInRecycleBin",
+            &[("UserId", "200000000000010")],
+            just_before,
+        )
+        .unwrap();
+        assert_eq!(
+            keys["AccessKeys"]["AccessKey"][0]["DeleteDate"],
+            "2023-12-14T22:13:20Z"
+        );
+        let gone = ims(
+            &mut st,
+            "GetUserInRecycleBin",
+            &[("UserId", "200000000000010")],
+            due,
+        )
+        .unwrap_err();
+        assert_eq!(gone.code, "EntityNotExist.User");
+        assert!(st.bin_users.is_empty() && st.bin_keys.is_empty());
+    }
+
+    /// One step of a recycle-bin walk.
+    #[derive(Debug, Clone)]
+    enum BinStep {
+        CreateKey,
+        DeleteKey(usize),
+        DeleteUser,
+        RestoreUser,
+        RestoreKey(usize),
+        Advance(i64),
+    }
+
+    fn bin_step() -> impl Strategy<Value = BinStep> {
+        prop_oneof![
+            Just(BinStep::CreateKey),
+            (0usize..2).prop_map(BinStep::DeleteKey),
+            Just(BinStep::DeleteUser),
+            Just(BinStep::RestoreUser),
+            (0usize..4).prop_map(BinStep::RestoreKey),
+            (0i64..20).prop_map(BinStep::Advance),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// Whatever is deleted, restored and however far the clock moves: a user's
+        /// bin holds at most three keys, every key in the bin or restored from it is
+        /// disabled until enabled, and nothing past its delete date is listed.
+        #[test]
+        fn the_bin_keeps_its_limits_and_dates_through_any_walk(steps in prop::collection::vec(bin_step(), 1..40)) {
+            let mut now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+            let mut st = recycle_bin_account(now);
+            let mut restored_keys: Vec<String> = vec![];
+            for step in steps {
+                match step {
+                    BinStep::CreateKey => {
+                        let _ = call(&mut st, Service::Ram, "CreateAccessKey", &[("UserName", "bob")], now);
+                    }
+                    BinStep::DeleteKey(i) => {
+                        let id = st.users.get("bob").and_then(|u| u.user.access_keys.get(i)).map(|k| k.id.clone());
+                        if let Some(id) = id {
+                            call(&mut st, Service::Ram, "DeleteAccessKey", &[("UserName", "bob"), ("UserAccessKeyId", &id)], now).unwrap();
+                        }
+                    }
+                    BinStep::DeleteUser => {
+                        let _ = call(&mut st, Service::Ram, "DeleteUser", &[("UserName", "bob")], now);
+                    }
+                    BinStep::RestoreUser => {
+                        if ims(&mut st, "RestoreUserFromRecycleBin", &[("UserId", "200000000000010")], now).is_ok() {
+                            let u = &st.users["bob"];
+                            prop_assert!(u.user.access_keys.is_empty());
+                            prop_assert!(st.groups_of("bob").is_empty());
+                        }
+                    }
+                    BinStep::RestoreKey(i) => {
+                        let id = st.bin_keys.keys().nth(i).cloned();
+                        if let Some(id) = id
+                            && ims(&mut st, "RestoreAccessKeyFromRecycleBin", &[("UserAccessKeyId", &id)], now).is_ok()
+                        {
+                            restored_keys.push(id);
+                        }
+                    }
+                    BinStep::Advance(days) => now += time::Duration::days(days),
+                }
+                let listed = ims(&mut st, "ListAccessKeysInRecycleBin", &[("UserId", "200000000000010")], now).unwrap();
+                let listed = listed["AccessKeys"]["AccessKey"].as_array().unwrap().clone();
+                prop_assert!(listed.len() <= 3, "{listed:?}");
+                for k in &listed {
+                    let delete = state::parse_time(k["DeleteDate"].as_str().unwrap()).unwrap();
+                    prop_assert!(delete > now);
+                }
+                prop_assert!(st.bin_keys.values().all(|k| k.key.status == KeyStatus::Inactive));
+                if let Some(u) = st.users.get("bob") {
+                    for k in &u.user.access_keys {
+                        if restored_keys.contains(&k.id) {
+                            prop_assert_eq!(k.status, KeyStatus::Inactive);
+                        }
+                    }
+                }
+                if let Ok(u) = ims(&mut st, "GetUserInRecycleBin", &[("UserId", "200000000000010")], now) {
+                    let delete = state::parse_time(u["User"]["DeleteDate"].as_str().unwrap()).unwrap();
+                    prop_assert!(delete > now);
+                }
+            }
+        }
     }
 
     proptest! {

@@ -9,14 +9,14 @@ use super::error::{
     user_name_char,
 };
 use super::state::{
-    BIN_RETENTION_DAYS, BinKey, BinUser, GroupRec, Identity, MfaRec, PolicyRec, Principal, RoleRec,
-    State, UserRec, check_policy_document, list_json, page_json, paginate, quota, role_not_found,
-    tags_json, timestamp,
+    BIN_RETENTION_DAYS, GroupRec, Identity, MfaRec, PolicyRec, Principal, RoleRec, State, UserRec,
+    check_policy_document, list_json, page_json, paginate, quota, role_not_found, tags_json,
+    timestamp,
 };
 use ramstate_model::{
     AccessKey, DeleteUserMode, Group, KeyStatus, LoginProfile, LoginProfileStatus, Policy,
-    PolicyRef, PolicyType, PolicyVersion, RecycledAccessKey, RecycledUser, Role, Service, Tags,
-    User, VirtualMfaDevice,
+    PolicyRef, PolicyType, PolicyVersion, RecycledUser, Role, Service, Tags, User,
+    VirtualMfaDevice,
 };
 
 type R = Result<Value, ErrorResponse>;
@@ -342,24 +342,15 @@ pub fn remove_user(st: &mut State, name: &str, now: OffsetDateTime) -> Result<()
         st.users.remove(name);
         return Ok(());
     }
-    // Recycle-bin mode: the user, its keys and its relations move to the bin.
-    let t = timestamp(now);
-    let purge = timestamp(now + Duration::days(BIN_RETENTION_DAYS));
-    let groups: Vec<(String, String)> = st
-        .groups_of(name)
-        .into_iter()
-        .map(|g| {
-            let d = st
-                .memberships
-                .remove(&(name.to_string(), g.clone()))
-                .unwrap_or_default();
-            (g, d)
-        })
-        .collect();
-    let policies = st.attached(Principal::User, name);
-    for (pol, _) in &policies {
+    // Recycle-bin mode, as the console documents it: permissions, group
+    // memberships and the MFA binding are removed, console logon is switched off,
+    // the keys go to the bin (disabled) and the identity is kept there for 30 days.
+    for g in st.groups_of(name) {
+        st.memberships.remove(&(name.to_string(), g));
+    }
+    for (pol, _) in st.attached(Principal::User, name) {
         st.attachments
-            .remove(&(Principal::User, name.to_string(), pol.clone()));
+            .remove(&(Principal::User, name.to_string(), pol));
     }
     for d in st.mfa_devices.values_mut() {
         if d.device.user.as_deref() == Some(name) {
@@ -369,46 +360,20 @@ pub fn remove_user(st: &mut State, name: &str, now: OffsetDateTime) -> Result<()
     }
     let mut rec = st.users.remove(name).expect("checked above");
     for k in std::mem::take(&mut rec.user.access_keys) {
-        st.bin_keys.insert(
-            k.id.clone(),
-            BinKey {
-                entry: RecycledAccessKey {
-                    id: k.id.clone(),
-                    user_id: rec.user.id.clone(),
-                    create_date: k.create_date.clone(),
-                    recycle_date: Some(t.clone()),
-                    delete_date: Some(purge.clone()),
-                },
-                key: k,
-            },
-        );
+        st.bin_key(&rec.user.id, k, now);
     }
-    rec.user.login_profile = None;
-    if st.bin_users.len() >= quota::BIN_USERS
-        && let Some(oldest) = st
-            .bin_users
-            .values()
-            .min_by(|a, b| a.entry.recycle_date.cmp(&b.entry.recycle_date))
-            .map(|b| b.entry.id.clone())
-    {
-        st.bin_users.remove(&oldest);
+    if let Some(lp) = &mut rec.user.login_profile {
+        lp.status = LoginProfileStatus::Inactive;
     }
-    st.bin_users.insert(
-        rec.user.id.clone(),
-        BinUser {
-            entry: RecycledUser {
-                id: rec.user.id.clone(),
-                principal_name: st.principal_name(name),
-                display_name: rec.user.display_name.clone(),
-                create_date: rec.user.create_date.clone(),
-                recycle_date: Some(t),
-                delete_date: Some(purge),
-            },
-            user: Some(rec),
-            groups,
-            policies,
-        },
-    );
+    let entry = RecycledUser {
+        id: rec.user.id.clone(),
+        principal_name: st.principal_name(name),
+        display_name: rec.user.display_name.clone(),
+        create_date: rec.user.create_date.clone(),
+        recycle_date: Some(timestamp(now)),
+        delete_date: Some(timestamp(now + Duration::days(BIN_RETENTION_DAYS))),
+    };
+    st.bin_user(entry, rec, now);
     Ok(())
 }
 
@@ -556,34 +521,7 @@ pub fn remove_access_key(
     let key = rec.user.access_keys.remove(pos);
     let user_id = rec.user.id.clone();
     if mode == DeleteUserMode::RecycleBin {
-        let in_bin = st
-            .bin_keys
-            .values()
-            .filter(|b| b.entry.user_id == user_id)
-            .count();
-        if in_bin >= quota::BIN_KEYS_PER_USER
-            && let Some(oldest) = st
-                .bin_keys
-                .values()
-                .filter(|b| b.entry.user_id == user_id)
-                .min_by(|a, b| a.entry.recycle_date.cmp(&b.entry.recycle_date))
-                .map(|b| b.entry.id.clone())
-        {
-            st.bin_keys.remove(&oldest);
-        }
-        st.bin_keys.insert(
-            key.id.clone(),
-            BinKey {
-                entry: RecycledAccessKey {
-                    id: key.id.clone(),
-                    user_id,
-                    create_date: key.create_date.clone(),
-                    recycle_date: Some(timestamp(now)),
-                    delete_date: Some(timestamp(now + Duration::days(BIN_RETENTION_DAYS))),
-                },
-                key,
-            },
-        );
+        st.bin_key(&user_id, key, now);
     }
     Ok(())
 }
@@ -936,7 +874,8 @@ pub fn bind_mfa_device(st: &mut State, user: &str, p: &Params, now: OffsetDateTi
         ));
     }
     if let Some(secret) = &d.secret {
-        let step = (now.unix_timestamp() / 30) as u64;
+        // The codes come from the user's device: wall-clock time.
+        let step = (st.wall_clock(now).unix_timestamp() / 30) as u64;
         let ok = (step.saturating_sub(2)..=step + 1)
             .any(|s| totp(secret, s) == c1 && totp(secret, s + 1) == c2);
         if !ok {

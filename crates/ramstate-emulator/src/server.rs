@@ -261,8 +261,62 @@ impl Shared {
         lock(&self.log).clone()
     }
 
+    /// The account as a snapshot, after the automatic purge of the bin.
     pub fn snapshot(&self) -> Inventory {
-        lock(&self.core).state.snapshot()
+        let mut core = lock(&self.core);
+        let now = self.account_now_of(&core.state);
+        core.state.purge_expired(now);
+        core.state.snapshot()
+    }
+
+    fn account_now_of(&self, st: &State) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + st.clock_offset
+    }
+
+    /// The account's clock now.
+    pub fn now(&self) -> OffsetDateTime {
+        self.account_now_of(&lock(&self.core).state)
+    }
+
+    pub fn clock_offset(&self) -> time::Duration {
+        lock(&self.core).state.clock_offset
+    }
+
+    pub fn set_clock_offset(&self, offset: time::Duration) {
+        lock(&self.core).state.clock_offset = offset;
+    }
+
+    /// Moves the account's clock; the offset saturates instead of overflowing.
+    pub fn advance_clock(&self, by: time::Duration) {
+        let mut core = lock(&self.core);
+        core.state.clock_offset = core.state.clock_offset.saturating_add(by);
+    }
+
+    /// A console logon by password: the user's `LastLoginDate` becomes the
+    /// account's now. Refused when the user does not exist or cannot log on.
+    pub fn record_console_logon(&self, user: &str) -> Result<OffsetDateTime, String> {
+        let mut core = lock(&self.core);
+        let now = self.account_now_of(&core.state);
+        let rec = core
+            .state
+            .users
+            .get_mut(user)
+            .ok_or_else(|| format!("there is no user `{user}`"))?;
+        match &rec.user.login_profile {
+            None => {
+                return Err(format!(
+                    "user `{user}` has no login profile: console logon is off"
+                ));
+            }
+            Some(lp) if !lp.status.is_active() => {
+                return Err(format!(
+                    "the login profile of user `{user}` is Inactive: console logon is off"
+                ));
+            }
+            Some(_) => {}
+        }
+        rec.user.last_login_date = Some(timestamp(now));
+        Ok(now)
     }
 
     pub fn set_faults(&self, f: Faults) {
@@ -347,10 +401,14 @@ impl Shared {
                 "The Format must be JSON or XML.",
             ));
         }
-        let now = OffsetDateTime::now_utc();
+        // Signatures, nonces and temporary credentials follow the wall clock (the
+        // client signs with it); the account's dates follow the account's clock.
+        let wall = OffsetDateTime::now_utc();
         let delay = lock(&self.faults).faults.consistency_delay;
         let mut core = lock(&self.core);
-        let who = authenticate(&mut core, call, service, now)?;
+        let who = authenticate(&mut core, call, service, wall)?;
+        let offset = core.state.clock_offset;
+        let now = wall + offset;
         if let Identity::User { name, key_id } = &who
             && let Some(u) = core.state.users.get_mut(name)
             && let Some(k) = u.user.access_keys.iter_mut().find(|k| &k.id == key_id)
@@ -377,6 +435,7 @@ impl Shared {
                     return dispatch(&mut core.state, &who, service, &call.action, &params, now);
                 }
             };
+            view.clock_offset = offset;
             return dispatch(&mut view, &who, service, &call.action, &params, now);
         }
         let before = core.state.clone();

@@ -106,19 +106,28 @@ pub struct AppRec {
     pub update_date: String,
 }
 
-/// A user in the recycle bin, with what it had when it was deleted.
+/// A user in the recycle bin: its identity only. Its permissions, group memberships
+/// and MFA binding were removed when it was deleted; its console logon is kept
+/// switched off (`Inactive`); its keys are in the bin on their own.
 #[derive(Debug, Clone)]
 pub struct BinUser {
     pub entry: RecycledUser,
+    /// The user as it was deleted (`None` for users seeded into the bin).
     pub user: Option<UserRec>,
-    pub groups: Vec<(String, String)>,
-    pub policies: Vec<(PolicyRef, String)>,
+    /// Order of arrival in the bin, which breaks ties between recycle dates when
+    /// the oldest entry goes to make room.
+    pub seq: u64,
+    /// When the automatic purge removes it (`None`: never, see [`purge_time`]).
+    pub purge_at: Option<OffsetDateTime>,
 }
 
+/// An access key in the recycle bin; always `Inactive`.
 #[derive(Debug, Clone)]
 pub struct BinKey {
     pub entry: RecycledAccessKey,
     pub key: AccessKey,
+    pub seq: u64,
+    pub purge_at: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,6 +210,13 @@ pub struct State {
     pub tasks: BTreeMap<String, Task>,
     pub sessions: BTreeMap<String, Session>,
     pub rng: Prng,
+    /// How far the account's clock is ahead of the wall clock (negative: behind).
+    /// The `now` every handler gets is the account's; the wall clock, which clients
+    /// sign with and which bounds temporary credentials, tokens and TOTP codes, is
+    /// `now - clock_offset` ([`State::wall_clock`]).
+    pub clock_offset: time::Duration,
+    /// Arrivals in the recycle bin so far (see [`BinUser::seq`]).
+    pub bin_seq: u64,
 }
 
 /// A small clonable generator (SplitMix64) for IDs and secrets.
@@ -241,6 +257,25 @@ impl std::fmt::Debug for State {
     }
 }
 
+/// When a seeded bin entry deleted for good at `delete_date` is purged: then, when
+/// that is still ahead of the wall clock at start (`now`). An entry whose date has already passed
+/// is one of an old snapshot (a live account holds none): it stays in the bin as
+/// seeded rather than vanishing at the first call.
+pub fn purge_time(delete_date: Option<&str>, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    delete_date.and_then(parse_time).filter(|t| *t > now)
+}
+
+/// When an entry arrived in the bin, for "the oldest is purged first": its recycle
+/// date (none sorts first), then its order of arrival for entries of the same second.
+fn arrival(recycle_date: Option<&str>, seq: u64) -> (Option<OffsetDateTime>, u64) {
+    (recycle_date.and_then(parse_time), seq)
+}
+
+/// Parses an RFC 3339 timestamp.
+pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
 /// `2015-01-23T12:33:18Z`.
 pub fn timestamp(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
@@ -265,6 +300,20 @@ impl State {
         rng_seed: u64,
         now: OffsetDateTime,
     ) -> Result<State, String> {
+        Self::from_seed_with_clock(seed, rng_seed, now, time::Duration::ZERO)
+    }
+
+    /// [`State::from_seed`] with the account's clock `clock_offset` ahead of the
+    /// wall clock `wall`: dates the seed leaves out are the account's now, and a
+    /// seeded bin entry is stale when its delete date passed by the wall clock (the
+    /// time a snapshot is taken), so that an account started ahead purges it.
+    pub fn from_seed_with_clock(
+        seed: &Inventory,
+        rng_seed: u64,
+        wall: OffsetDateTime,
+        clock_offset: time::Duration,
+    ) -> Result<State, String> {
+        let now = wall + clock_offset;
         let created = timestamp(now);
         let opts = seed.emulator.clone().unwrap_or_default();
         let mut st = State {
@@ -294,6 +343,8 @@ impl State {
             tasks: BTreeMap::new(),
             sessions: BTreeMap::new(),
             rng: Prng::new(rng_seed),
+            clock_offset,
+            bin_seq: 0,
         };
         if st.account.id.is_empty() {
             st.account.id = st.numeric_id(16);
@@ -544,18 +595,20 @@ impl State {
             );
         }
         for u in &seed.recycle_bin.users {
+            let seq = st.next_bin_seq();
             st.bin_users.insert(
                 u.id.clone(),
                 BinUser {
                     entry: u.clone(),
                     user: None,
-                    groups: vec![],
-                    policies: vec![],
+                    seq,
+                    purge_at: purge_time(u.delete_date.as_deref(), wall),
                 },
             );
         }
         for k in &seed.recycle_bin.access_keys {
             let secret = st.secret(30);
+            let seq = st.next_bin_seq();
             st.bin_keys.insert(
                 k.id.clone(),
                 BinKey {
@@ -563,10 +616,12 @@ impl State {
                     key: AccessKey {
                         id: k.id.clone(),
                         secret: Some(secret),
-                        status: ramstate_model::KeyStatus::Active,
+                        status: ramstate_model::KeyStatus::Inactive,
                         create_date: k.create_date.clone(),
                         last_used_date: None,
                     },
+                    seq,
+                    purge_at: purge_time(k.delete_date.as_deref(), wall),
                 },
             );
         }
@@ -643,6 +698,109 @@ impl State {
                 deletion_polls: Some(self.deletion_polls),
             }),
         }
+    }
+
+    // ---- the clock and the recycle bin ----
+
+    /// The wall clock behind the account's `now`.
+    pub fn wall_clock(&self, now: OffsetDateTime) -> OffsetDateTime {
+        now - self.clock_offset
+    }
+
+    fn next_bin_seq(&mut self) -> u64 {
+        self.bin_seq += 1;
+        self.bin_seq
+    }
+
+    /// The automatic purge: users and keys whose time in the bin is over are gone
+    /// for good (a user's keys with it).
+    pub fn purge_expired(&mut self, now: OffsetDateTime) {
+        let due = |at: Option<OffsetDateTime>| at.is_some_and(|t| t <= now);
+        let gone: Vec<String> = self
+            .bin_users
+            .values()
+            .filter(|b| due(b.purge_at))
+            .map(|b| b.entry.id.clone())
+            .collect();
+        for id in gone {
+            self.purge_bin_user(&id);
+        }
+        self.bin_keys.retain(|_, k| !due(k.purge_at));
+    }
+
+    /// Removes a user from the bin for good, with every key of it still there.
+    pub fn purge_bin_user(&mut self, id: &str) -> Option<BinUser> {
+        let b = self.bin_users.remove(id)?;
+        self.bin_keys.retain(|_, k| k.entry.user_id != id);
+        Some(b)
+    }
+
+    /// Moves a user's identity to the bin for 30 days; when the bin already holds
+    /// 1,000 users, the one that has been there longest is purged.
+    pub fn bin_user(&mut self, entry: RecycledUser, user: UserRec, now: OffsetDateTime) {
+        while self.bin_users.len() >= quota::BIN_USERS {
+            let Some(oldest) = self
+                .bin_users
+                .values()
+                .min_by_key(|b| arrival(b.entry.recycle_date.as_deref(), b.seq))
+                .map(|b| b.entry.id.clone())
+            else {
+                break;
+            };
+            self.purge_bin_user(&oldest);
+        }
+        let seq = self.next_bin_seq();
+        self.bin_users.insert(
+            entry.id.clone(),
+            BinUser {
+                entry,
+                user: Some(user),
+                seq,
+                purge_at: Some(now + time::Duration::days(BIN_RETENTION_DAYS)),
+            },
+        );
+    }
+
+    /// Moves a key to the bin for 30 days, `Inactive`; a user's bin holds at most
+    /// three keys, the one that has been there longest is purged for a fourth.
+    pub fn bin_key(&mut self, user_id: &str, mut key: AccessKey, now: OffsetDateTime) {
+        loop {
+            let mine: Vec<_> = self
+                .bin_keys
+                .values()
+                .filter(|b| b.entry.user_id == user_id)
+                .map(|b| {
+                    (
+                        arrival(b.entry.recycle_date.as_deref(), b.seq),
+                        b.entry.id.clone(),
+                    )
+                })
+                .collect();
+            if mine.len() < quota::BIN_KEYS_PER_USER {
+                break;
+            }
+            if let Some((_, oldest)) = mine.into_iter().min() {
+                self.bin_keys.remove(&oldest);
+            }
+        }
+        key.status = ramstate_model::KeyStatus::Inactive;
+        let seq = self.next_bin_seq();
+        let delete = now + time::Duration::days(BIN_RETENTION_DAYS);
+        self.bin_keys.insert(
+            key.id.clone(),
+            BinKey {
+                entry: RecycledAccessKey {
+                    id: key.id.clone(),
+                    user_id: user_id.to_string(),
+                    create_date: key.create_date.clone(),
+                    recycle_date: Some(timestamp(now)),
+                    delete_date: Some(timestamp(delete)),
+                },
+                key,
+                seq,
+                purge_at: Some(delete),
+            },
+        );
     }
 
     // ---- ids and secrets ----

@@ -17,6 +17,9 @@ pub fn handle(
     p: &Params,
     now: OffsetDateTime,
 ) -> Option<R> {
+    // Temporary credentials, tokens and assertions are bounded by the wall clock
+    // that clients sign with, whatever the account's clock says.
+    let now = st.wall_clock(now);
     Some(match action {
         "GetCallerIdentity" => caller_identity(st, who),
         "AssumeRole" => assume_role(st, who, p, now),

@@ -51,7 +51,11 @@ impl Reply {
 }
 
 fn now_stamp() -> String {
-    let t = time::OffsetDateTime::now_utc();
+    stamp(time::OffsetDateTime::now_utc())
+}
+
+/// `2015-01-23T12:33:18Z` of any time.
+fn stamp(t: time::OffsetDateTime) -> String {
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         t.year(),
@@ -1791,145 +1795,610 @@ async fn applications_domain_and_summary() {
     assert_eq!(summary["SummaryMap"]["VersionsPerPolicyQuota"], 5);
 }
 
+// ------------------------------------------------------------------ the recycle bin and the clock
+
+fn parse_stamp(v: &Value) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(
+        v.as_str().unwrap_or_else(|| panic!("not a date: {v}")),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap()
+}
+
+const IVAN_ID: &str = "200000000000009";
+const IVAN_UPN: &str = "ivan@1234567890123456.onaliyun.com";
+const IVAN_KEY1: &str = "LTAIivan0000000000000001";
+const IVAN_KEY2: &str = "LTAIivan0000000000000002";
+
+/// ivan, in every relation a user can have, in an account that deletes into the bin.
+fn ivan_in_recycle_bin_mode(extra: &str) -> String {
+    format!(
+        "{BASE}  delete_user: recycle_bin\ngroups: [{{name: dev}}]\nusers:\n  - name: ivan\n    id: '{IVAN_ID}'\n    display_name: Ivan\n    groups: [dev]\n    policies: [System/ReadOnlyAccess]\n    mfa_device: 'acs:ram::1234567890123456:mfa/ivan'\n    login_profile: {{status: Active}}\n    access_keys:\n      - {{id: {IVAN_KEY1}, secret: s1, status: Active}}\n      - {{id: {IVAN_KEY2}, secret: s2, status: Active}}\n{extra}"
+    )
+}
+
+fn bin_key_ids(v: &Value) -> Vec<String> {
+    v["AccessKeys"]["AccessKey"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["AccessKeyId"].as_str().unwrap().to_string())
+        .collect()
+}
+
 #[tokio::test]
-async fn recycle_bin_mode_moves_users_and_keys_to_the_bin_and_back() {
-    let emu = start(&format!(
-        "{BASE}  delete_user: recycle_bin\ngroups: [{{name: dev}}]\nusers:\n  - name: ivan\n    id: '200000000000009'\n    groups: [dev]\n    policies: [System/ReadOnlyAccess]\n    access_keys: [{{id: LTAIivan0000000000000001, secret: s, status: Active}}]\n"
-    ))
-    .await;
+async fn deleting_into_the_bin_removes_permissions_memberships_and_mfa_and_disables_logon_and_keys()
+{
+    let emu = start(&ivan_in_recycle_bin_mode("")).await;
     let c = Client::root(&emu);
+    let ivan = Client::new(emu.url(), IVAN_KEY1, "s1");
+    ivan.ram("ListUsers", &[]).await.expect_success();
     c.ram("DeleteUser", &[("UserName", "ivan")])
         .await
         .expect_success();
     c.ram("GetUser", &[("UserName", "ivan")])
         .await
         .expect_error(404, "EntityNotExist.User");
-    let ivan = Client::new(emu.url(), "LTAIivan0000000000000001", "s");
+    // Its keys are in the bin, where no key signs a call.
     ivan.ram("ListUsers", &[])
         .await
         .expect_error(404, "InvalidAccessKeyId.NotFound");
-    let bin = c.ims("ListUsersInRecycleBin", &[]).await;
-    let bin = bin.expect_success();
-    assert_eq!(bin["Users"]["User"][0]["UserId"], "200000000000009");
-    let filtered = c
-        .ims(
-            "ListUsersInRecycleBin",
-            &[(
-                "Filter",
-                "UserPrincipalName eq ivan@1234567890123456.onaliyun.com",
-            )],
+    // Memberships, permissions and the MFA binding are gone from the account.
+    let members = c
+        .ram("ListUsersForGroup", &[("GroupName", "dev")])
+        .await
+        .expect_success();
+    assert_eq!(members["Users"]["User"], serde_json::json!([]));
+    let entities = c
+        .ram(
+            "ListEntitiesForPolicy",
+            &[("PolicyName", "ReadOnlyAccess"), ("PolicyType", "System")],
         )
         .await
         .expect_success();
-    assert_eq!(filtered["Users"]["User"].as_array().unwrap().len(), 1);
+    assert_eq!(entities["Users"]["User"], serde_json::json!([]));
+    let devices = c.ram("ListVirtualMFADevices", &[]).await.expect_success();
+    let device = &devices["VirtualMFADevices"]["VirtualMFADevice"][0];
+    assert_eq!(device["SerialNumber"], "acs:ram::1234567890123456:mfa/ivan");
+    assert!(device.get("User").is_none(), "{device}");
+
+    let bin = c.ims("ListUsersInRecycleBin", &[]).await.expect_success();
+    let entry = &bin["Users"]["User"][0];
+    assert_eq!(entry["UserId"], IVAN_ID);
+    assert_eq!(entry["UserPrincipalName"], IVAN_UPN);
+    assert_eq!(
+        parse_stamp(&entry["DeleteDate"]) - parse_stamp(&entry["RecycleDate"]),
+        time::Duration::days(30)
+    );
     let keys = c
-        .ims(
-            "ListAccessKeysInRecycleBin",
-            &[("UserId", "200000000000009")],
-        )
+        .ims("ListAccessKeysInRecycleBin", &[("UserId", IVAN_ID)])
         .await
         .expect_success();
-    assert_eq!(
-        keys["AccessKeys"]["AccessKey"][0]["AccessKeyId"],
-        "LTAIivan0000000000000001"
-    );
-    let info = c
-        .ims(
-            "GetAccessKeyInfoInRecycleBin",
-            &[("UserAccessKeyId", "LTAIivan0000000000000001")],
-        )
-        .await
-        .expect_success();
-    assert_eq!(info["AccessKey"]["UserRecycled"], true);
-    let by_key = c
-        .ims(
-            "GetUserInRecycleBin",
-            &[("UserAccessKeyId", "LTAIivan0000000000000001")],
-        )
-        .await
-        .expect_success();
-    assert_eq!(
-        by_key["User"]["UserPrincipalName"],
-        "ivan@1234567890123456.onaliyun.com"
-    );
+    assert_eq!(bin_key_ids(&keys), [IVAN_KEY1, IVAN_KEY2]);
     c.ims(
         "RestoreAccessKeyFromRecycleBin",
-        &[
-            ("UserId", "200000000000009"),
-            ("UserAccessKeyId", "LTAIivan0000000000000001"),
-        ],
+        &[("UserId", IVAN_ID), ("UserAccessKeyId", IVAN_KEY1)],
     )
     .await
     .expect_error(409, "DeleteConflict.User.Recycled");
-    c.ims(
-        "RestoreUserFromRecycleBin",
-        &[("UserId", "200000000000009")],
-    )
-    .await
-    .expect_success();
-    ivan.ram("ListUsers", &[]).await.expect_success();
+
+    // A restore brings back the identity only.
+    c.ims("RestoreUserFromRecycleBin", &[("UserId", IVAN_ID)])
+        .await
+        .expect_success();
+    let user = c
+        .ram("GetUser", &[("UserName", "ivan")])
+        .await
+        .expect_success();
+    assert_eq!(user["User"]["UserId"], IVAN_ID);
+    assert_eq!(user["User"]["DisplayName"], "Ivan");
     let groups = c
         .ram("ListGroupsForUser", &[("UserName", "ivan")])
         .await
         .expect_success();
-    assert_eq!(groups["Groups"]["Group"][0]["GroupName"], "dev");
-    // A deleted key goes to the bin and can be restored or purged.
-    c.ram(
-        "DeleteAccessKey",
-        &[
-            ("UserName", "ivan"),
-            ("UserAccessKeyId", "LTAIivan0000000000000001"),
-        ],
-    )
-    .await
-    .expect_success();
+    assert_eq!(groups["Groups"]["Group"], serde_json::json!([]));
+    let policies = c
+        .ram("ListPoliciesForUser", &[("UserName", "ivan")])
+        .await
+        .expect_success();
+    assert_eq!(policies["Policies"]["Policy"], serde_json::json!([]));
+    c.ram("GetUserMFAInfo", &[("UserName", "ivan")])
+        .await
+        .expect_error(404, "EntityNotExist.User.MFADevice");
+    let profile = c
+        .ims("GetLoginProfile", &[("UserPrincipalName", IVAN_UPN)])
+        .await
+        .expect_success();
+    assert_eq!(profile["LoginProfile"]["Status"], "Inactive");
+    let own = c
+        .ram("ListAccessKeys", &[("UserName", "ivan")])
+        .await
+        .expect_success();
+    assert_eq!(own["AccessKeys"]["AccessKey"], serde_json::json!([]));
+    let keys = c
+        .ims("ListAccessKeysInRecycleBin", &[("UserId", IVAN_ID)])
+        .await
+        .expect_success();
+    assert_eq!(bin_key_ids(&keys), [IVAN_KEY1, IVAN_KEY2]);
+    let info = c
+        .ims(
+            "GetAccessKeyInfoInRecycleBin",
+            &[("UserAccessKeyId", IVAN_KEY1)],
+        )
+        .await
+        .expect_success();
+    assert_eq!(info["AccessKey"]["UserRecycled"], false);
+
+    // A key comes back on its own, disabled.
     c.ims(
         "RestoreAccessKeyFromRecycleBin",
+        &[("UserId", IVAN_ID), ("UserAccessKeyId", IVAN_KEY1)],
+    )
+    .await
+    .expect_success();
+    let own = c
+        .ram("ListAccessKeys", &[("UserName", "ivan")])
+        .await
+        .expect_success();
+    assert_eq!(own["AccessKeys"]["AccessKey"][0]["AccessKeyId"], IVAN_KEY1);
+    assert_eq!(own["AccessKeys"]["AccessKey"][0]["Status"], "Inactive");
+    ivan.ram("ListUsers", &[])
+        .await
+        .expect_error(400, "InvalidAccessKeyId.Inactive");
+    c.ram(
+        "UpdateAccessKey",
         &[
-            ("UserId", "200000000000009"),
-            ("UserAccessKeyId", "LTAIivan0000000000000001"),
+            ("UserName", "ivan"),
+            ("UserAccessKeyId", IVAN_KEY1),
+            ("Status", "Active"),
         ],
     )
     .await
     .expect_success();
+    ivan.ram("ListUsers", &[]).await.expect_success();
+
+    // A live user's deleted key goes to the bin disabled, and can be purged by hand.
     c.ram(
         "DeleteAccessKey",
-        &[
-            ("UserName", "ivan"),
-            ("UserAccessKeyId", "LTAIivan0000000000000001"),
-        ],
+        &[("UserName", "ivan"), ("UserAccessKeyId", IVAN_KEY1)],
     )
     .await
     .expect_success();
     c.ims(
         "DeleteAccessKeyInRecycleBin",
-        &[
-            ("UserId", "200000000000009"),
-            ("UserAccessKeyId", "LTAIivan0000000000000001"),
-        ],
+        &[("UserId", IVAN_ID), ("UserAccessKeyId", IVAN_KEY1)],
     )
     .await
     .expect_success();
     c.ims(
         "GetAccessKeyInfoInRecycleBin",
-        &[("UserAccessKeyId", "LTAIivan0000000000000001")],
+        &[("UserAccessKeyId", IVAN_KEY1)],
     )
     .await
     .expect_error(404, "EntityNotExist.User.AccessKey");
+    // Purging a user purges the keys it left in the bin.
+    c.ims("DeleteUser", &[("UserPrincipalName", IVAN_UPN)])
+        .await
+        .expect_success();
+    c.ims("DeleteUserInRecycleBin", &[("UserId", IVAN_ID)])
+        .await
+        .expect_success();
+    c.ims("GetUserInRecycleBin", &[("UserId", IVAN_ID)])
+        .await
+        .expect_error(404, "EntityNotExist.User");
     c.ims(
-        "DeleteUser",
-        &[("UserPrincipalName", "ivan@1234567890123456.onaliyun.com")],
+        "GetAccessKeyInfoInRecycleBin",
+        &[("UserAccessKeyId", IVAN_KEY2)],
+    )
+    .await
+    .expect_error(404, "EntityNotExist.User.AccessKey");
+    let snap = emu.snapshot();
+    assert!(snap.users.is_empty() && snap.recycle_bin.is_empty());
+}
+
+#[tokio::test]
+async fn the_bin_is_purged_thirty_days_after_deletion_by_the_accounts_clock() {
+    let emu = start(&ivan_in_recycle_bin_mode(
+        "  - name: bob\n    id: '200000000000010'\n    access_keys: [{id: LTAIbob00000000000000001, secret: b, status: Inactive}]\n",
+    ))
+    .await;
+    let c = Client::root(&emu);
+    emu.advance_clock(time::Duration::days(10));
+    c.ram("DeleteUser", &[("UserName", "ivan")])
+        .await
+        .expect_success();
+    c.ram(
+        "DeleteAccessKey",
+        &[
+            ("UserName", "bob"),
+            ("UserAccessKeyId", "LTAIbob00000000000000001"),
+        ],
     )
     .await
     .expect_success();
-    c.ims("DeleteUserInRecycleBin", &[("UserId", "200000000000009")])
+    // The dates are the account's clock's, ten days ahead of the wall clock.
+    let got = c
+        .ims("GetUserInRecycleBin", &[("UserId", IVAN_ID)])
         .await
         .expect_success();
-    c.ims("GetUserInRecycleBin", &[("UserId", "200000000000009")])
+    let recycled = parse_stamp(&got["User"]["RecycleDate"]);
+    let ahead = recycled - time::OffsetDateTime::now_utc();
+    assert!(
+        ahead > time::Duration::days(10) - time::Duration::minutes(1)
+            && ahead <= time::Duration::days(10),
+        "{ahead}"
+    );
+    assert!(recycled <= emu.now());
+
+    emu.advance_clock(time::Duration::days(29));
+    let bin = c.ims("ListUsersInRecycleBin", &[]).await.expect_success();
+    assert_eq!(bin["Users"]["User"].as_array().unwrap().len(), 1);
+    let keys = c
+        .ims(
+            "ListAccessKeysInRecycleBin",
+            &[("UserId", "200000000000010")],
+        )
+        .await
+        .expect_success();
+    assert_eq!(bin_key_ids(&keys), ["LTAIbob00000000000000001"]);
+
+    emu.advance_clock(time::Duration::days(1) + time::Duration::minutes(1));
+    // Listing, getting and restoring agree: the user and every key are gone.
+    let bin = c.ims("ListUsersInRecycleBin", &[]).await.expect_success();
+    assert_eq!(bin["Users"]["User"], serde_json::json!([]));
+    c.ims("GetUserInRecycleBin", &[("UserId", IVAN_ID)])
         .await
         .expect_error(404, "EntityNotExist.User");
-    let snap = emu.snapshot();
-    assert!(snap.users.is_empty() && snap.recycle_bin.is_empty());
+    c.ims("GetUserInRecycleBin", &[("UserAccessKeyId", IVAN_KEY1)])
+        .await
+        .expect_error(404, "EntityNotExist.User.AccessKey");
+    c.ims("RestoreUserFromRecycleBin", &[("UserId", IVAN_ID)])
+        .await
+        .expect_error(404, "EntityNotExist.User");
+    let keys = c
+        .ims("ListAccessKeysInRecycleBin", &[("UserId", IVAN_ID)])
+        .await
+        .expect_success();
+    assert!(bin_key_ids(&keys).is_empty());
+    c.ims(
+        "RestoreAccessKeyFromRecycleBin",
+        &[
+            ("UserId", "200000000000010"),
+            ("UserAccessKeyId", "LTAIbob00000000000000001"),
+        ],
+    )
+    .await
+    .expect_error(404, "EntityNotExist.User.AccessKey");
+    assert!(emu.snapshot().recycle_bin.is_empty());
+    assert_eq!(
+        emu.clock_offset(),
+        time::Duration::days(40) + time::Duration::minutes(1)
+    );
+}
+
+#[tokio::test]
+async fn seeded_bin_entries_are_purged_when_their_date_passes_and_stale_ones_stay() {
+    let soon = stamp(time::OffsetDateTime::now_utc() + time::Duration::days(5));
+    let emu = start(&format!(
+        "{BASE}recycle_bin:\n  users:\n    - {{id: '300000000000001', principal_name: old@1234567890123456.onaliyun.com, recycle_date: '2025-06-25T00:00:00Z', delete_date: '2025-07-25T00:00:00Z'}}\n    - {{id: '300000000000002', principal_name: soon@1234567890123456.onaliyun.com, delete_date: '{soon}'}}\n  access_keys:\n    - {{id: LTAIold00000000000000001, user_id: '300000000000001', delete_date: '2025-07-25T00:00:00Z'}}\n    - {{id: LTAIsoon0000000000000001, user_id: '300000000000002', delete_date: '{soon}'}}\n"
+    ))
+    .await;
+    let c = Client::root(&emu);
+    let bin = c.ims("ListUsersInRecycleBin", &[]).await.expect_success();
+    assert_eq!(bin["Users"]["User"].as_array().unwrap().len(), 2);
+    emu.advance_clock(time::Duration::days(6));
+    let bin = c.ims("ListUsersInRecycleBin", &[]).await.expect_success();
+    let ids: Vec<&str> = bin["Users"]["User"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["UserId"].as_str().unwrap())
+        .collect();
+    // A date that had passed before the emulator started belongs to an old
+    // snapshot: that entry stays as seeded.
+    assert_eq!(ids, ["300000000000001"]);
+    c.ims(
+        "GetAccessKeyInfoInRecycleBin",
+        &[("UserAccessKeyId", "LTAIsoon0000000000000001")],
+    )
+    .await
+    .expect_error(404, "EntityNotExist.User.AccessKey");
+    // A seeded key is restored disabled, like any other.
+    c.ims(
+        "RestoreUserFromRecycleBin",
+        &[("UserId", "300000000000001")],
+    )
+    .await
+    .expect_success();
+    c.ims(
+        "RestoreAccessKeyFromRecycleBin",
+        &[
+            ("UserId", "300000000000001"),
+            ("UserAccessKeyId", "LTAIold00000000000000001"),
+        ],
+    )
+    .await
+    .expect_success();
+    let keys = c
+        .ram("ListAccessKeys", &[("UserName", "old")])
+        .await
+        .expect_success();
+    assert_eq!(keys["AccessKeys"]["AccessKey"][0]["Status"], "Inactive");
+}
+
+#[tokio::test]
+async fn a_users_bin_holds_three_keys_and_a_fourth_purges_the_oldest() {
+    let emu = start(&format!(
+        "{BASE}  delete_user: recycle_bin\nusers: [{{name: bob, id: '200000000000010'}}]\n"
+    ))
+    .await;
+    let c = Client::root(&emu);
+    let mut deleted = vec![];
+    let cycle = async |c: &Client, deleted: &mut Vec<String>, n: usize| {
+        let mut made = vec![];
+        for _ in 0..n {
+            let k = c
+                .ram("CreateAccessKey", &[("UserName", "bob")])
+                .await
+                .expect_success();
+            made.push(k["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string());
+        }
+        for id in made {
+            c.ram(
+                "DeleteAccessKey",
+                &[("UserName", "bob"), ("UserAccessKeyId", &id)],
+            )
+            .await
+            .expect_success();
+            deleted.push(id);
+        }
+    };
+    cycle(&c, &mut deleted, 2).await;
+    cycle(&c, &mut deleted, 1).await;
+    let keys = c
+        .ims(
+            "ListAccessKeysInRecycleBin",
+            &[("UserId", "200000000000010")],
+        )
+        .await
+        .expect_success();
+    let mut want = deleted.clone();
+    want.sort();
+    assert_eq!(bin_key_ids(&keys), want);
+    cycle(&c, &mut deleted, 1).await;
+    let keys = c
+        .ims(
+            "ListAccessKeysInRecycleBin",
+            &[("UserId", "200000000000010")],
+        )
+        .await
+        .expect_success();
+    let mut want = deleted[1..].to_vec();
+    want.sort();
+    assert_eq!(bin_key_ids(&keys), want, "the first key deleted is purged");
+    // The user's own deletion moves its last key in under the same limit.
+    let k = c
+        .ram("CreateAccessKey", &[("UserName", "bob")])
+        .await
+        .expect_success();
+    deleted.push(k["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string());
+    c.ram("DeleteUser", &[("UserName", "bob")])
+        .await
+        .expect_success();
+    let keys = c
+        .ims(
+            "ListAccessKeysInRecycleBin",
+            &[("UserId", "200000000000010")],
+        )
+        .await
+        .expect_success();
+    let mut want = deleted[2..].to_vec();
+    want.sort();
+    assert_eq!(bin_key_ids(&keys), want);
+}
+
+#[tokio::test]
+async fn the_bin_holds_a_thousand_users_and_a_new_one_purges_the_oldest() {
+    let delete = stamp(time::OffsetDateTime::now_utc() + time::Duration::days(20));
+    let mut yaml = format!(
+        "{BASE}  delete_user: recycle_bin\nusers: [{{name: last, id: '200000000000001'}}]\nrecycle_bin:\n  users:\n"
+    );
+    // Recycle dates a minute apart, the oldest in the middle of the ID order.
+    let base = time::OffsetDateTime::now_utc() - time::Duration::days(10);
+    for i in 0..1000i64 {
+        let minutes = if i == 500 { -1 } else { i };
+        let recycled = stamp(base + time::Duration::minutes(minutes));
+        yaml.push_str(&format!(
+            "    - {{id: '4{i:014}', principal_name: u{i}@1234567890123456.onaliyun.com, recycle_date: '{recycled}', delete_date: '{delete}'}}\n"
+        ));
+    }
+    yaml.push_str(&format!(
+        "  access_keys: [{{id: LTAIoldest00000000000001, user_id: '4{:014}', delete_date: '{delete}'}}]\n",
+        500
+    ));
+    let emu = start(&yaml).await;
+    let c = Client::root(&emu);
+    assert_eq!(emu.snapshot().recycle_bin.users.len(), 1000);
+    c.ram("DeleteUser", &[("UserName", "last")])
+        .await
+        .expect_success();
+    let bin = emu.snapshot().recycle_bin;
+    assert_eq!(bin.users.len(), 1000);
+    c.ims("GetUserInRecycleBin", &[("UserId", "200000000000001")])
+        .await
+        .expect_success();
+    let oldest = format!("4{:014}", 500);
+    c.ims("GetUserInRecycleBin", &[("UserId", &oldest)])
+        .await
+        .expect_error(404, "EntityNotExist.User");
+    c.ims(
+        "GetAccessKeyInfoInRecycleBin",
+        &[("UserAccessKeyId", "LTAIoldest00000000000001")],
+    )
+    .await
+    .expect_error(404, "EntityNotExist.User.AccessKey");
+    c.ims("GetUserInRecycleBin", &[("UserId", &format!("4{:014}", 0))])
+        .await
+        .expect_success();
+    // The bin's users do not count against the account's users.
+    let summary = c.ims("GetAccountSummary", &[]).await.expect_success();
+    assert_eq!(summary["SummaryMap"]["Users"], 0);
+}
+
+#[tokio::test]
+async fn a_moved_clock_dates_what_the_account_records_while_signatures_keep_the_wall_clock() {
+    let emu = emulator::start(EmulatorConfig {
+        clock_offset: time::Duration::days(40),
+        ..EmulatorConfig::new(seed(&format!(
+            "{BASE}users: [{{name: seeded}}]\nroles:\n  - name: deployer\n    assume_role_policy_document: '{{\"Statement\":[{{\"Action\":\"sts:AssumeRole\",\"Effect\":\"Allow\",\"Principal\":{{\"RAM\":[\"acs:ram::1234567890123456:root\"]}}}}],\"Version\":\"1\"}}'\n"
+        )))
+    })
+    .await
+    .unwrap();
+    assert_eq!(emu.clock_offset(), time::Duration::days(40));
+    let wall = time::OffsetDateTime::now_utc();
+    let near_account_now = |v: &Value| {
+        let t = parse_stamp(v);
+        let now = emu.now();
+        assert!(
+            t <= now && now - t < time::Duration::minutes(1),
+            "{t} is not the account's now {now}"
+        );
+    };
+    let c = Client::root(&emu);
+    let seeded = c
+        .ram("GetUser", &[("UserName", "seeded")])
+        .await
+        .expect_success();
+    near_account_now(&seeded["User"]["CreateDate"]);
+    // The client signs with the wall clock and is accepted...
+    let alice = user_client(&c, "alice").await;
+    let made = c
+        .ram("GetUser", &[("UserName", "alice")])
+        .await
+        .expect_success();
+    near_account_now(&made["User"]["CreateDate"]);
+    alice.ram("ListUsers", &[]).await.expect_success();
+    let used = c
+        .ram(
+            "GetAccessKeyLastUsed",
+            &[("UserName", "alice"), ("UserAccessKeyId", &alice.key_id)],
+        )
+        .await
+        .expect_success();
+    near_account_now(&used["AccessKeyLastUsed"]["LastUsedDate"]);
+    // ...and one signing with the account's clock is not.
+    let ahead = stamp(emu.now());
+    let all = c.signed("POST", RAM, "ListUsers", &[], |p| {
+        p.insert("Timestamp".into(), ahead.clone());
+    });
+    c.send_query("POST", &all)
+        .await
+        .expect_error(400, "InvalidTimeStamp.Expired");
+    // Temporary credentials last their hour of wall-clock time.
+    let creds = alice
+        .call(
+            STS,
+            "AssumeRole",
+            &[
+                ("RoleArn", "acs:ram::1234567890123456:role/deployer"),
+                ("RoleSessionName", "ci"),
+            ],
+        )
+        .await
+        .expect_success();
+    let expires = parse_stamp(&creds["Credentials"]["Expiration"]);
+    assert!(expires - wall <= time::Duration::hours(1) + time::Duration::minutes(1));
+    let mut session = Client::new(
+        emu.url(),
+        creds["Credentials"]["AccessKeyId"].as_str().unwrap(),
+        creds["Credentials"]["AccessKeySecret"].as_str().unwrap(),
+    );
+    session.token = Some(
+        creds["Credentials"]["SecurityToken"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+    session
+        .call(STS, "GetCallerIdentity", &[])
+        .await
+        .expect_success();
+    // TOTP codes come from the user's device, on the wall clock.
+    let dev = c
+        .ram(
+            "CreateVirtualMFADevice",
+            &[("VirtualMFADeviceName", "alice")],
+        )
+        .await
+        .expect_success();
+    let serial = dev["VirtualMFADevice"]["SerialNumber"].as_str().unwrap();
+    let secret = emulator::base32_decode(
+        dev["VirtualMFADevice"]["Base32StringSeed"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let step = (time::OffsetDateTime::now_utc().unix_timestamp() / 30) as u64;
+    let bound = c
+        .ram(
+            "BindMFADevice",
+            &[
+                ("UserName", "alice"),
+                ("SerialNumber", serial),
+                ("AuthenticationCode1", &emulator::totp(&secret, step - 1)),
+                ("AuthenticationCode2", &emulator::totp(&secret, step)),
+            ],
+        )
+        .await;
+    bound.expect_success();
+    let devices = c.ram("ListVirtualMFADevices", &[]).await.expect_success();
+    near_account_now(&devices["VirtualMFADevices"]["VirtualMFADevice"][0]["ActivateDate"]);
+
+    emu.set_clock_offset(time::Duration::ZERO);
+    let drift = emu.now() - time::OffsetDateTime::now_utc();
+    assert!(drift.abs() < time::Duration::seconds(1), "{drift}");
+}
+
+#[tokio::test]
+async fn a_console_logon_dates_the_user_by_the_clock_and_needs_an_active_profile() {
+    let emu = start(&format!("{BASE}users: [{{name: dave}}]\n")).await;
+    let c = Client::root(&emu);
+    let upn = "dave@1234567890123456.onaliyun.com";
+    let nobody = emu.record_console_logon("nobody").unwrap_err();
+    assert!(nobody.to_string().contains("nobody"), "{nobody}");
+    let no_profile = emu.record_console_logon("dave").unwrap_err();
+    assert!(
+        no_profile.to_string().contains("no login profile"),
+        "{no_profile}"
+    );
+    c.ram(
+        "CreateLoginProfile",
+        &[("UserName", "dave"), ("Password", "Dave-s-Passw0rd")],
+    )
+    .await
+    .expect_success();
+    emu.advance_clock(time::Duration::days(3));
+    let at = emu.record_console_logon("dave").unwrap();
+    let got = c
+        .ram("GetUser", &[("UserName", "dave")])
+        .await
+        .expect_success();
+    assert_eq!(got["User"]["LastLoginDate"], stamp(at));
+    let ims = c
+        .ims("GetUser", &[("UserPrincipalName", upn)])
+        .await
+        .expect_success();
+    assert_eq!(ims["User"]["LastLoginDate"], stamp(at));
+    assert_eq!(emu.snapshot().users[0].last_login_date, Some(stamp(at)));
+    c.ims(
+        "UpdateLoginProfile",
+        &[("UserPrincipalName", upn), ("Status", "Inactive")],
+    )
+    .await
+    .expect_success();
+    let off = emu.record_console_logon("dave").unwrap_err();
+    assert!(off.to_string().contains("Inactive"), "{off}");
 }
 
 // ------------------------------------------------------------------ faults and log
@@ -3114,12 +3583,36 @@ async fn ims_login_profile_status_switches_console_logon_off_and_on() {
     )
     .await
     .expect_error(400, "InvalidParameter.Status");
-    // RAM has no Status: its login profile answer keeps its own shape.
+    // RAM has no Status: a switched-off profile still exists there, and its answer
+    // keeps RAM's documented shape.
     let ram = c
         .ram("GetLoginProfile", &[("UserName", "ivan")])
         .await
         .expect_success();
     assert_eq!(ram["LoginProfile"]["UserName"], "ivan");
+    let mut fields: Vec<&str> = ram["LoginProfile"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "CreateDate",
+            "MFABindRequired",
+            "PasswordResetRequired",
+            "UserName"
+        ]
+    );
+    // Switching console logon off is not deleting the profile: RAM refuses a second.
+    c.ram(
+        "CreateLoginProfile",
+        &[("UserName", "ivan"), ("Password", "Ivan-s-Passw0rd")],
+    )
+    .await
+    .expect_error(409, "EntityAlreadyExists.User.LoginProfile");
     c.ims(
         "UpdateLoginProfile",
         &[("UserPrincipalName", upn), ("Status", "Active")],
