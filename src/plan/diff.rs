@@ -17,7 +17,9 @@ use super::protection::{Protection, protection};
 use super::reason::Reason;
 use super::{Action, Change, FORMAT_VERSION, Kept, Plan, Protected, fingerprint};
 use crate::config::{Candidate, DesiredState, Matcher};
-use crate::model::{Caller, Group, Inventory, KeyStatus, Kind, PolicyRef, Role, VirtualMfaDevice};
+use crate::model::{
+    Caller, Group, Inventory, KeyStatus, Kind, PolicyRef, PolicyType, Role, VirtualMfaDevice,
+};
 
 /// The kinds an inventory must hold for a diff of `managed` to be right: removing a
 /// group needs its members (users), removing a policy needs its attachments (users,
@@ -651,26 +653,52 @@ impl<'a> Differ<'a> {
 
     fn policies(&mut self) {
         let inv = self.inv;
+        if self.fates.policies.is_empty() {
+            return;
+        }
+        // Who each custom policy is attached to, from one pass over the principals (a
+        // search of every principal per policy is quadratic at the quotas).
+        let mut attached: std::collections::HashMap<&str, Vec<Principal>> =
+            std::collections::HashMap::new();
+        let mut note = |refs: &'a [PolicyRef], principal: &dyn Fn() -> Principal| {
+            for r in refs {
+                if r.policy_type == PolicyType::Custom && self.fates.policies.contains(&r.name) {
+                    attached
+                        .entry(r.name.as_str())
+                        .or_default()
+                        .push(principal());
+                }
+            }
+        };
+        // Attachments to principals that go are detached with them.
+        for u in inv
+            .users
+            .iter()
+            .filter(|u| !self.fates.users.contains(&u.name))
+        {
+            note(&u.policies, &|| Principal::user(&u.name));
+        }
+        for g in inv
+            .groups
+            .iter()
+            .filter(|g| !self.fates.groups.contains(&g.name))
+        {
+            note(&g.policies, &|| Principal::group(&g.name));
+        }
+        for r in inv
+            .roles
+            .iter()
+            .filter(|r| !self.fates.roles.contains(&r.name))
+        {
+            note(&r.policies, &|| Principal::role(&r.name));
+        }
         for p in &inv.policies {
             if !self.fates.policies.contains(&p.name) {
                 continue;
             }
             let res = Resource::Policy(p.name.clone());
             let pref = PolicyRef::custom(p.name.clone());
-            // Attachments to principals that go are detached with them.
-            let users = inv.users.iter().filter(|u| u.policies.contains(&pref));
-            let users = users
-                .filter(|u| !self.fates.users.contains(&u.name))
-                .map(|u| Principal::user(&u.name));
-            let groups = inv.groups.iter().filter(|g| g.policies.contains(&pref));
-            let groups = groups
-                .filter(|g| !self.fates.groups.contains(&g.name))
-                .map(|g| Principal::group(&g.name));
-            let roles = inv.roles.iter().filter(|r| r.policies.contains(&pref));
-            let roles = roles
-                .filter(|r| !self.fates.roles.contains(&r.name))
-                .map(|r| Principal::role(&r.name));
-            let staying: Vec<Principal> = users.chain(groups).chain(roles).collect();
+            let staying = attached.remove(p.name.as_str()).unwrap_or_default();
             for principal in staying {
                 let address = res
                     .clone()
