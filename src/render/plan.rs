@@ -204,20 +204,92 @@ pub fn plan_text(plan: &Plan, w: &mut dyn Write, color: bool) -> io::Result<()> 
             writeln!(w, "  = {}: {}", k.address, k.rule)?;
         }
     }
-    if !plan.unmatched_rules.is_empty() {
+    if !plan.held.is_empty() {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{}",
+            p.bold(&format!(
+                "Held (not removed, though no rule keeps them) ({}):",
+                plan.held.len()
+            ))
+        )?;
+        for h in &plan.held {
+            writeln!(w, "  ~ {}: {}", h.address, h.reason)?;
+        }
+    }
+    let warned: Vec<&String> = plan
+        .unmatched_rules
+        .iter()
+        .filter(|r| !plan.missed_keeps.iter().any(|m| r.starts_with(&m.rule)))
+        .collect();
+    if !warned.is_empty() {
         writeln!(w)?;
         writeln!(
             w,
             "{}",
             p.yellow("Warning: these keep rules match nothing (a typo here removes what the rule meant to keep):")
         )?;
-        for r in &plan.unmatched_rules {
+        for r in warned {
             writeln!(w, "  ? {r}")?;
         }
     }
+    missed_keeps_text(plan, w, p)?;
     writeln!(w)?;
     writeln!(w, "{}", p.bold(&summary_line(plan)))?;
     Ok(())
+}
+
+/// The keep rules that match nothing while the plan deletes what they meant: the last
+/// thing before the summary, so it is what a reader sees.
+fn missed_keeps_text(plan: &Plan, w: &mut dyn Write, p: Paint) -> io::Result<()> {
+    if plan.missed_keeps.is_empty() {
+        return Ok(());
+    }
+    writeln!(w)?;
+    writeln!(
+        w,
+        "{}",
+        p.red(&p.bold(
+            "Error: these keep rules match nothing, and the plan deletes what they most likely meant to keep:"
+        ))
+    )?;
+    for m in &plan.missed_keeps {
+        writeln!(w, "  ! {m}")?;
+    }
+    writeln!(
+        w,
+        "  `ramstate apply` refuses this plan: fix the rules, or pass --allow-unmatched-keep to apply it as it is."
+    )
+}
+
+/// The refusal `apply` (and `diff --detailed-exitcode`) ends with when keep rules match
+/// nothing while the plan deletes what they meant: each rule, its line and the entity.
+pub fn missed_keeps_message(plan: &Plan) -> Option<String> {
+    if plan.missed_keeps.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = plan.missed_keeps.iter().map(|m| format!("  {m}")).collect();
+    Some(format!(
+        "{} keep rule{} match{} nothing while the plan deletes what {} most likely meant to keep:\n{}",
+        plan.missed_keeps.len(),
+        if plan.missed_keeps.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        if plan.missed_keeps.len() == 1 {
+            "es"
+        } else {
+            ""
+        },
+        if plan.missed_keeps.len() == 1 {
+            "it"
+        } else {
+            "they"
+        },
+        list.join("\n")
+    ))
 }
 
 /// A plan with its summary, as its JSON form shows it.
@@ -319,6 +391,29 @@ pub fn plan_markdown(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
+    if !plan.missed_keeps.is_empty() {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "> **Error:** these keep rules match nothing, and the plan deletes what they most likely meant to keep (`ramstate apply` refuses it unless `--allow-unmatched-keep`):"
+        )?;
+        for m in &plan.missed_keeps {
+            writeln!(w, "> - {}", md_text(&m.to_string()))?;
+        }
+    }
+    if !plan.held.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "#### Held")?;
+        writeln!(w)?;
+        for h in &plan.held {
+            writeln!(
+                w,
+                "- `{}`: {}",
+                md(&h.address.to_string()),
+                md_text(&h.reason)
+            )?;
+        }
+    }
     if !plan.unmatched_rules.is_empty() {
         writeln!(w)?;
         writeln!(w, "> **Warning:** these keep rules match nothing:")?;
@@ -358,6 +453,8 @@ mod tests {
             protected,
             kept,
             unmatched_rules: vec!["keep.users: glob *-admin* (line 7)".into()],
+            missed_keeps: vec![],
+            held: vec![],
             inventory_fingerprint: None,
         }
     }
