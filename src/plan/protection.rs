@@ -60,49 +60,31 @@ fn federated_providers(
     account: &str,
     caller_account: &str,
 ) -> Vec<(String, ProviderKind)> {
-    let Ok(doc) = serde_json::from_str::<serde_json::Value>(doc) else {
-        return Vec::new();
-    };
-    let statements = match &doc["Statement"] {
-        serde_json::Value::Array(a) => a.clone(),
-        s @ serde_json::Value::Object(_) => vec![s.clone()],
-        _ => Vec::new(),
-    };
     let mut out = Vec::new();
-    for st in statements {
-        let arns = match &st["Principal"]["Federated"] {
-            serde_json::Value::String(s) => vec![s.clone()],
-            serde_json::Value::Array(a) => a
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect(),
-            _ => Vec::new(),
+    for arn in crate::trust::federated_principals(doc) {
+        // acs:ram::<account>:<kind>-provider/<name>
+        let mut parts = arn.splitn(5, ':');
+        let (Some("acs"), Some("ram"), Some(_), Some(acct), Some(res)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            continue;
         };
-        for arn in arns {
-            // acs:ram::<account>:<kind>-provider/<name>
-            let mut parts = arn.splitn(5, ':');
-            let (Some("acs"), Some("ram"), Some(_), Some(acct), Some(res)) = (
-                parts.next(),
-                parts.next(),
-                parts.next(),
-                parts.next(),
-                parts.next(),
-            ) else {
-                continue;
-            };
-            if acct != account && acct != caller_account {
-                continue;
-            }
-            let found = if let Some(n) = res.strip_prefix("oidc-provider/") {
-                (n, ProviderKind::Oidc)
-            } else if let Some(n) = res.strip_prefix("saml-provider/") {
-                (n, ProviderKind::Saml)
-            } else {
-                continue;
-            };
-            if !found.0.is_empty() && !out.iter().any(|(n, k)| n == found.0 && *k == found.1) {
-                out.push((found.0.to_string(), found.1));
-            }
+        if acct != account && acct != caller_account {
+            continue;
+        }
+        let found = if let Some(n) = res.strip_prefix("oidc-provider/") {
+            (n, ProviderKind::Oidc)
+        } else if let Some(n) = res.strip_prefix("saml-provider/") {
+            (n, ProviderKind::Saml)
+        } else {
+            continue;
+        };
+        if !found.0.is_empty() {
+            out.push((found.0.to_string(), found.1));
         }
     }
     out
