@@ -499,3 +499,32 @@ async fn a_role_session_obtained_outside_ramstate_protects_its_role_and_provider
         "ramstate did not assume a role"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_a_held_recycled_user_says_it_is_held_and_why() {
+    let emu = start(bin_seed()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = file(
+        &dir,
+        &format!(
+            "version: 1\naccount: {{id: \"{ACCOUNT}\"}}\nmanage: [users, recycle_bin]\nrecycle_bin: purge\nkeep:\n  users: [{{created_before: \"2020-01-01\"}}]\n"
+        ),
+    );
+    let out = Run::new(
+        &emu,
+        &["explain", f.to_str().unwrap(), "recycle_bin.user.2091"],
+    )
+    .output()
+    .await;
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.starts_with("recycle_bin.user.2091: held\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("  held         its creation date is unknown, so keep.users: created_before 2020-01-01 (line 6)"),
+        "{shown}"
+    );
+    assert!(mutations(&emu.log()).is_empty(), "explain never mutates");
+}
