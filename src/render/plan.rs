@@ -528,4 +528,36 @@ mod tests {
             "{md}"
         );
     }
+
+    #[test]
+    fn a_missed_keep_is_an_error_block_before_the_summary_and_not_repeated_as_a_warning() {
+        let mut pl = plan(vec![delete_user("ci-bot")], vec![], vec![]);
+        pl.unmatched_rules = vec![
+            "keep.users: name Ci-bot (line 5); did you mean ci-bot?".into(),
+            "keep.users: glob *-admin* (line 7)".into(),
+        ];
+        pl.missed_keeps = vec![crate::plan::MissedKeep {
+            rule: "keep.users: name Ci-bot (line 5)".into(),
+            line: Some(5),
+            meant: "user.ci-bot".parse().unwrap(),
+        }];
+        let mut out = Vec::new();
+        plan_text(&pl, &mut out, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let error = text
+            .find("Error: these keep rules match nothing")
+            .expect(&text);
+        assert!(error < text.find("Plan: ").unwrap(), "{text}");
+        assert!(text.contains("  ! keep.users: name Ci-bot (line 5) matches nothing, and the plan deletes user.ci-bot, which it most likely meant\n"), "{text}");
+        assert!(
+            text.contains("  ? keep.users: glob *-admin* (line 7)\n"),
+            "{text}"
+        );
+        assert!(!text.contains("  ? keep.users: name Ci-bot"), "{text}");
+        let message = missed_keeps_message(&pl).unwrap();
+        assert!(message.starts_with("1 keep rule matches nothing while the plan deletes what it most likely meant to keep:"), "{message}");
+        let mut md = Vec::new();
+        plan_markdown(&pl, &mut md).unwrap();
+        assert!(String::from_utf8(md).unwrap().contains("> **Error:**"));
+    }
 }
