@@ -38,7 +38,7 @@ Environment:
 /// The heading of the options that only commands reaching an account read; the others
 /// (validate, schema, emulator, completions, man) accept and ignore them.
 const ACCOUNT_OPTIONS: &str =
-    "Account options (diff, apply, explain, graph, inventory, readiness, whoami)";
+    "Account options (diff, apply, explain, graph, inventory, readiness, recycle-bin, whoami)";
 
 /// The global flags as typed; [`crate::settings::Settings`] resolves them against the
 /// environment and checks them.
@@ -153,6 +153,8 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Say whether the account can be closed, item by item.
     Readiness(ReadinessArgs),
+    /// List the users and access keys in the recycle bin: deleted when, days left of 30.
+    RecycleBin(RecycleBinArgs),
     /// Print who the credentials belong to.
     Whoami,
     /// Write the live account as a desired-state file (declarations, or an allowlist).
@@ -195,6 +197,10 @@ pub struct DiffArgs {
     /// With `-o markdown`: add the apply order as a Mermaid diagram (as `ramstate graph`).
     #[arg(long)]
     pub graph: bool,
+    /// With --detailed-exitcode: exit 2, not 1, when a keep rule that matches nothing
+    /// has its most likely target deleted by the plan (as `apply --allow-unmatched-keep`).
+    #[arg(long)]
+    pub allow_unmatched_keep: bool,
 }
 
 #[derive(Debug, Args)]
@@ -211,6 +217,10 @@ pub struct ApplyArgs {
     /// step's result, what is left) and the plan to review on stderr.
     #[arg(short, long, value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
+    /// Apply even when a keep rule matches nothing and the plan deletes the entity it most
+    /// likely meant (a near name, or the same name in another case); refused otherwise.
+    #[arg(long)]
+    pub allow_unmatched_keep: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -269,6 +279,12 @@ pub struct ValidateArgs {
 pub struct InventoryArgs {
     #[arg(short, long, value_enum, default_value_t = DataFormat::Text)]
     pub output: DataFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RecycleBinArgs {
+    #[arg(short, long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
 }
 
 #[derive(Debug, Args)]

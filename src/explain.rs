@@ -27,6 +27,10 @@ pub struct Explanation {
     /// Why ramstate leaves it alone although no rule keeps it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protected: Option<String>,
+    /// Why the plan holds it although no rule keeps it (a `created_before` rule cannot
+    /// date it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
     /// The plan's steps at this address (or, for a resource, at it and its parts).
     pub steps: Vec<StepRef>,
     /// Steps elsewhere that must finish before these start.
@@ -51,6 +55,8 @@ pub enum Verdict {
     Declared,
     /// It would be removed, but the caller depends on it.
     Protected,
+    /// It would be removed, but a rule cannot tell whether it keeps it.
+    Held,
     /// Its kind is not managed by the file: nothing of it is touched.
     NotManaged,
 }
@@ -64,6 +70,7 @@ impl Verdict {
             Verdict::Created => "created",
             Verdict::Declared => "declared",
             Verdict::Protected => "protected",
+            Verdict::Held => "held",
             Verdict::NotManaged => "not managed",
         }
     }
@@ -117,6 +124,7 @@ pub fn explain(
         decided_by: None,
         rules_tried: Vec::new(),
         protected: None,
+        held: None,
         steps: Vec::new(),
         waits_for: Vec::new(),
         unblocks: Vec::new(),
@@ -165,6 +173,7 @@ pub fn explain(
                 .find(|k| k.address == address.resource_address())
         });
     let protected = plan.protected.iter().find(|p| p.address == *address);
+    let held = plan.held.iter().find(|h| h.address == *address);
     // The step that speaks for the address: its own, else its resource's.
     let main = mine
         .iter()
@@ -176,6 +185,11 @@ pub fn explain(
         e.verdict = Verdict::Protected;
         e.protected = Some(p.reason.clone());
         // What would remove it, had the caller not depended on it.
+        e.decided_by = kind.map(|k| crate::plan::decision_not_kept(desired, k));
+        e.rules_tried = kind.map(|k| rules(desired, k)).unwrap_or_default();
+    } else if let Some(h) = held {
+        e.verdict = Verdict::Held;
+        e.held = Some(h.reason.clone());
         e.decided_by = kind.map(|k| crate::plan::decision_not_kept(desired, k));
         e.rules_tried = kind.map(|k| rules(desired, k)).unwrap_or_default();
     } else if let Some(i) = main.filter(|&i| kept.is_none() || plan.changes[i].address == *address)

@@ -7,7 +7,7 @@
 //!    (signed RPC calls)                             └──render──▶ text / json / markdown ◀────┘
 //! ```
 //!
-//! Pure core: [`config`] (parse), [`plan`] (diff), [`graph`], [`readiness`], [`api::sign`].
+//! Pure core: [`config`] (parse), [`plan`] (diff), [`graph`], [`readiness`], [`trust`], [`api::sign`].
 //! I/O at the edges: [`api`] (client), [`inventory`] (fetch), [`apply`] (execute),
 //! [`emulator`], [`commands`]. Flags and environment are resolved once, into
 //! [`settings::Settings`], at the edge.
@@ -26,6 +26,7 @@ pub mod plan;
 pub mod readiness;
 pub mod render;
 pub mod settings;
+pub mod trust;
 
 pub use commands::run;
 /// The emulator, its own crate (`crates/ramstate-emulator`): it shares the model, never

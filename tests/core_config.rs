@@ -75,6 +75,7 @@ fn the_schema_describes_the_top_level_keys() {
         "recycle_bin",
         "default_domain",
         "account_alias",
+        "resource_directory_access_role",
         "resources",
     ] {
         assert!(props.contains_key(key), "schema lacks {key}");

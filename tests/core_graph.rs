@@ -34,6 +34,9 @@ recycle_bin:
   access_keys: [{id: LTAIgone1, user_id: "2009"}]
 "#;
 
+/// The closing profile: everything managed, the recycle bin purged (in words).
+const EMPTY_ACCOUNT: &str = "version: 1\nmanage: all\nrecycle_bin: purge\n";
+
 fn plan_for(file: &str) -> Plan {
     let inv: Inventory = yaml_serde::from_str(ACCOUNT).unwrap();
     let d = parse(file, "t.yaml").unwrap();
@@ -55,13 +58,13 @@ fn deps(g: &ApplyGraph, address: &str) -> Vec<String> {
 
 #[test]
 fn empty_account_graph_outline() {
-    let g = graph::build(&plan_for("version: 1\nmanage: all\n")).unwrap();
+    let g = graph::build(&plan_for(EMPTY_ACCOUNT)).unwrap();
     insta::assert_snapshot!(g.outline());
 }
 
 #[test]
 fn user_deletion_waits_for_everything_hanging_off_the_user() {
-    let g = graph::build(&plan_for("version: 1\nmanage: all\n")).unwrap();
+    let g = graph::build(&plan_for(EMPTY_ACCOUNT)).unwrap();
     assert_eq!(
         deps(&g, "user.alice"),
         vec![
@@ -80,7 +83,7 @@ fn user_deletion_waits_for_everything_hanging_off_the_user() {
 
 #[test]
 fn group_policy_and_device_deletions_wait_for_their_own_releases_only() {
-    let g = graph::build(&plan_for("version: 1\nmanage: all\n")).unwrap();
+    let g = graph::build(&plan_for(EMPTY_ACCOUNT)).unwrap();
     assert_eq!(
         deps(&g, "group.dev"),
         vec![
@@ -113,7 +116,7 @@ fn group_policy_and_device_deletions_wait_for_their_own_releases_only() {
 
 #[test]
 fn settings_and_independent_deletions_are_roots() {
-    let g = graph::build(&plan_for("version: 1\nmanage: all\n")).unwrap();
+    let g = graph::build(&plan_for(EMPTY_ACCOUNT)).unwrap();
     let roots: Vec<String> = g
         .roots()
         .into_iter()
@@ -134,7 +137,7 @@ fn settings_and_independent_deletions_are_roots() {
 
 #[test]
 fn a_failure_skips_exactly_its_descendants() {
-    let g = graph::build(&plan_for("version: 1\nmanage: all\n")).unwrap();
+    let g = graph::build(&plan_for(EMPTY_ACCOUNT)).unwrap();
     let d: Vec<String> = g
         .descendants(index(&g, "user.alice/mfa_device"))
         .into_iter()
@@ -152,7 +155,7 @@ fn a_failure_skips_exactly_its_descendants() {
 
 #[test]
 fn topological_order_respects_every_edge() {
-    let g = graph::build(&plan_for("version: 1\nmanage: all\n")).unwrap();
+    let g = graph::build(&plan_for(EMPTY_ACCOUNT)).unwrap();
     let order = g.topological_order();
     assert_eq!(order.len(), g.len());
     let pos: Vec<usize> = {
@@ -185,7 +188,7 @@ fn an_empty_plan_has_an_empty_graph() {
 
 #[test]
 fn purging_a_deleted_user_from_the_recycle_bin_waits_for_its_deletion() {
-    let g = graph::build(&plan_for("version: 1\nmanage: all\n")).unwrap();
+    let g = graph::build(&plan_for(EMPTY_ACCOUNT)).unwrap();
     assert_eq!(deps(&g, "user.alice/recycle_bin"), vec!["user.alice"]);
     let d = graph::build(&plan_for("version: 1\nmanage: [users]\n")).unwrap();
     assert!((0..d.len()).all(|i| d.step(i).call().action != "DeleteUserInRecycleBin"));

@@ -71,7 +71,11 @@ fn allowlist_plan() -> Plan {
 }
 
 fn empty_account_plan() -> Plan {
-    let d = parse("version: 1\nmanage: all\n", "empty-account.yaml").unwrap();
+    let d = parse(
+        "version: 1\nmanage: all\nrecycle_bin: purge\n",
+        "empty-account.yaml",
+    )
+    .unwrap();
     plan::diff(&d, &inventory(), &caller())
 }
 

@@ -85,6 +85,8 @@ fn plan(ops: Vec<Op>) -> Plan {
         protected: vec![],
         kept: vec![],
         unmatched_rules: vec![],
+        missed_keeps: vec![],
+        held: vec![],
         inventory_fingerprint: None,
     }
 }

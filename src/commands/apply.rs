@@ -61,6 +61,7 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<Outcome> {
     let plan = graph.plan();
 
     review(plan, settings, args.output)?;
+    refuse_missed_keeps(plan, args.allow_unmatched_keep)?;
     if plan.is_empty() {
         let report = apply::ApplyReport::default();
         show(
@@ -116,6 +117,23 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<Outcome> {
     } else {
         Outcome::Incomplete
     })
+}
+
+/// A keep rule that matches nothing while the plan deletes what it most likely meant is
+/// a typo about to delete what the file wanted kept: refused before anything is asked or
+/// changed, unless the caller says the plan is right.
+fn refuse_missed_keeps(plan: &Plan, allowed: bool) -> Result<()> {
+    match crate::render::missed_keeps_message(plan) {
+        Some(message) if !allowed => Err(miette!(
+            help = "fix the keep rules (their lines are named above), or pass --allow-unmatched-keep to apply the plan as it is",
+            "refusing to apply: {message}\nnothing was changed"
+        )),
+        Some(message) => {
+            eprintln!("warning: {message}\napplying anyway (--allow-unmatched-keep)");
+            Ok(())
+        }
+        None => Ok(()),
+    }
 }
 
 /// A saved plan applies only when it is still what this caller would plan now: for the

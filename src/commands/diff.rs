@@ -47,6 +47,19 @@ pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<Outcome> {
             path.display()
         ));
     }
+    if let Some(message) = crate::render::missed_keeps_message(&plan) {
+        if args.detailed_exitcode && !args.allow_unmatched_keep {
+            return Err(miette!(
+                help = "fix the keep rules (their lines are named above), or pass --allow-unmatched-keep if the plan is right",
+                "{message}\n`ramstate apply` would refuse this plan"
+            ));
+        }
+        if !args.allow_unmatched_keep {
+            eprintln!(
+                "warning: {message}\n`ramstate apply` refuses this plan unless --allow-unmatched-keep"
+            );
+        }
+    }
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         Outcome::Pending
     } else {

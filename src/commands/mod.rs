@@ -1,5 +1,5 @@
 //! One file per subcommand (`diff`, `apply`, `explain`, `graph`, `validate`, `schema`,
-//! `inventory`, `readiness`, `whoami`, `export`, `emulator`, `completions` with `man`), plus the
+//! `inventory`, `readiness`, `recycle-bin`, `whoami`, `export`, `emulator`, `completions` with `man`), plus the
 //! pieces they share (`connect`, `progress`, `status`, `saved`, `tasks`): the only place
 //! that wires I/O together. [`run`] parses the command line,
 //! resolves the [`Settings`] once and hands them to the subcommand.
@@ -15,6 +15,7 @@ mod graph;
 mod inventory;
 mod progress;
 mod readiness;
+mod recycle_bin;
 pub mod saved;
 mod schema;
 pub mod status;
@@ -129,6 +130,7 @@ async fn dispatch(command: &Command, settings: &Settings) -> Result<Outcome> {
         Command::Schema => schema::run(),
         Command::Inventory(args) => inventory::run(settings, args).await,
         Command::Readiness(args) => readiness::run(settings, args).await,
+        Command::RecycleBin(args) => recycle_bin::run(settings, args).await,
         Command::Whoami => whoami::run(settings).await,
         Command::Export(args) => export::run(settings, args).await,
         Command::Emulator(EmulatorCommand::Serve(args)) => {

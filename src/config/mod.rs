@@ -10,9 +10,10 @@
 //! keep:
 //!   users: [ci-bot, {glob: "svc-*"}, {regex: "^break-glass-\\d+$"}, {tag: {key: team, value: platform}}]
 //!   roles: [{created_before: "2024-01-01"}]
-//! recycle_bin: purge                # or keep
+//! recycle_bin: purge                # or keep (the default: nothing is purged unless said)
 //! default_domain: reset             # or keep
 //! account_alias: clear              # or keep
+//! resource_directory_access_role: delete   # or keep (the default: protected)
 //! ```
 
 mod lines;
@@ -55,6 +56,10 @@ pub struct DesiredState {
     pub manage_lines: BTreeMap<Kind, usize>,
     /// What the file declares must exist (implicitly kept).
     pub declared: Declared,
+    /// `resource_directory_access_role: delete`: the Resource Directory access role
+    /// (`ResourceDirectoryAccountAccessRole`), protected otherwise, is removed like any
+    /// other role that is not kept. Its line (0 when set in code).
+    pub delete_resource_directory_role: Option<usize>,
     /// The file's name and text, for diagnostics found later (references checked
     /// against the live account).
     pub source: Option<std::sync::Arc<(String, String)>>,
@@ -69,6 +74,7 @@ impl DesiredState {
             keep: BTreeMap::new(),
             manage_lines: BTreeMap::new(),
             declared: Declared::default(),
+            delete_resource_directory_role: None,
             source: None,
         }
     }
@@ -417,7 +423,7 @@ struct Checker<'t> {
     found: Vec<Found>,
 }
 
-const TOP_KEYS: [&str; 8] = [
+const TOP_KEYS: [&str; 9] = [
     "version",
     "account",
     "manage",
@@ -425,8 +431,12 @@ const TOP_KEYS: [&str; 8] = [
     "recycle_bin",
     "default_domain",
     "account_alias",
+    "resource_directory_access_role",
     "resources",
 ];
+
+/// The role a Resource Directory's management account reaches a member account through.
+pub const RESOURCE_DIRECTORY_ROLE: &str = "ResourceDirectoryAccountAccessRole";
 
 /// Kinds that are settings of the account rather than collections (`Kind::is_setting`),
 /// with the words their keys take.
@@ -435,6 +445,18 @@ const SETTINGS: [(Kind, &str, &str); 3] = [
     (Kind::DefaultDomain, "reset", "keep"),
     (Kind::AccountAlias, "clear", "keep"),
 ];
+
+/// Where `manage` names `kind`: its list item, else `manage` itself.
+fn manage_item(manage: Option<&Value>, kind: Kind) -> Path_ {
+    let path = val(&[], "manage");
+    match manage
+        .and_then(Value::as_sequence)
+        .and_then(|items| items.iter().position(|i| i.as_str() == Some(kind.as_str())))
+    {
+        Some(i) => push(&path, Seg::Index(i)),
+        None => path,
+    }
+}
 
 fn kind_from(s: &str) -> Option<Kind> {
     Kind::ALL.into_iter().find(|k| k.as_str() == s)
@@ -600,6 +622,7 @@ impl Checker<'_> {
         }
 
         // Settings kinds: `keep` takes the kind out of `manage`; the other value needs it in.
+        let mut purge_said = false;
         for (kind, act, keep_word) in SETTINGS {
             let Some(v) = get(kind.as_str()) else {
                 continue;
@@ -611,6 +634,7 @@ impl Checker<'_> {
             if s == keep_word {
                 managed.remove(&kind);
             } else if s == act {
+                purge_said |= kind == Kind::RecycleBin;
                 if explicit_list && !managed.contains(&kind) {
                     self.problem(
                         path,
@@ -628,6 +652,20 @@ impl Checker<'_> {
                 );
             }
         }
+        // A purge is irreversible: only the words `recycle_bin: purge` ask for it.
+        // `manage: all` alone leaves the bin; a `manage` list naming it without the
+        // words is a contradiction worth stopping on.
+        if !purge_said && managed.remove(&Kind::RecycleBin) && explicit_list {
+            let at = manage_item(get("manage"), Kind::RecycleBin);
+            self.problem(
+                at,
+                "`recycle_bin` in `manage` purges nothing by itself: purging deletes recycled users and keys for good",
+                "needs `recycle_bin: purge`",
+                Some("add `recycle_bin: purge` to purge the recycle bin (irreversible), or drop recycle_bin from `manage`".into()),
+            );
+        }
+        let delete_resource_directory_role = get("resource_directory_access_role")
+            .and_then(|v| self.resource_directory_role(v, &managed, manage_known));
 
         let keep = get("keep")
             .map(|k| self.keep(k, &managed, manage_known))
@@ -663,8 +701,47 @@ impl Checker<'_> {
             managed,
             keep,
             declared,
+            delete_resource_directory_role,
             source: None,
         })
+    }
+
+    /// `resource_directory_access_role: delete | keep`: the line of a `delete`.
+    fn resource_directory_role(
+        &mut self,
+        v: &Value,
+        managed: &BTreeSet<Kind>,
+        manage_known: bool,
+    ) -> Option<usize> {
+        let key = "resource_directory_access_role";
+        let path = val(&[], key);
+        let s = self.string(v, &path, &format!("`{key}`"))?;
+        match s {
+            "keep" => None,
+            "delete" => {
+                if manage_known && !managed.contains(&Kind::Roles) {
+                    self.problem(
+                        path,
+                        format!("`{key}: delete` but `manage` does not include roles"),
+                        "contradicts `manage`",
+                        Some("add roles to `manage`, or remove this line".into()),
+                    );
+                    return None;
+                }
+                Some(locate(self.text, &path).map_or(0, |p| p.line))
+            }
+            other => {
+                self.problem(
+                    path,
+                    format!("`{key}` must be `delete` or `keep`, found `{other}`"),
+                    "unknown value",
+                    Some(format!(
+                        "`delete` lets the plan remove {RESOURCE_DIRECTORY_ROLE} when no rule keeps it; `keep` (the default) protects it"
+                    )),
+                );
+                None
+            }
+        }
     }
 
     fn account(&mut self, v: &Value) -> Option<String> {

@@ -26,12 +26,17 @@ struct DesiredStateFile {
     /// The kinds this file manages: `all`, or a list of kinds (users, groups, roles,
     /// policies, saml_providers, oidc_providers, virtual_mfa_devices, default_domain,
     /// applications, service_linked_roles, recycle_bin, account_alias). Anything of a
-    /// managed kind that no keep rule keeps is removed.
+    /// managed kind that no keep rule keeps is removed. The recycle bin is purged only
+    /// when the file also says `recycle_bin: purge`: `all` alone purges nothing.
     manage: Manage,
     /// What to keep, per kind. Keeping an entity keeps what hangs off it.
     keep: Option<KeepSpec>,
-    /// `purge` deletes users and access keys in the recycle bin for good; `keep` (the
-    /// default) leaves them. Requires `recycle_bin` in `manage`.
+    /// `purge` deletes the users and access keys in the recycle bin for good, and each
+    /// user the plan deletes right after its deletion: irreversible, the 30 days in which
+    /// a deleted user can be restored are gone. Recycled users whose name a `keep.users`
+    /// rule matches (or that are declared) are never purged, nor their keys. `keep` (the
+    /// default, also when `manage` is `all`) purges nothing. With a `manage` list, the
+    /// list must name `recycle_bin` too.
     recycle_bin: Option<RecycleBinSetting>,
     /// `reset` sets the default domain back to `<accountId>.onaliyun.com`; `keep` (the
     /// default) leaves it. Requires `default_domain` in `manage`.
@@ -39,6 +44,11 @@ struct DesiredStateFile {
     /// `clear` removes the account alias; `keep` (the default) leaves it. Requires
     /// `account_alias` in `manage`.
     account_alias: Option<AccountAliasSetting>,
+    /// `delete` lets the plan remove `ResourceDirectoryAccountAccessRole`, the role the
+    /// Resource Directory's management account reaches this account through, when no
+    /// rule keeps it; `keep` (the default) protects it even when roles are managed.
+    /// `delete` requires roles in `manage`.
+    resource_directory_access_role: Option<ResourceDirectoryRoleSetting>,
     /// What must exist, and how: created or updated to match, and implicitly kept.
     /// A field left out is not governed; a list of memberships or attachments governs
     /// its side completely.
@@ -118,7 +128,8 @@ enum Rule {
     Regex(String),
     /// A tag (users, roles, policies, service-linked roles); without `value`, any value.
     Tag(TagRule),
-    /// Created before this date (`2024-01-01`) or instant (RFC 3339).
+    /// Created before this date (`2024-01-01`) or instant (RFC 3339). An entity of the
+    /// kind whose creation date is unknown is held (never removed) and the plan says so.
     CreatedBefore(String),
 }
 
@@ -137,6 +148,14 @@ struct TagRule {
 #[serde(rename_all = "snake_case")]
 enum RecycleBinSetting {
     Purge,
+    Keep,
+}
+
+/// What to do with the Resource Directory access role: `delete` or `keep`.
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum ResourceDirectoryRoleSetting {
+    Delete,
     Keep,
 }
 

@@ -48,7 +48,7 @@ recycle_bin: purge
 }
 
 #[test]
-fn manage_all_covers_every_kind_and_keep_settings_opt_out() {
+fn manage_all_covers_every_kind_but_the_recycle_bin_and_keep_settings_opt_out() {
     let d = parse(
         "version: 1\nmanage: all\naccount_alias: keep\ndefault_domain: reset\n",
         "f",
@@ -56,7 +56,11 @@ fn manage_all_covers_every_kind_and_keep_settings_opt_out() {
     .unwrap();
     assert!(d.manages(Kind::DefaultDomain));
     assert!(!d.manages(Kind::AccountAlias));
-    assert_eq!(d.kinds().len(), Kind::ALL.len() - 1);
+    assert!(
+        !d.manages(Kind::RecycleBin),
+        "a purge needs `recycle_bin: purge` in words"
+    );
+    assert_eq!(d.kinds().len(), Kind::ALL.len() - 2);
     assert_eq!(d.account_id, None);
 }
 
@@ -480,4 +484,57 @@ policies: [{name: ops, versions: [{id: v1, is_default: true, document: "{}"}]}]
     assert!(got.iter().any(|(_, m)| m.contains("NoSuchThing")));
     assert!(got[3].1.contains("initial password"));
     assert!(got[4].1.contains("`nobody`"));
+}
+
+#[test]
+fn the_recycle_bin_is_purged_only_when_the_file_says_purge() {
+    let purge = parse("version: 1\nmanage: all\nrecycle_bin: purge\n", "f").unwrap();
+    assert!(purge.manages(Kind::RecycleBin));
+    assert_eq!(purge.manage_lines[&Kind::RecycleBin], 3);
+    let listed = parse(
+        "version: 1\nmanage: [users, recycle_bin]\nrecycle_bin: purge\n",
+        "f",
+    )
+    .unwrap();
+    assert!(listed.manages(Kind::RecycleBin));
+    let kept = parse(
+        "version: 1\nmanage: [users, recycle_bin]\nrecycle_bin: keep\n",
+        "f",
+    )
+    .unwrap();
+    assert!(!kept.manages(Kind::RecycleBin));
+}
+
+#[test]
+fn a_manage_list_naming_the_recycle_bin_without_purge_is_an_error_at_its_item() {
+    let found = lines_and_messages("version: 1\nmanage:\n  - users\n  - recycle_bin\n");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, 4);
+    assert!(found[0].1.contains("purges nothing by itself"), "{found:?}");
+}
+
+#[test]
+fn the_resource_directory_access_role_is_deleted_only_when_the_file_says_so() {
+    let d = parse(
+        "version: 1\nmanage: [roles]\nresource_directory_access_role: delete\n",
+        "f",
+    )
+    .unwrap();
+    assert_eq!(d.delete_resource_directory_role, Some(3));
+    let d = parse(
+        "version: 1\nmanage: all\nresource_directory_access_role: keep\n",
+        "f",
+    )
+    .unwrap();
+    assert_eq!(d.delete_resource_directory_role, None);
+    let found =
+        lines_and_messages("version: 1\nmanage: [users]\nresource_directory_access_role: delete\n");
+    assert_eq!(found[0].0, 3);
+    assert!(found[0].1.contains("does not include roles"), "{found:?}");
+    let found =
+        lines_and_messages("version: 1\nmanage: all\nresource_directory_access_role: remove\n");
+    assert!(
+        found[0].1.contains("must be `delete` or `keep`"),
+        "{found:?}"
+    );
 }

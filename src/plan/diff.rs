@@ -6,6 +6,10 @@
 //! belongs to a removed resource, so nothing kept is ever the subject of a change.
 
 mod declare;
+mod guards;
+mod recycle;
+
+pub use recycle::recycled_name;
 
 use std::collections::BTreeSet;
 
@@ -15,17 +19,22 @@ use super::address::{Address, Part, Resource};
 use super::op::{Entity, Op, Principal};
 use super::protection::{Protection, protection};
 use super::reason::Reason;
-use super::{Action, Change, FORMAT_VERSION, Kept, Plan, Protected, fingerprint};
-use crate::config::{Candidate, DesiredState, Matcher};
+use super::{Action, Change, FORMAT_VERSION, Held, Kept, Plan, Protected, fingerprint};
+use crate::config::{Candidate, DesiredState};
 use crate::model::{
     Caller, Group, Inventory, KeyStatus, Kind, PolicyRef, PolicyType, Role, VirtualMfaDevice,
 };
 
 /// The kinds an inventory must hold for a diff of `managed` to be right: removing a
 /// group needs its members (users), removing a policy needs its attachments (users,
-/// groups, roles), removing a device needs its binding (users).
+/// groups, roles), removing a device needs its binding (users), removing an identity
+/// provider needs the roles' trust policies (the caller's role protects the providers
+/// it trusts).
 pub fn fetch_kinds(managed: &BTreeSet<Kind>) -> BTreeSet<Kind> {
     let mut out = managed.clone();
+    if managed.contains(&Kind::SamlProviders) || managed.contains(&Kind::OidcProviders) {
+        out.insert(Kind::Roles);
+    }
     if managed.contains(&Kind::Groups) || managed.contains(&Kind::VirtualMfaDevices) {
         out.insert(Kind::Users);
     }
@@ -56,6 +65,8 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
         guarded: protection(inventory, caller),
         fates: Fates::default(),
         candidates: Vec::new(),
+        held: Vec::new(),
+        recycled: Vec::new(),
     };
     d.decide_all();
     d.users();
@@ -68,7 +79,10 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
     d.recycle_bin();
     d.declared(&account_id);
 
-    let unmatched_rules = d.unmatched();
+    let (unmatched_rules, missed_keeps) = d.unmatched();
+    let mut held = d.held;
+    held.sort();
+    held.dedup();
     let mut changes = d.changes;
     changes.sort_by_cached_key(order_key);
     super::decision::decide(desired, &mut changes);
@@ -85,6 +99,8 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
         protected,
         kept,
         unmatched_rules,
+        missed_keeps,
+        held,
         inventory_fingerprint: Some(fingerprint(inventory)),
     }
 }
@@ -230,6 +246,10 @@ struct Differ<'a> {
     fates: Fates,
     /// Every entity of a managed kind that keep rules were tried on.
     candidates: Vec<(Kind, Candidate<'a>)>,
+    /// What no rule keeps and the plan still does not remove, with why.
+    held: Vec<Held>,
+    /// The recycled users keep rules were tried on: (user name, user ID).
+    recycled: Vec<(&'a str, &'a str)>,
 }
 
 /// The user a device is bound to, from the device or from the user's side.
@@ -272,52 +292,7 @@ impl<'a> Differ<'a> {
             });
             return false;
         }
-        true
-    }
-
-    /// Keep rules of managed kinds that match nothing: often a typo, and then whatever
-    /// the rule meant to keep is removed.
-    fn unmatched(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for (kind, rules) in &self.desired.keep {
-            if !self.desired.manages(*kind) {
-                continue;
-            }
-            for rule in rules {
-                let used = self
-                    .candidates
-                    .iter()
-                    .any(|(k, c)| k == kind && rule.matches(c));
-                if !used {
-                    let hint = match &rule.matcher {
-                        Matcher::Name(name) => self
-                            .nearest_name(*kind, name)
-                            .map(|n| format!("; did you mean {n}?"))
-                            .unwrap_or_default(),
-                        _ => String::new(),
-                    };
-                    out.push(format!(
-                        "keep.{kind}: {rule}{}{hint}",
-                        line_suffix(rule.line)
-                    ));
-                }
-            }
-        }
-        out
-    }
-
-    /// The name of `kind` closest to a name rule that matched nothing, when it is close
-    /// enough to be a typo: differing in case only, or by one edit (two for longer names).
-    fn nearest_name(&self, kind: Kind, name: &str) -> Option<&str> {
-        let want = name.to_lowercase();
-        let limit = if want.chars().count() >= 5 { 2 } else { 1 };
-        self.candidates
-            .iter()
-            .filter(|(k, _)| *k == kind)
-            .map(|(_, c)| (edit_distance(&want, &c.name.to_lowercase()), c.name))
-            .filter(|(d, _)| *d <= limit)
-            .min()
-            .map(|(_, n)| n)
+        !self.guarded_anyway(kind, &address, &c)
     }
 
     fn decide_all(&mut self) {
@@ -857,48 +832,6 @@ impl<'a> Differ<'a> {
                     alias: alias.clone(),
                 },
                 Some(json!({ "alias": alias })),
-                None,
-            );
-        }
-    }
-
-    fn recycle_bin(&mut self) {
-        if !self.desired.manages(Kind::RecycleBin) {
-            return;
-        }
-        let bin = &self.inv.recycle_bin;
-        let in_bin: BTreeSet<&str> = bin.users.iter().map(|u| u.id.as_str()).collect();
-        for k in &bin.access_keys {
-            let address = if in_bin.contains(k.user_id.as_str()) {
-                Resource::RecycledUser(k.user_id.clone()).part(Part::AccessKey(k.id.clone()))
-            } else {
-                Resource::RecycledAccessKey(k.id.clone()).address()
-            };
-            self.push_with(
-                address,
-                Op::PurgeRecycledAccessKey {
-                    user_id: k.user_id.clone(),
-                    key: k.id.clone(),
-                },
-                Reason::PurgeAccessKey,
-                Some(compact(json!({
-                    "user_id": k.user_id,
-                    "recycle_date": opt(&k.recycle_date),
-                }))),
-                None,
-            );
-        }
-        for u in &bin.users {
-            self.push_with(
-                Resource::RecycledUser(u.id.clone()).address(),
-                Op::PurgeRecycledUser {
-                    user_id: u.id.clone(),
-                },
-                Reason::PurgeUser,
-                Some(compact(json!({
-                    "principal_name": u.principal_name,
-                    "recycle_date": opt(&u.recycle_date),
-                }))),
                 None,
             );
         }

@@ -22,7 +22,7 @@ use crate::model::{ApiCall, Inventory, Kind};
 pub use address::{Address, BadAddress, Part, PrincipalKind, Resource};
 pub use call::{call, call_with_password, read_back};
 pub use decision::{Decision, kind_of, not_kept as decision_not_kept};
-pub use diff::{diff, fetch_kinds};
+pub use diff::{diff, fetch_kinds, recycled_name};
 pub use op::{Entity, Op, Principal, Tagged, UserProfile};
 pub use protection::{Protection, protection};
 pub use reason::Reason;
@@ -49,6 +49,14 @@ pub struct Plan {
     /// Keep rules that matched nothing (a typo in a rule removes what it meant to keep).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unmatched_rules: Vec<String>,
+    /// Unmatched keep rules whose most likely target the plan deletes (or purges): `apply`
+    /// refuses such a plan unless `--allow-unmatched-keep`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missed_keeps: Vec<MissedKeep>,
+    /// Entities of a managed kind that no rule keeps and that the plan still does not
+    /// remove, each with why (a `created_before` rule cannot date them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<Held>,
     /// SHA-256 of the inventory the plan was built from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inventory_fingerprint: Option<String>,
@@ -222,6 +230,45 @@ pub struct Kept {
     /// built in code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+}
+
+/// An entity the plan would remove but holds, with why.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Held {
+    pub address: Address,
+    pub reason: String,
+    /// The line of the rule that holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+/// A keep rule that matches nothing while the plan deletes the entity it most likely
+/// meant: its near name (a typo), or the same name in another case.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MissedKeep {
+    /// The rule as the warning prints it: `keep.users: name Ci-bot (line 5)`.
+    pub rule: String,
+    /// The rule's line in the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The entity the plan deletes (`user.ci-bot`), or purges from the recycle bin.
+    pub meant: Address,
+}
+
+impl std::fmt::Display for MissedKeep {
+    /// `keep.users: name Ci-bot (line 5) matches nothing, and the plan deletes user.ci-bot`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let verb = if matches!(self.meant.resource, Resource::RecycledUser(_)) {
+            "purges"
+        } else {
+            "deletes"
+        };
+        write!(
+            f,
+            "{} matches nothing, and the plan {verb} {}, which it most likely meant",
+            self.rule, self.meant
+        )
+    }
 }
 
 /// Counts for the last line of a plan.

@@ -46,6 +46,50 @@ fn custom(refs: &[PolicyRef]) -> impl Iterator<Item = &str> {
         .map(|p| p.name.as_str())
 }
 
+/// The kind of identity provider a trust policy names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProviderKind {
+    Oidc,
+    Saml,
+}
+
+/// The identity providers of this account a trust policy names as federated principals
+/// (`acs:ram::<account>:oidc-provider/<name>`, `...:saml-provider/<name>`).
+fn federated_providers(
+    doc: &str,
+    account: &str,
+    caller_account: &str,
+) -> Vec<(String, ProviderKind)> {
+    let mut out = Vec::new();
+    for arn in crate::trust::federated_principals(doc) {
+        // acs:ram::<account>:<kind>-provider/<name>
+        let mut parts = arn.splitn(5, ':');
+        let (Some("acs"), Some("ram"), Some(_), Some(acct), Some(res)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            continue;
+        };
+        if acct != account && acct != caller_account {
+            continue;
+        }
+        let found = if let Some(n) = res.strip_prefix("oidc-provider/") {
+            (n, ProviderKind::Oidc)
+        } else if let Some(n) = res.strip_prefix("saml-provider/") {
+            (n, ProviderKind::Saml)
+        } else {
+            continue;
+        };
+        if !found.0.is_empty() {
+            out.push((found.0.to_string(), found.1));
+        }
+    }
+    out
+}
+
 /// Everything the caller depends on in this account.
 pub fn protection(inv: &Inventory, caller: &Caller) -> Protection {
     let mut g = Protection::default();
@@ -127,6 +171,21 @@ pub fn protection(inv: &Inventory, caller: &Caller) -> Protection {
             .find(|r| r.name.eq_ignore_ascii_case(rname));
         let rname = role.map_or(rname, |r| r.name.as_str());
         g.insert(Entity::Role(rname.to_string()), "the role ramstate runs as");
+        // The session may have come through any identity provider the role trusts, also
+        // when it was obtained outside ramstate: without the provider, no new session.
+        for (provider, kind) in role
+            .and_then(|r| r.assume_role_policy_document.as_deref())
+            .map(|doc| federated_providers(doc, &inv.account.id, &caller.account_id))
+            .unwrap_or_default()
+        {
+            let why = format!(
+                "the caller's role {rname} trusts it: the caller's session may have come through it, and without it no new one can"
+            );
+            match kind {
+                ProviderKind::Oidc => g.insert(Entity::OidcProvider(provider), why),
+                ProviderKind::Saml => g.insert(Entity::SamlProvider(provider), why),
+            }
+        }
         if let Some(role) = role {
             for p in custom(&role.policies) {
                 policies.push((

@@ -419,7 +419,7 @@ recycle_bin:
 #[test]
 fn closure_kinds_each_use_their_own_api() {
     let p = diff(
-        &desired("version: 1\nmanage: all\n"),
+        &desired("version: 1\nmanage: all\nrecycle_bin: purge\n"),
         &inventory(SETTINGS),
         &nobody(),
     );
@@ -501,7 +501,7 @@ fn keep_rules_by_tag_and_date_keep_matching_entities() {
 account: {id: "1234567890123456"}
 users:
   - {name: a, tags: {team: platform}}
-  - {name: b, tags: {team: data}}
+  - {name: b, tags: {team: data}, create_date: "2024-05-01T00:00:00Z"}
   - {name: c, create_date: "2019-05-01T00:00:00Z"}
   - {name: d, create_date: "2025-05-01T00:00:00Z"}
 "#,
@@ -513,6 +513,50 @@ users:
     assert_eq!(addresses(&p), vec!["user.b", "user.d"]);
     assert_eq!(p.kept[0].rule, "keep.users: tag team=platform");
     assert_eq!(p.kept[1].rule, "keep.users: created_before 2020-01-01");
+    assert!(p.held.is_empty());
+}
+
+#[test]
+fn an_undated_entity_of_a_kind_with_a_created_before_rule_is_held_not_removed() {
+    let inv = inventory(
+        r#"
+account: {id: "1234567890123456"}
+users:
+  - {name: undated}
+  - {name: garbled, create_date: "last spring"}
+  - {name: new, create_date: "2025-05-01T00:00:00Z"}
+groups:
+  - {name: undated-group}
+"#,
+    );
+    let p = diff(
+        &desired(
+            "version: 1\nmanage: [users, groups]\nkeep:\n  users: [{created_before: \"2020-01-01\"}]\n",
+        ),
+        &inv,
+        &nobody(),
+    );
+    // Groups have no created_before rule: an undated group goes as before.
+    assert_eq!(addresses(&p), vec!["user.new", "group.undated-group"]);
+    let held: Vec<(String, &str, Option<usize>)> = p
+        .held
+        .iter()
+        .map(|h| (h.address.to_string(), h.reason.as_str(), h.line))
+        .collect();
+    assert_eq!(held.len(), 2, "{held:?}");
+    assert_eq!(held[0].0, "user.garbled");
+    assert!(
+        held[0].1.starts_with(
+            "its creation date is not a date, so keep.users: created_before 2020-01-01 (line 4)"
+        ),
+        "{held:?}"
+    );
+    assert_eq!(held[1].0, "user.undated");
+    assert!(
+        held[1].1.contains("creation date is unknown") && held[1].1.contains("held, never removed"),
+        "{held:?}"
+    );
+    assert_eq!(held[1].2, Some(4));
 }
 
 #[test]
@@ -673,5 +717,224 @@ fn the_oidc_provider_the_caller_signs_in_through_is_protected() {
             .any(|x| x.address == "oidc_provider.github" && x.reason.contains("signs in")),
         "{:?}",
         p.protected
+    );
+}
+
+#[test]
+fn manage_all_without_recycle_bin_purge_purges_nothing() {
+    let inv = inventory(
+        "account: {id: \"1234567890123456\"}\nusers: [{name: bob, id: \"2001\"}]\nrecycle_bin:\n  users: [{id: \"2009\", principal_name: \"gone@demo.onaliyun.com\"}]\n  access_keys: [{id: LTAIgone1, user_id: \"2009\"}]\n",
+    );
+    let p = diff(&desired("version: 1\nmanage: all\n"), &inv, &nobody());
+    assert_eq!(calls(&p), vec!["DeleteUser UserName=bob"]);
+    assert!(!p.changes.iter().any(|c| c.action() == Action::Purge));
+    let p = diff(
+        &desired("version: 1\nmanage: all\nrecycle_bin: purge\n"),
+        &inv,
+        &nobody(),
+    );
+    assert_eq!(
+        calls(&p),
+        vec![
+            "DeleteUser UserName=bob",
+            "DeleteUserInRecycleBin UserId=2001",
+            "DeleteAccessKeyInRecycleBin UserAccessKeyId=LTAIgone1 UserId=2009",
+            "DeleteUserInRecycleBin UserId=2009",
+        ]
+    );
+}
+
+#[test]
+fn a_recycled_user_a_keep_rule_or_declaration_names_is_never_purged_nor_its_keys() {
+    let inv = inventory(
+        r#"
+account: {id: "1234567890123456"}
+users: [{name: carol, id: "2003", tags: {team: x}}]
+recycle_bin:
+  users:
+    - {id: "2009", principal_name: "ci-bot@demo.onaliyun.com"}
+    - {id: "2010", principal_name: "ana@demo.onaliyun.com"}
+    - {id: "2011", principal_name: "gone@demo.onaliyun.com"}
+  access_keys:
+    - {id: LTAIbot, user_id: "2009"}
+    - {id: LTAIgone, user_id: "2011"}
+    - {id: LTAIcarol, user_id: "2003"}
+"#,
+    );
+    let p = diff(
+        &desired(
+            "version: 1\nmanage: [users, recycle_bin]\nrecycle_bin: purge\nkeep:\n  users: [ci-bot, carol]\nresources:\n  users:\n    - name: ana\n",
+        ),
+        &inv,
+        &nobody(),
+    );
+    let purged: Vec<String> = p
+        .changes
+        .iter()
+        .filter(|c| c.action() == Action::Purge)
+        .map(|c| c.address.to_string())
+        .collect();
+    assert_eq!(
+        purged,
+        vec![
+            "recycle_bin.user.2011/access_key.LTAIgone",
+            "recycle_bin.user.2011"
+        ]
+    );
+    let kept: Vec<(String, String)> = p
+        .kept
+        .iter()
+        .filter(|k| k.address.to_string().starts_with("recycle_bin"))
+        .map(|k| (k.address.to_string(), k.rule.clone()))
+        .collect();
+    assert_eq!(
+        kept,
+        vec![
+            (
+                "recycle_bin.access_key.LTAIcarol".to_string(),
+                "its user carol is kept by keep.users: name carol (line 5)".to_string()
+            ),
+            (
+                "recycle_bin.user.2009".to_string(),
+                "keep.users: name ci-bot (line 5)".to_string()
+            ),
+            (
+                "recycle_bin.user.2009/access_key.LTAIbot".to_string(),
+                "its user ci-bot is kept by keep.users: name ci-bot (line 5)".to_string()
+            ),
+            (
+                "recycle_bin.user.2010".to_string(),
+                "declared on line 8".to_string()
+            ),
+        ]
+    );
+    assert!(p.unmatched_rules.is_empty(), "{:?}", p.unmatched_rules);
+}
+
+#[test]
+fn an_unmatched_keep_rule_whose_near_name_the_plan_deletes_is_a_missed_keep() {
+    let p = diff(
+        &desired(
+            "version: 1\nmanage: [users]\nkeep:\n  users: [Ci-bot, ci-bt, alice, nobody-near]\n",
+        ),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    let missed: Vec<(String, Option<usize>, String)> = p
+        .missed_keeps
+        .iter()
+        .map(|m| (m.rule.clone(), m.line, m.meant.to_string()))
+        .collect();
+    assert_eq!(
+        missed,
+        vec![
+            (
+                "keep.users: name Ci-bot (line 4)".to_string(),
+                Some(4),
+                "user.ci-bot".to_string()
+            ),
+            (
+                "keep.users: name ci-bt (line 4)".to_string(),
+                Some(4),
+                "user.ci-bot".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        p.missed_keeps[0].to_string(),
+        "keep.users: name Ci-bot (line 4) matches nothing, and the plan deletes user.ci-bot, which it most likely meant"
+    );
+    assert_eq!(p.unmatched_rules.len(), 3, "{:?}", p.unmatched_rules);
+    // Kept by another rule, the near name is not deleted: a warning only.
+    let p = diff(
+        &desired("version: 1\nmanage: [users]\nkeep:\n  users: [Ci-bot, {glob: \"ci-*\"}]\n"),
+        &inventory(ACCOUNT),
+        &nobody(),
+    );
+    assert!(p.missed_keeps.is_empty());
+    assert_eq!(p.unmatched_rules.len(), 1);
+}
+
+#[test]
+fn an_unmatched_keep_rule_meaning_a_recycled_user_the_plan_purges_is_a_missed_keep() {
+    let inv = inventory(
+        "account: {id: \"1234567890123456\"}\nrecycle_bin:\n  users: [{id: \"2009\", principal_name: \"ci-bot@demo.onaliyun.com\"}]\n",
+    );
+    let p = diff(
+        &desired(
+            "version: 1\nmanage: [users, recycle_bin]\nrecycle_bin: purge\nkeep: {users: [CI-Bot]}\n",
+        ),
+        &inv,
+        &nobody(),
+    );
+    assert_eq!(p.missed_keeps.len(), 1);
+    assert_eq!(p.missed_keeps[0].meant.to_string(), "recycle_bin.user.2009");
+    assert!(
+        p.missed_keeps[0]
+            .to_string()
+            .contains("the plan purges recycle_bin.user.2009")
+    );
+}
+
+#[test]
+fn the_resource_directory_access_role_is_protected_unless_the_file_deletes_it() {
+    let inv = inventory(
+        "account: {id: \"1234567890123456\"}\nroles: [{name: ResourceDirectoryAccountAccessRole}, {name: other}]\n",
+    );
+    let p = diff(&desired("version: 1\nmanage: [roles]\n"), &inv, &nobody());
+    assert_eq!(addresses(&p), vec!["role.other"]);
+    assert_eq!(p.protected.len(), 1);
+    assert_eq!(
+        p.protected[0].address,
+        "role.ResourceDirectoryAccountAccessRole"
+    );
+    assert!(p.protected[0].reason.contains("Resource Directory"));
+    let p = diff(
+        &desired("version: 1\nmanage: [roles]\nresource_directory_access_role: delete\n"),
+        &inv,
+        &nobody(),
+    );
+    assert_eq!(
+        addresses(&p),
+        vec!["role.ResourceDirectoryAccountAccessRole", "role.other"]
+    );
+}
+
+#[test]
+fn the_identity_providers_the_callers_role_trusts_are_protected() {
+    let inv = inventory(
+        r#"
+account: {id: "1234567890123456"}
+roles:
+  - name: ci
+    assume_role_policy_document: '{"Version":"1","Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Federated":["acs:ram::1234567890123456:oidc-provider/github","acs:ram::1234567890123456:saml-provider/okta"]}},{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Federated":"acs:ram::9999999999999999:oidc-provider/other"}}]}'
+oidc_providers: [{name: github, issuer_url: "https://token.actions.githubusercontent.com"}, {name: other, issuer_url: "https://x"}]
+saml_providers: [{name: okta}, {name: adfs}]
+"#,
+    );
+    let caller = Caller {
+        arn: "acs:ram::1234567890123456:assumed-role/ci/session".into(),
+        identity_type: "AssumedRoleUser".into(),
+        role_name: Some("ci".into()),
+        ..nobody()
+    };
+    let p = diff(
+        &desired("version: 1\nmanage: [roles, saml_providers, oidc_providers]\n"),
+        &inv,
+        &caller,
+    );
+    assert_eq!(
+        addresses(&p),
+        vec!["saml_provider.adfs", "oidc_provider.other"]
+    );
+    let protected: Vec<String> = p.protected.iter().map(|x| x.address.to_string()).collect();
+    assert_eq!(
+        protected,
+        vec!["oidc_provider.github", "role.ci", "saml_provider.okta"]
+    );
+    assert!(
+        p.protected[0]
+            .reason
+            .contains("the caller's role ci trusts it")
     );
 }

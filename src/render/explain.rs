@@ -17,11 +17,15 @@ pub fn explain_text(e: &Explanation, w: &mut dyn Write, color: bool) -> io::Resu
         Verdict::Removed => p.red("removed"),
         Verdict::Changed => p.yellow("changed"),
         Verdict::Protected => p.yellow("protected"),
+        Verdict::Held => p.yellow("held"),
         Verdict::NotManaged => p.dim("not managed"),
     };
     writeln!(w, "{}: {verdict}", p.bold(&e.address.to_string()))?;
     if let Some(d) = &e.decided_by {
         writeln!(w, "  decided by   {d}")?;
+    }
+    if let Some(reason) = &e.held {
+        writeln!(w, "  held         {reason}")?;
     }
     if let Some(reason) = &e.protected {
         writeln!(w, "  protected    {reason}; it stays")?;

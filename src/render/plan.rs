@@ -204,20 +204,92 @@ pub fn plan_text(plan: &Plan, w: &mut dyn Write, color: bool) -> io::Result<()> 
             writeln!(w, "  = {}: {}", k.address, k.rule)?;
         }
     }
-    if !plan.unmatched_rules.is_empty() {
+    if !plan.held.is_empty() {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{}",
+            p.bold(&format!(
+                "Held (not removed, though no rule keeps them) ({}):",
+                plan.held.len()
+            ))
+        )?;
+        for h in &plan.held {
+            writeln!(w, "  ~ {}: {}", h.address, h.reason)?;
+        }
+    }
+    let warned: Vec<&String> = plan
+        .unmatched_rules
+        .iter()
+        .filter(|r| !plan.missed_keeps.iter().any(|m| r.starts_with(&m.rule)))
+        .collect();
+    if !warned.is_empty() {
         writeln!(w)?;
         writeln!(
             w,
             "{}",
             p.yellow("Warning: these keep rules match nothing (a typo here removes what the rule meant to keep):")
         )?;
-        for r in &plan.unmatched_rules {
+        for r in warned {
             writeln!(w, "  ? {r}")?;
         }
     }
+    missed_keeps_text(plan, w, p)?;
     writeln!(w)?;
     writeln!(w, "{}", p.bold(&summary_line(plan)))?;
     Ok(())
+}
+
+/// The keep rules that match nothing while the plan deletes what they meant: the last
+/// thing before the summary, so it is what a reader sees.
+fn missed_keeps_text(plan: &Plan, w: &mut dyn Write, p: Paint) -> io::Result<()> {
+    if plan.missed_keeps.is_empty() {
+        return Ok(());
+    }
+    writeln!(w)?;
+    writeln!(
+        w,
+        "{}",
+        p.red(&p.bold(
+            "Error: these keep rules match nothing, and the plan deletes what they most likely meant to keep:"
+        ))
+    )?;
+    for m in &plan.missed_keeps {
+        writeln!(w, "  ! {m}")?;
+    }
+    writeln!(
+        w,
+        "  `ramstate apply` refuses this plan: fix the rules, or pass --allow-unmatched-keep to apply it as it is."
+    )
+}
+
+/// The refusal `apply` (and `diff --detailed-exitcode`) ends with when keep rules match
+/// nothing while the plan deletes what they meant: each rule, its line and the entity.
+pub fn missed_keeps_message(plan: &Plan) -> Option<String> {
+    if plan.missed_keeps.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = plan.missed_keeps.iter().map(|m| format!("  {m}")).collect();
+    Some(format!(
+        "{} keep rule{} match{} nothing while the plan deletes what {} most likely meant to keep:\n{}",
+        plan.missed_keeps.len(),
+        if plan.missed_keeps.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        if plan.missed_keeps.len() == 1 {
+            "es"
+        } else {
+            ""
+        },
+        if plan.missed_keeps.len() == 1 {
+            "it"
+        } else {
+            "they"
+        },
+        list.join("\n")
+    ))
 }
 
 /// A plan with its summary, as its JSON form shows it.
@@ -319,6 +391,29 @@ pub fn plan_markdown(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
+    if !plan.missed_keeps.is_empty() {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "> **Error:** these keep rules match nothing, and the plan deletes what they most likely meant to keep (`ramstate apply` refuses it unless `--allow-unmatched-keep`):"
+        )?;
+        for m in &plan.missed_keeps {
+            writeln!(w, "> - {}", md_text(&m.to_string()))?;
+        }
+    }
+    if !plan.held.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "#### Held")?;
+        writeln!(w)?;
+        for h in &plan.held {
+            writeln!(
+                w,
+                "- `{}`: {}",
+                md(&h.address.to_string()),
+                md_text(&h.reason)
+            )?;
+        }
+    }
     if !plan.unmatched_rules.is_empty() {
         writeln!(w)?;
         writeln!(w, "> **Warning:** these keep rules match nothing:")?;
@@ -358,6 +453,8 @@ mod tests {
             protected,
             kept,
             unmatched_rules: vec!["keep.users: glob *-admin* (line 7)".into()],
+            missed_keeps: vec![],
+            held: vec![],
             inventory_fingerprint: None,
         }
     }
@@ -430,5 +527,37 @@ mod tests {
             md.contains("- `user.ops`: the caller's own user: ramstate runs as it"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn a_missed_keep_is_an_error_block_before_the_summary_and_not_repeated_as_a_warning() {
+        let mut pl = plan(vec![delete_user("ci-bot")], vec![], vec![]);
+        pl.unmatched_rules = vec![
+            "keep.users: name Ci-bot (line 5); did you mean ci-bot?".into(),
+            "keep.users: glob *-admin* (line 7)".into(),
+        ];
+        pl.missed_keeps = vec![crate::plan::MissedKeep {
+            rule: "keep.users: name Ci-bot (line 5)".into(),
+            line: Some(5),
+            meant: "user.ci-bot".parse().unwrap(),
+        }];
+        let mut out = Vec::new();
+        plan_text(&pl, &mut out, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let error = text
+            .find("Error: these keep rules match nothing")
+            .expect(&text);
+        assert!(error < text.find("Plan: ").unwrap(), "{text}");
+        assert!(text.contains("  ! keep.users: name Ci-bot (line 5) matches nothing, and the plan deletes user.ci-bot, which it most likely meant\n"), "{text}");
+        assert!(
+            text.contains("  ? keep.users: glob *-admin* (line 7)\n"),
+            "{text}"
+        );
+        assert!(!text.contains("  ? keep.users: name Ci-bot"), "{text}");
+        let message = missed_keeps_message(&pl).unwrap();
+        assert!(message.starts_with("1 keep rule matches nothing while the plan deletes what it most likely meant to keep:"), "{message}");
+        let mut md = Vec::new();
+        plan_markdown(&pl, &mut md).unwrap();
+        assert!(String::from_utf8(md).unwrap().contains("> **Error:**"));
     }
 }
