@@ -14,6 +14,7 @@
 
 pub mod api;
 pub mod apply;
+pub mod backup;
 pub mod cli;
 pub mod commands;
 pub mod config;

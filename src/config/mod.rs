@@ -15,6 +15,7 @@
 //! account_alias: clear              # or keep
 //! ```
 
+mod backup;
 mod lines;
 mod locate;
 mod resources;
@@ -33,6 +34,7 @@ use yaml_serde::Value;
 
 use crate::model::{Kind, Tags};
 
+pub use backup::{Backup, BackupKey, BackupUser};
 pub use locate::{Pos, Seg, locate, sequence_item_lines, token_len};
 pub use resources::{
     ConsoleLogon, Declared, DeclaredAccount, DeclaredGroup, DeclaredOidcProvider, DeclaredPolicy,
@@ -55,6 +57,9 @@ pub struct DesiredState {
     pub manage_lines: BTreeMap<Kind, usize>,
     /// What the file declares must exist (implicitly kept).
     pub declared: Declared,
+    /// What a backup written before a deletion recorded beyond the declarations
+    /// (`backup:`; see [`Backup`]).
+    pub backup: Option<Backup>,
     /// The file's name and text, for diagnostics found later (references checked
     /// against the live account).
     pub source: Option<std::sync::Arc<(String, String)>>,
@@ -69,6 +74,7 @@ impl DesiredState {
             keep: BTreeMap::new(),
             manage_lines: BTreeMap::new(),
             declared: Declared::default(),
+            backup: None,
             source: None,
         }
     }
@@ -417,7 +423,7 @@ struct Checker<'t> {
     found: Vec<Found>,
 }
 
-const TOP_KEYS: [&str; 8] = [
+const TOP_KEYS: [&str; 9] = [
     "version",
     "account",
     "manage",
@@ -426,6 +432,7 @@ const TOP_KEYS: [&str; 8] = [
     "default_domain",
     "account_alias",
     "resources",
+    "backup",
 ];
 
 /// Kinds that are settings of the account rather than collections (`Kind::is_setting`),
@@ -657,12 +664,15 @@ impl Checker<'_> {
             }
         }
 
+        let backup = get("backup").and_then(|b| self.backup(b, &declared));
+
         Some(DesiredState {
             account_id,
             manage_lines: lines::manage_lines(self.text, &managed),
             managed,
             keep,
             declared,
+            backup,
             source: None,
         })
     }

@@ -9,6 +9,7 @@ mod graph;
 mod inventory;
 mod plan;
 mod readiness;
+mod restore;
 
 pub use apply::{ApplyOutcome, apply_json, apply_result_text, apply_steps_text};
 pub use explain::{explain_json, explain_text};
@@ -16,6 +17,7 @@ pub use graph::{COLLAPSE_ABOVE, GraphOptions, graph_dot, graph_mermaid};
 pub use inventory::{inventory_text, inventory_text_styled};
 pub use plan::{header, plan_json, plan_markdown, plan_text, summary_line};
 pub use readiness::{readiness_json, readiness_markdown, readiness_text};
+pub use restore::restore_notes_text;
 
 /// ANSI styling that disappears when colour is off.
 #[derive(Clone, Copy)]
