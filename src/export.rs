@@ -364,10 +364,11 @@ pub fn backup(inv: &Inventory, selection: &Selection, section: &crate::config::B
     };
     format!(
         "# yaml-language-server: $schema=ramstate.schema.json\n\
-         # A backup of account {}, written by `ramstate apply` on {} before it deleted what\n\
-         # this file declares. It manages nothing: `ramstate diff` of it only creates and\n\
-         # updates; `ramstate restore` of it brings users back from the recycle bin first.\n\
-         # Console logons name the variable their initial password comes from on a restore.\n",
+         # A backup of account {}, written by `ramstate apply` at {}\n\
+         # before it deleted what this file declares. It manages nothing: `ramstate diff`\n\
+         # of it only creates and updates; `ramstate restore` of it brings users back from\n\
+         # the recycle bin first. Console logons name the variable their initial password\n\
+         # comes from on a restore. MFA devices cannot be bound again by a restore.\n",
         inv.account.id, section.written
     ) + &yaml_serde::to_string(&file).expect("a backup serialises")
 }

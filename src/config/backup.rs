@@ -55,7 +55,9 @@ pub struct BackupUser {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackupKey {
+    /// The AccessKey ID (`LTAI...`).
     pub id: String,
+    /// `Active` or `Inactive`: what a restore sets it to again.
     pub status: KeyStatus,
 }
 
@@ -74,6 +76,19 @@ impl Checker<'_> {
         let b: Backup = match yaml_serde::from_value(v.clone()) {
             Ok(b) => b,
             Err(e) => {
+                // Point at the user whose entry is wrong, when one is.
+                let (path, e) = match v.get("users") {
+                    Some(Value::Sequence(items)) => items
+                        .iter()
+                        .enumerate()
+                        .find_map(|(i, item)| {
+                            yaml_serde::from_value::<BackupUser>(item.clone())
+                                .err()
+                                .map(|e| (push(&val(&path, "users"), Seg::Index(i)), e))
+                        })
+                        .unwrap_or((path, e)),
+                    _ => (path, e),
+                };
                 self.problem(
                     path,
                     format!("`backup`: {}", super::strip_location(&e.to_string())),

@@ -298,3 +298,152 @@ fn user(
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AccessKey, Group, RecycleBin, RecycledUser, User};
+
+    const BACKUP: &str = r#"version: 1
+account: { id: "1234567890123456" }
+manage: []
+resources:
+  users:
+    - name: alice
+      display_name: Alice
+      groups: [dev]
+      policies: [System/ReadOnlyAccess]
+backup:
+  written: 2026-12-02T00:00:00Z
+  users:
+    - name: alice
+      id: "2001"
+      access_keys: [{ id: LTAIa, status: Active }]
+      mfa_device: acs:ram::1234567890123456:mfa/alice
+"#;
+
+    fn caller() -> Caller {
+        Caller {
+            account_id: "1234567890123456".into(),
+            identity_type: "Account".into(),
+            ..Caller::default()
+        }
+    }
+
+    fn account(bin: bool) -> Inventory {
+        let mut inv = Inventory::default();
+        inv.account.id = "1234567890123456".into();
+        inv.groups.push(Group {
+            name: "dev".into(),
+            ..Group::default()
+        });
+        if bin {
+            inv.recycle_bin = RecycleBin {
+                users: vec![RecycledUser {
+                    id: "2001".into(),
+                    principal_name: "alice@1234567890123456.onaliyun.com".into(),
+                    ..RecycledUser::default()
+                }],
+                access_keys: vec![crate::model::RecycledAccessKey {
+                    id: "LTAIa".into(),
+                    user_id: "2001".into(),
+                    ..Default::default()
+                }],
+            };
+        }
+        inv
+    }
+
+    fn plan_of(inv: &Inventory, only: &[String]) -> Restore {
+        let d = crate::config::parse(BACKUP, "backup.yaml").unwrap();
+        restore(&d, d.backup.as_ref().unwrap(), inv, &caller(), only).unwrap()
+    }
+
+    fn ops(r: &Restore) -> Vec<String> {
+        r.plan.changes.iter().map(|c| c.address.to_string()).collect()
+    }
+
+    #[test]
+    fn a_binned_user_is_restored_first_and_what_hangs_off_it_waits_for_it() {
+        let r = plan_of(&account(true), &[]);
+        assert_eq!(
+            ops(&r),
+            [
+                "user.alice/recycle_bin",
+                "user.alice/access_key.LTAIa",
+                "user.alice/access_key.LTAIa/status",
+                "user.alice/group.dev",
+                "user.alice/policy.System/ReadOnlyAccess",
+                "user.alice",
+            ]
+        );
+        assert!(!r.plan.changes.iter().any(|c| matches!(c.op, Op::CreateUser { .. })));
+        let g = crate::graph::build(&r.plan).unwrap();
+        for i in 1..g.len() {
+            assert!(
+                g.dependencies(i).contains(&0),
+                "{} waits for the restore",
+                g.step(i).address
+            );
+        }
+        let status = g.dependencies(2);
+        assert!(status.contains(&1), "a key's status waits for the key");
+        assert!(r.notes.iter().any(|n| n.contains("must bind an MFA device again")));
+    }
+
+    #[test]
+    fn a_user_no_longer_in_the_bin_is_created_and_its_keys_are_named_as_lost() {
+        let r = plan_of(&account(false), &[]);
+        assert!(matches!(r.plan.changes[0].op, Op::CreateUser { .. }));
+        assert!(!r.plan.changes.iter().any(|c| c.action() == Action::Restore));
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("created anew") && n.contains("LTAIa")),
+            "{:?}",
+            r.notes
+        );
+    }
+
+    #[test]
+    fn a_user_already_back_as_the_backup_says_plans_nothing() {
+        let mut inv = account(false);
+        inv.users.push(User {
+            name: "alice".into(),
+            id: "2001".into(),
+            display_name: Some("Alice".into()),
+            access_keys: vec![AccessKey {
+                id: "LTAIa".into(),
+                secret: None,
+                status: KeyStatus::Active,
+                create_date: None,
+                last_used_date: None,
+            }],
+            groups: vec!["dev".into()],
+            policies: vec!["System/ReadOnlyAccess".parse().unwrap()],
+            ..User::default()
+        });
+        let r = plan_of(&inv, &[]);
+        assert!(r.plan.is_empty(), "{:?}", ops(&r));
+        // A key disabled since is enabled again; nothing is ever removed.
+        inv.users[0].access_keys[0].status = KeyStatus::Inactive;
+        inv.users[0].groups.push("ops".into());
+        let r = plan_of(&inv, &[]);
+        assert_eq!(ops(&r), ["user.alice/access_key.LTAIa/status"]);
+        assert!(r.notes.iter().any(|n| n.contains("only adds back")));
+    }
+
+    #[test]
+    fn a_user_the_backup_does_not_hold_is_an_error() {
+        let d = crate::config::parse(BACKUP, "backup.yaml").unwrap();
+        let e = restore(
+            &d,
+            d.backup.as_ref().unwrap(),
+            &account(true),
+            &caller(),
+            &["carol".into()],
+        )
+        .unwrap_err();
+        assert!(e.contains("holds no user carol; it holds: alice"), "{e}");
+    }
+}
