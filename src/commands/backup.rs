@@ -3,7 +3,7 @@
 //! `~/.local/state/ramstate/backups/<account>/`), one file per run named by its UTC time.
 //! Written atomically (a temporary file renamed into place), the file readable by its
 //! owner only (0600), the directories it creates too (0700). An apply that cannot write
-//! it does not start.
+//! it does not start. Where it went is a status line on stderr (`backup: PATH`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -57,7 +57,8 @@ pub fn write_before_delete(
             dir.display()
         )
     })?;
-    eprintln!("backup: {}", path.display());
+    // A status line: `--quiet` silences it, as it does every line that is not a result.
+    super::status::say(format_args!("backup: {}", path.display()));
     Ok(Some(path))
 }
 
