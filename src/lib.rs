@@ -7,7 +7,8 @@
 //!    (signed RPC calls)                             └──render──▶ text / json / markdown ◀────┘
 //! ```
 //!
-//! Pure core: [`config`] (parse), [`plan`] (diff), [`graph`], [`readiness`], [`api::sign`].
+//! Pure core: [`config`] (parse), [`plan`] (diff, restore), [`graph`], [`readiness`],
+//! [`backup`] (what a deletion writes down first), [`api::sign`].
 //! I/O at the edges: [`api`] (client), [`inventory`] (fetch), [`apply`] (execute),
 //! [`emulator`], [`commands`]. Flags and environment are resolved once, into
 //! [`settings::Settings`], at the edge.
