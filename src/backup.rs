@@ -8,7 +8,7 @@
 //! cannot say: each user's ID, its access keys' IDs and statuses, its MFA device. Never a
 //! secret (no key secret, no password).
 
-use crate::config::{Backup, BackupKey, BackupUser};
+use crate::config::{Backup, BackupAttachment, BackupKey, BackupPrincipalType, BackupUser};
 use crate::export::Selection;
 use crate::model::Inventory;
 use crate::plan::{Op, Plan};
@@ -34,6 +34,39 @@ pub fn selection(plan: &Plan) -> Selection {
         }
     }
     s
+}
+
+/// Each deleted custom policy's attachments to users, groups and roles that stay (a
+/// deleted principal's own declaration lists its policies already).
+fn attachments(s: &Selection, inv: &Inventory) -> Vec<BackupAttachment> {
+    let deleted = |set: &std::collections::BTreeSet<String>, n: &str| {
+        set.iter().any(|x| x.eq_ignore_ascii_case(n))
+    };
+    let custom = |p: &crate::model::PolicyRef| {
+        (p.policy_type == crate::model::PolicyType::Custom && s.policies.contains(&p.name))
+            .then(|| p.name.clone())
+    };
+    let mut out = Vec::new();
+    let mut add = |kind: BackupPrincipalType, name: &str, policies: &[crate::model::PolicyRef]| {
+        for policy in policies.iter().filter_map(custom) {
+            out.push(BackupAttachment {
+                policy,
+                principal_type: kind,
+                principal: name.to_string(),
+            });
+        }
+    };
+    for u in inv.users.iter().filter(|u| !deleted(&s.users, &u.name)) {
+        add(BackupPrincipalType::User, &u.name, &u.policies);
+    }
+    for g in inv.groups.iter().filter(|g| !deleted(&s.groups, &g.name)) {
+        add(BackupPrincipalType::Group, &g.name, &g.policies);
+    }
+    for r in inv.roles.iter().filter(|r| !deleted(&s.roles, &r.name)) {
+        add(BackupPrincipalType::Role, &r.name, &r.policies);
+    }
+    out.sort();
+    out
 }
 
 /// The backup of what `plan` deletes from `inventory`, written at `written` (RFC 3339,
@@ -64,6 +97,7 @@ pub fn contents(plan: &Plan, inventory: &Inventory, written: &str) -> Option<Str
     let section = Backup {
         written: written.to_string(),
         users,
+        attachments: attachments(&selection, inventory),
     };
     Some(crate::export::backup(inventory, &selection, &section))
 }

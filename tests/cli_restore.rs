@@ -417,3 +417,69 @@ async fn in_the_conflict_delete_mode_a_deleted_user_is_recreated_and_its_keys_ar
     assert!(alice.access_keys.is_empty());
     export_plans_nothing(&setup).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_groups_and_policies_are_recreated_before_the_memberships_and_attachments_that_need_them()
+ {
+    let emu = start(seed(true)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let before = dir.path().join("before.yaml");
+    let out = Run::new(&emu, &["export", "--out", s(&before)])
+        .output()
+        .await;
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    // The users stay; their group and the custom policy attached to alice go.
+    let file = dir.path().join("delete.yaml");
+    std::fs::write(
+        &file,
+        "version: 1\naccount: { id: \"1234567890123456\" }\nmanage: [groups, policies]\n",
+    )
+    .unwrap();
+    let backups = dir.path().join("backups");
+    let out = Run::new(
+        &emu,
+        &["apply", s(&file), "--auto-approve", "--backup-dir", s(&backups)],
+    )
+    .output()
+    .await;
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 0, "{err}");
+    let gone = emu.snapshot();
+    assert!(gone.groups.is_empty() && gone.policies.is_empty());
+    let backup = backup_path(&err);
+    let d = ramstate::config::parse(&std::fs::read_to_string(&backup).unwrap(), "b").unwrap();
+    let attachments = &d.backup.as_ref().unwrap().attachments;
+    assert_eq!(attachments.len(), 1, "{attachments:?}");
+    assert_eq!(
+        (attachments[0].policy.as_str(), attachments[0].principal.as_str()),
+        ("ops-read", "alice")
+    );
+
+    let start_at = emu.log().len();
+    let out = Run::new(&emu, &["restore", s(&backup), "--auto-approve"])
+        .output()
+        .await;
+    assert_eq!(code(&out), 0, "{}\n{}", text(&out.stdout), text(&out.stderr));
+    let log = emu.log();
+    let done = mutations(&log[start_at..]);
+    let at = |action: &str, key: &str, value: &str| {
+        done.iter()
+            .find(|e| e.action == action && e.params.get(key).map(String::as_str) == Some(value))
+            .unwrap_or_else(|| panic!("no {action} {key}={value}"))
+    };
+    let group = at("CreateGroup", "GroupName", "dev");
+    let policy = at("CreatePolicy", "PolicyName", "ops-read");
+    for member in ["alice", "bob"] {
+        let add = at("AddUserToGroup", "UserName", member);
+        assert!(group.finished_ms <= add.started_ms, "the group exists first");
+    }
+    let attach = at("AttachPolicyToUser", "PolicyName", "ops-read");
+    assert!(policy.finished_ms <= attach.started_ms, "the policy exists first");
+
+    let out = Run::new(&emu, &["diff", s(&before), "--detailed-exitcode"])
+        .output()
+        .await;
+    let shown = text(&out.stdout);
+    assert_eq!(code(&out), 0, "{shown}\n{}", text(&out.stderr));
+    assert!(shown.contains("No changes."), "{shown}");
+}

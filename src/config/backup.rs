@@ -32,6 +32,36 @@ pub struct Backup {
     /// The users the apply deleted; each is also declared under `resources.users`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<BackupUser>,
+    /// Attachments of a deleted custom policy (declared under `resources.policies`) to
+    /// users, groups and roles that stayed, so a restore attaches it to them again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<BackupAttachment>,
+}
+
+/// A deleted custom policy's attachment to a principal that was not deleted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupAttachment {
+    /// The custom policy's name.
+    pub policy: String,
+    /// `user`, `group` or `role`.
+    pub principal_type: BackupPrincipalType,
+    /// The user, group or role name.
+    pub principal: String,
+}
+
+/// What kind of principal a policy was attached to.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum BackupPrincipalType {
+    /// A RAM user.
+    User,
+    /// A user group.
+    Group,
+    /// A RAM role.
+    Role,
 }
 
 /// A deleted user as the recycle bin and a restore need it.
@@ -121,6 +151,20 @@ impl Checker<'_> {
                     ),
                     "not declared",
                     Some("a backup declares each user it lists; was the file edited?".into()),
+                );
+            }
+        }
+        let attachments = val(&path, "attachments");
+        for (i, a) in b.attachments.iter().enumerate() {
+            if declared.policy(&a.policy).is_none() {
+                self.problem(
+                    val(&push(&attachments, Seg::Index(i)), "policy"),
+                    format!(
+                        "backup attachment of policy `{}` names a policy that is not declared under `resources.policies`",
+                        a.policy
+                    ),
+                    "not declared",
+                    Some("a backup declares each deleted policy it re-attaches; was the file edited?".into()),
                 );
             }
         }

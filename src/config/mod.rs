@@ -34,7 +34,7 @@ use yaml_serde::Value;
 
 use crate::model::{Kind, Tags};
 
-pub use backup::{Backup, BackupKey, BackupUser};
+pub use backup::{Backup, BackupAttachment, BackupKey, BackupPrincipalType, BackupUser};
 pub use locate::{Pos, Seg, locate, sequence_item_lines, token_len};
 pub use resources::{
     ConsoleLogon, Declared, DeclaredAccount, DeclaredGroup, DeclaredOidcProvider, DeclaredPolicy,

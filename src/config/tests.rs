@@ -528,3 +528,17 @@ fn a_backup_user_that_is_not_declared_or_a_backup_key_with_a_secret_is_an_error_
     assert_eq!(found[0].line, 6);
     assert!(found[0].message.contains("unknown field `secret`"), "{}", found[0].message);
 }
+
+#[test]
+fn a_backup_attachment_of_a_policy_that_is_not_declared_is_an_error_at_its_line() {
+    let found = lines_and_messages(
+        "version: 1\nmanage: []\nbackup:\n  written: x\n  attachments:\n    - { policy: ops, principal_type: user, principal: bob }\n",
+    );
+    assert_eq!(
+        found,
+        [(
+            6,
+            "backup attachment of policy `ops` names a policy that is not declared under `resources.policies`".to_string()
+        )]
+    );
+}

@@ -10,11 +10,11 @@
 //! an MFA binding can only be made again by the user: the notes say so. A restore never
 //! removes anything: what a declared list would take away is left out.
 
-use crate::config::{Backup, BackupUser, DesiredState};
-use crate::model::{Caller, Inventory, KeyStatus, RecycledAccessKey};
+use crate::config::{Backup, BackupAttachment, BackupPrincipalType, BackupUser, DesiredState};
+use crate::model::{Caller, Inventory, KeyStatus, PolicyRef, PolicyType, RecycledAccessKey};
 
 use super::address::{Part, Resource};
-use super::op::{Op, UserProfile};
+use super::op::{Op, Principal, UserProfile};
 use super::reason::Reason;
 use super::{Action, Change, Plan};
 
@@ -53,6 +53,10 @@ pub fn restore(
         let line = scoped.declared.user(&bu.name).map_or(0, |d| d.line);
         user(&mut plan, &mut notes, bu, line, inventory);
     }
+    for a in &backup.attachments {
+        let line = scoped.declared.policy(&a.policy).map_or(0, |p| p.line);
+        attachment(&mut plan, &mut notes, a, line, inventory);
+    }
     plan.changes.sort_by_cached_key(super::diff::order_key);
     super::decision::decide(&scoped, &mut plan.changes);
     Ok(Restore { plan, notes })
@@ -88,6 +92,8 @@ fn scope(
     let wanted = |n: &str| only.iter().any(|o| o.eq_ignore_ascii_case(n));
     d.declared.users.retain(|u| wanted(&u.name));
     b.users.retain(|u| wanted(&u.name));
+    // Attachments to principals that stayed belong to no user's restore.
+    b.attachments.clear();
     let groups: Vec<String> = d
         .declared
         .users
@@ -103,8 +109,8 @@ fn scope(
             members.retain(|m| wanted(&m.value));
         }
     }
-    let custom = |p: &crate::config::Named<crate::model::PolicyRef>| {
-        (p.value.policy_type == crate::model::PolicyType::Custom).then(|| p.value.name.clone())
+    let custom = |p: &crate::config::Named<PolicyRef>| {
+        (p.value.policy_type == PolicyType::Custom).then(|| p.value.name.clone())
     };
     let policies: Vec<String> = d
         .declared
@@ -140,6 +146,71 @@ fn status_word(s: KeyStatus) -> &'static str {
         KeyStatus::Active => "Active",
         KeyStatus::Inactive => "Inactive",
     }
+}
+
+/// A deleted policy's attachment to a principal that stayed: attached again once the
+/// policy is back, unless it is there already; a principal gone since is noted.
+fn attachment(
+    plan: &mut Plan,
+    notes: &mut Vec<String>,
+    a: &BackupAttachment,
+    line: usize,
+    inv: &Inventory,
+) {
+    let same = |n: &str| n.eq_ignore_ascii_case(&a.principal);
+    let policy = PolicyRef {
+        policy_type: PolicyType::Custom,
+        name: a.policy.clone(),
+    };
+    let live: Option<(String, &[PolicyRef])> = match a.principal_type {
+        BackupPrincipalType::User => inv
+            .users
+            .iter()
+            .find(|u| same(&u.name))
+            .map(|u| (u.name.clone(), u.policies.as_slice())),
+        BackupPrincipalType::Group => inv
+            .groups
+            .iter()
+            .find(|g| same(&g.name))
+            .map(|g| (g.name.clone(), g.policies.as_slice())),
+        BackupPrincipalType::Role => inv
+            .roles
+            .iter()
+            .find(|r| same(&r.name))
+            .map(|r| (r.name.clone(), r.policies.as_slice())),
+    };
+    let kind = match a.principal_type {
+        BackupPrincipalType::User => "user",
+        BackupPrincipalType::Group => "group",
+        BackupPrincipalType::Role => "role",
+    };
+    let Some((name, attached)) = live else {
+        notes.push(format!(
+            "{kind} {} is no longer in the account: policy {} is not attached to it again",
+            a.principal, a.policy
+        ));
+        return;
+    };
+    if attached.contains(&policy) {
+        return;
+    }
+    let (res, principal) = match a.principal_type {
+        BackupPrincipalType::User => (Resource::User(name.clone()), Principal::user(&name)),
+        BackupPrincipalType::Group => (Resource::Group(name.clone()), Principal::group(&name)),
+        BackupPrincipalType::Role => (Resource::Role(name.clone()), Principal::role(&name)),
+    };
+    let address = res.part(Part::Policy(policy.clone()));
+    if plan.changes.iter().any(|c| c.address == address) {
+        return;
+    }
+    plan.changes.push(change(
+        address,
+        Op::AttachPolicy { principal, policy },
+        Reason::Backup {
+            line,
+            what: format!("policy {} was attached to {kind} {name}", a.policy),
+        },
+    ));
 }
 
 /// The steps for one backed-up user beyond its declaration's.
