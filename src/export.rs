@@ -279,7 +279,11 @@ fn resources<'a>(
             policies: &role.policies,
         });
     }
-    for p in inv.policies.iter().filter(|p| pick(Kind::Policies, &p.name)) {
+    for p in inv
+        .policies
+        .iter()
+        .filter(|p| pick(Kind::Policies, &p.name))
+    {
         r.policies.push(Policy {
             name: &p.name,
             description: p.description.as_deref(),

@@ -133,7 +133,8 @@ async fn restore(setup: &Setup, extra: &[&str]) -> std::process::Output {
     let mut run = Run::new(&setup.emu, &args);
     run.env
         .insert("INITIAL_PASSWORD_ALICE".into(), PASSWORD.into());
-    run.env.insert("INITIAL_PASSWORD_BOB".into(), PASSWORD.into());
+    run.env
+        .insert("INITIAL_PASSWORD_BOB".into(), PASSWORD.into());
     run.output().await
 }
 
@@ -172,10 +173,7 @@ async fn applying_the_empty_account_profile_writes_a_private_backup_without_a_se
     let out = run.output().await;
     let err = text(&out.stderr);
     let path = backup_path(&err);
-    let dir = state
-        .path()
-        .join("ramstate/backups")
-        .join(&seed.account.id);
+    let dir = state.path().join("ramstate/backups").join(&seed.account.id);
     assert_eq!(path.parent(), Some(dir.as_path()), "{err}");
     let name = path.file_name().unwrap().to_str().unwrap();
     assert!(
@@ -191,12 +189,20 @@ async fn applying_the_empty_account_profile_writes_a_private_backup_without_a_se
     // Every user the apply deleted, with its ID, keys and statuses, MFA device.
     assert_eq!(section.users.len(), seed.users.len(), "{backup}");
     for u in &seed.users {
-        let b = section.user(&u.name).unwrap_or_else(|| panic!("{}", u.name));
+        let b = section
+            .user(&u.name)
+            .unwrap_or_else(|| panic!("{}", u.name));
         assert_eq!(b.id, u.id);
-        let keys: Vec<(&str, KeyStatus)> =
-            b.access_keys.iter().map(|k| (k.id.as_str(), k.status)).collect();
-        let want: Vec<(&str, KeyStatus)> =
-            u.access_keys.iter().map(|k| (k.id.as_str(), k.status)).collect();
+        let keys: Vec<(&str, KeyStatus)> = b
+            .access_keys
+            .iter()
+            .map(|k| (k.id.as_str(), k.status))
+            .collect();
+        let want: Vec<(&str, KeyStatus)> = u
+            .access_keys
+            .iter()
+            .map(|k| (k.id.as_str(), k.status))
+            .collect();
         assert_eq!(keys, want, "{}", u.name);
         assert_eq!(b.mfa_device, u.mfa_device, "{}", u.name);
         let declared = d.declared.user(&u.name).unwrap();
@@ -294,7 +300,13 @@ async fn a_saved_plan_that_deletes_writes_the_same_backup_as_its_file() {
     let backups = dir.path().join("backups");
     let out = Run::new(
         &emu,
-        &["apply", s(&saved), "--auto-approve", "--backup-dir", s(&backups)],
+        &[
+            "apply",
+            s(&saved),
+            "--auto-approve",
+            "--backup-dir",
+            s(&backups),
+        ],
     )
     .output()
     .await;
@@ -302,7 +314,14 @@ async fn a_saved_plan_that_deletes_writes_the_same_backup_as_its_file() {
     assert_eq!(code(&out), 0, "{err}");
     let text = std::fs::read_to_string(backup_path(&err)).unwrap();
     let d = ramstate::config::parse(&text, "backup.yaml").unwrap();
-    let names: Vec<&str> = d.backup.as_ref().unwrap().users.iter().map(|u| u.name.as_str()).collect();
+    let names: Vec<&str> = d
+        .backup
+        .as_ref()
+        .unwrap()
+        .users
+        .iter()
+        .map(|u| u.name.as_str())
+        .collect();
     assert_eq!(names, ["alice", "bob"]);
 }
 
@@ -335,9 +354,18 @@ async fn a_user_restored_from_the_recycle_bin_matches_the_pre_deletion_export_bu
     let after = setup.emu.snapshot();
     let alice = after.users.iter().find(|u| u.name == "alice").unwrap();
     assert_eq!(alice.id, "2001", "the same identity");
-    assert_eq!(key_status(&after, "alice", "LTAIalice1"), Some(KeyStatus::Active));
-    assert_eq!(key_status(&after, "alice", "LTAIalice2"), Some(KeyStatus::Inactive));
-    assert_eq!(key_status(&after, "bob", "LTAIbob1"), Some(KeyStatus::Active));
+    assert_eq!(
+        key_status(&after, "alice", "LTAIalice1"),
+        Some(KeyStatus::Active)
+    );
+    assert_eq!(
+        key_status(&after, "alice", "LTAIalice2"),
+        Some(KeyStatus::Inactive)
+    );
+    assert_eq!(
+        key_status(&after, "bob", "LTAIbob1"),
+        Some(KeyStatus::Active)
+    );
     assert_eq!(alice.mfa_device, None, "MFA is not bound by a restore");
     assert!(after.recycle_bin.users.is_empty());
     export_plans_nothing(&setup).await;
@@ -369,19 +397,22 @@ async fn restore_with_user_brings_back_only_that_user() {
     let names: Vec<&str> = after.users.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(names, ["bob"]);
     assert_eq!(after.users[0].groups, ["dev"]);
-    assert_eq!(key_status(&after, "bob", "LTAIbob1"), Some(KeyStatus::Active));
+    assert_eq!(
+        key_status(&after, "bob", "LTAIbob1"),
+        Some(KeyStatus::Active)
+    );
     assert!(
         after.recycle_bin.users.iter().any(|u| u.id == "2001"),
         "alice stays in the bin"
     );
     assert!(
-        setup
-            .emu
-            .log()
-            .iter()
-            .filter(|e| e.status < 300)
-            .all(|e| e.params.get("UserName").map(String::as_str) != Some("alice")
-                || !["CreateUser", "AddUserToGroup", "CreateLoginProfile"].contains(&e.action.as_str())),
+        setup.emu.log().iter().filter(|e| e.status < 300).all(|e| e
+            .params
+            .get("UserName")
+            .map(String::as_str)
+            != Some("alice")
+            || !["CreateUser", "AddUserToGroup", "CreateLoginProfile"]
+                .contains(&e.action.as_str())),
         "nothing of alice is restored"
     );
 
@@ -438,7 +469,13 @@ async fn deleted_groups_and_policies_are_recreated_before_the_memberships_and_at
     let backups = dir.path().join("backups");
     let out = Run::new(
         &emu,
-        &["apply", s(&file), "--auto-approve", "--backup-dir", s(&backups)],
+        &[
+            "apply",
+            s(&file),
+            "--auto-approve",
+            "--backup-dir",
+            s(&backups),
+        ],
     )
     .output()
     .await;
@@ -451,7 +488,10 @@ async fn deleted_groups_and_policies_are_recreated_before_the_memberships_and_at
     let attachments = &d.backup.as_ref().unwrap().attachments;
     assert_eq!(attachments.len(), 1, "{attachments:?}");
     assert_eq!(
-        (attachments[0].policy.as_str(), attachments[0].principal.as_str()),
+        (
+            attachments[0].policy.as_str(),
+            attachments[0].principal.as_str()
+        ),
         ("ops-read", "alice")
     );
 
@@ -459,7 +499,13 @@ async fn deleted_groups_and_policies_are_recreated_before_the_memberships_and_at
     let out = Run::new(&emu, &["restore", s(&backup), "--auto-approve"])
         .output()
         .await;
-    assert_eq!(code(&out), 0, "{}\n{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        code(&out),
+        0,
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     let log = emu.log();
     let done = mutations(&log[start_at..]);
     let at = |action: &str, key: &str, value: &str| {
@@ -471,10 +517,16 @@ async fn deleted_groups_and_policies_are_recreated_before_the_memberships_and_at
     let policy = at("CreatePolicy", "PolicyName", "ops-read");
     for member in ["alice", "bob"] {
         let add = at("AddUserToGroup", "UserName", member);
-        assert!(group.finished_ms <= add.started_ms, "the group exists first");
+        assert!(
+            group.finished_ms <= add.started_ms,
+            "the group exists first"
+        );
     }
     let attach = at("AttachPolicyToUser", "PolicyName", "ops-read");
-    assert!(policy.finished_ms <= attach.started_ms, "the policy exists first");
+    assert!(
+        policy.finished_ms <= attach.started_ms,
+        "the policy exists first"
+    );
 
     let out = Run::new(&emu, &["diff", s(&before), "--detailed-exitcode"])
         .output()

@@ -169,9 +169,8 @@ pub async fn create(
 /// its user, as some accounts restore a user's keys) is done; anything else fails.
 pub async fn restore(client: &Client, change: &Change) -> StepResult {
     let call = change.call();
-    let e = match client.call(&call).await {
-        Ok(_) => return StepResult::Done,
-        Err(e) => e,
+    let Err(e) = client.call(&call).await else {
+        return StepResult::Done;
     };
     if matches!(e.kind, ErrorKind::NotFound | ErrorKind::AlreadyExists)
         && let Some(read) = crate::plan::read_back(&change.op)

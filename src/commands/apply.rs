@@ -239,7 +239,10 @@ pub(super) fn show(outcome: &ApplyOutcome<'_>, format: ReportFormat) -> Result<(
 
 /// The initial password of each login profile the plan creates, from the variable the
 /// file names for it.
-pub(super) fn initial_passwords(plan: &Plan, settings: &Settings) -> Result<BTreeMap<String, String>> {
+pub(super) fn initial_passwords(
+    plan: &Plan,
+    settings: &Settings,
+) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for c in &plan.changes {
         if let crate::plan::Op::CreateLoginProfile {

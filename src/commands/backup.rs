@@ -33,7 +33,9 @@ pub fn write_before_delete(
     plan: &Plan,
     inventory: &Inventory,
 ) -> Result<Option<PathBuf>> {
-    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("0 is valid");
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("0 is valid");
     let written = now
         .format(&time::format_description::well_known::Rfc3339)
         .expect("a UTC time formats");

@@ -48,7 +48,8 @@ pub async fn run(settings: &Settings, args: &RestoreArgs) -> Result<Outcome> {
         .or_else(|| desired.account_id.clone())
         .ok_or_else(|| {
             miette!(
-                help = "add `account: { id: \"<16-digit id>\" }` to the backup, or pass --account-id",
+                help =
+                    "add `account: { id: \"<16-digit id>\" }` to the backup, or pass --account-id",
                 "restore needs to know which account it is meant for"
             )
         })?;

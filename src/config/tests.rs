@@ -506,7 +506,10 @@ backup:
     assert_eq!(b.written, "2026-12-02T01:02:03Z");
     let alice = b.user("ALICE").unwrap();
     assert_eq!(alice.id, "2001");
-    assert_eq!(alice.access_keys[0].status, crate::model::KeyStatus::Inactive);
+    assert_eq!(
+        alice.access_keys[0].status,
+        crate::model::KeyStatus::Inactive
+    );
 }
 
 #[test]
@@ -526,7 +529,11 @@ fn a_backup_user_that_is_not_declared_or_a_backup_key_with_a_secret_is_an_error_
     );
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].line, 6);
-    assert!(found[0].message.contains("unknown field `secret`"), "{}", found[0].message);
+    assert!(
+        found[0].message.contains("unknown field `secret`"),
+        "{}",
+        found[0].message
+    );
 }
 
 #[test]

@@ -180,9 +180,8 @@ pub fn shows_restored(op: &Op, answer: &serde_json::Value) -> bool {
             .pointer("/AccessKeys/AccessKey")
             .and_then(|v| v.as_array())
             .is_some_and(|keys| {
-                keys.iter().any(|k| {
-                    k.get("AccessKeyId").and_then(|v| v.as_str()) == Some(key.as_str())
-                })
+                keys.iter()
+                    .any(|k| k.get("AccessKeyId").and_then(|v| v.as_str()) == Some(key.as_str()))
             }),
         _ => false,
     }

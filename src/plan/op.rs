@@ -380,9 +380,7 @@ impl Op {
             Op::SetAccountAlias { .. }
             | Op::SetPasswordPolicy { .. }
             | Op::SetSecurityPreference { .. } => Action::Set,
-            Op::RestoreRecycledUser { .. } | Op::RestoreRecycledAccessKey { .. } => {
-                Action::Restore
-            }
+            Op::RestoreRecycledUser { .. } | Op::RestoreRecycledAccessKey { .. } => Action::Restore,
             Op::SetAccessKeyStatus { .. } => Action::Update,
         }
     }

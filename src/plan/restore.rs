@@ -214,13 +214,7 @@ fn attachment(
 }
 
 /// The steps for one backed-up user beyond its declaration's.
-fn user(
-    plan: &mut Plan,
-    notes: &mut Vec<String>,
-    bu: &BackupUser,
-    line: usize,
-    inv: &Inventory,
-) {
+fn user(plan: &mut Plan, notes: &mut Vec<String>, bu: &BackupUser, line: usize, inv: &Inventory) {
     let live = inv
         .users
         .iter()
@@ -335,6 +329,12 @@ fn user(
             }
         }
         Some(u) => {
+            if u.id != bu.id {
+                notes.push(format!(
+                    "a user named {name} with another ID ({}) is in the account: the backup's {name} (ID {}) is not restored over it; the backup's settings are set on the user that is there",
+                    u.id, bu.id
+                ));
+            }
             for k in &bu.access_keys {
                 if let Some(have) = u.access_keys.iter().find(|x| x.id == k.id)
                     && have.status != k.status
@@ -415,7 +415,7 @@ backup:
                     principal_name: "alice@1234567890123456.onaliyun.com".into(),
                     ..RecycledUser::default()
                 }],
-                access_keys: vec![crate::model::RecycledAccessKey {
+                access_keys: vec![RecycledAccessKey {
                     id: "LTAIa".into(),
                     user_id: "2001".into(),
                     ..Default::default()
@@ -431,7 +431,11 @@ backup:
     }
 
     fn ops(r: &Restore) -> Vec<String> {
-        r.plan.changes.iter().map(|c| c.address.to_string()).collect()
+        r.plan
+            .changes
+            .iter()
+            .map(|c| c.address.to_string())
+            .collect()
     }
 
     #[test]
@@ -448,7 +452,12 @@ backup:
                 "user.alice",
             ]
         );
-        assert!(!r.plan.changes.iter().any(|c| matches!(c.op, Op::CreateUser { .. })));
+        assert!(
+            !r.plan
+                .changes
+                .iter()
+                .any(|c| matches!(c.op, Op::CreateUser { .. }))
+        );
         let g = crate::graph::build(&r.plan).unwrap();
         for i in 1..g.len() {
             assert!(
@@ -459,7 +468,11 @@ backup:
         }
         let status = g.dependencies(2);
         assert!(status.contains(&1), "a key's status waits for the key");
-        assert!(r.notes.iter().any(|n| n.contains("must bind an MFA device again")));
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("must bind an MFA device again"))
+        );
     }
 
     #[test]
