@@ -143,8 +143,8 @@ fn change(address: super::Address, op: Op, reason: Reason) -> Change {
 
 fn status_word(s: KeyStatus) -> &'static str {
     match s {
-        KeyStatus::Active => "Active",
-        KeyStatus::Inactive => "Inactive",
+        KeyStatus::Active => "active",
+        KeyStatus::Inactive => "inactive",
     }
 }
 
