@@ -38,7 +38,7 @@ Environment:
 /// The heading of the options that only commands reaching an account read; the others
 /// (validate, schema, emulator, completions, man) accept and ignore them.
 const ACCOUNT_OPTIONS: &str =
-    "Account options (diff, apply, explain, graph, inventory, readiness, recycle-bin, whoami)";
+    "Account options (diff, apply, restore, explain, graph, inventory, readiness, recycle-bin, whoami)";
 
 /// The global flags as typed; [`crate::settings::Settings`] resolves them against the
 /// environment and checks them.
@@ -141,6 +141,9 @@ pub enum Command {
     Diff(DiffArgs),
     /// Change the account to match the desired state, in dependency order.
     Apply(ApplyArgs),
+    /// Bring back what an apply deleted, from the backup it wrote: users from the
+    /// recycle bin (or recreated), then their keys, memberships, policies, tags, profile.
+    Restore(RestoreArgs),
     /// Say what the plan does at one address and which line of the file decided it.
     Explain(ExplainArgs),
     /// Draw the apply graph: each step, grouped per resource, after what it waits for.
@@ -221,6 +224,27 @@ pub struct ApplyArgs {
     /// likely meant (a near name, or the same name in another case); refused otherwise.
     #[arg(long)]
     pub allow_unmatched_keep: bool,
+    /// Where the backup written before a deletion goes (default:
+    /// $XDG_STATE_HOME/ramstate/backups/ACCOUNT, or ~/.local/state/ramstate/backups/ACCOUNT).
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A backup that `apply` wrote before it deleted (it prints `backup: PATH`).
+    pub backup: PathBuf,
+    /// Restore only these users (and the groups and policies they need); repeatable.
+    #[arg(long = "user", value_name = "NAME")]
+    pub users: Vec<String>,
+    /// Do not ask; the account in the backup (or --account-id) must still be the caller's.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// The account this run is meant for, when the backup does not name one.
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
+    #[arg(short, long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

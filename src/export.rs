@@ -7,6 +7,8 @@
 //! start from. Neither holds a secret: no key secret, no password (a console logon names
 //! the environment variable its initial password would come from, for cloning).
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -37,6 +39,8 @@ struct File<'a> {
     account_alias: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     resources: Option<Resources<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backup: Option<&'a crate::config::Backup>,
 }
 
 #[derive(Serialize)]
@@ -96,6 +100,9 @@ struct Group<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     comments: Option<&'a str>,
     policies: &'a [PolicyRef],
+    /// In a backup: who belonged to the group (its members' own lists say it in an export).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    members: Option<Vec<&'a str>>,
 }
 
 #[derive(Serialize)]
@@ -192,10 +199,33 @@ pub const DECLARED_KINDS: [Kind; 6] = [
     Kind::OidcProviders,
 ];
 
-/// The account as declarations.
-pub fn declared(inv: &Inventory) -> String {
+/// Which entities of an inventory a file declares, by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub users: BTreeSet<String>,
+    pub groups: BTreeSet<String>,
+    pub roles: BTreeSet<String>,
+    pub policies: BTreeSet<String>,
+}
+
+impl Selection {
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+            && self.groups.is_empty()
+            && self.roles.is_empty()
+            && self.policies.is_empty()
+    }
+}
+
+/// Declarations of what `pick` selects (kind, name); a group lists its members when
+/// `members` is set.
+fn resources<'a>(
+    inv: &'a Inventory,
+    pick: &dyn Fn(Kind, &str) -> bool,
+    members: bool,
+) -> Resources<'a> {
     let mut r = Resources::default();
-    for u in &inv.users {
+    for u in inv.users.iter().filter(|u| pick(Kind::Users, &u.name)) {
         r.users.push(User {
             name: &u.name,
             display_name: u.display_name.as_deref(),
@@ -221,14 +251,25 @@ pub fn declared(inv: &Inventory) -> String {
             policies: &u.policies,
         });
     }
-    for g in &inv.groups {
+    for g in inv.groups.iter().filter(|g| pick(Kind::Groups, &g.name)) {
         r.groups.push(Group {
             name: &g.name,
             comments: g.comments.as_deref(),
             policies: &g.policies,
+            members: members.then(|| {
+                inv.users
+                    .iter()
+                    .filter(|u| u.groups.iter().any(|x| x.eq_ignore_ascii_case(&g.name)))
+                    .map(|u| u.name.as_str())
+                    .collect()
+            }),
         });
     }
-    for role in inv.roles.iter().filter(|r| !r.is_service_linked()) {
+    for role in inv
+        .roles
+        .iter()
+        .filter(|r| !r.is_service_linked() && pick(Kind::Roles, &r.name))
+    {
         r.roles.push(Role {
             name: &role.name,
             description: role.description.as_deref(),
@@ -238,7 +279,11 @@ pub fn declared(inv: &Inventory) -> String {
             policies: &role.policies,
         });
     }
-    for p in &inv.policies {
+    for p in inv
+        .policies
+        .iter()
+        .filter(|p| pick(Kind::Policies, &p.name))
+    {
         r.policies.push(Policy {
             name: &p.name,
             description: p.description.as_deref(),
@@ -246,6 +291,12 @@ pub fn declared(inv: &Inventory) -> String {
             tags: &p.tags,
         });
     }
+    r
+}
+
+/// The account as declarations.
+pub fn declared(inv: &Inventory) -> String {
+    let mut r = resources(inv, &|_, _| true, false);
     for p in &inv.saml_providers {
         r.saml_providers.push(Saml {
             name: &p.name,
@@ -282,11 +333,48 @@ pub fn declared(inv: &Inventory) -> String {
         default_domain: None,
         account_alias: None,
         resources: Some(r),
+        backup: None,
     };
     header(inv, "The RAM")
         + "# Console logons name the variable an initial password comes from when the file\n\
            # creates them (cloning into another account); an existing logon needs none.\n"
         + &yaml_serde::to_string(&file).expect("an export serialises")
+}
+
+/// A backup of the selected entities before their deletion: their declarations in the
+/// export format (groups with their members), managing nothing, with `backup` (user IDs,
+/// key IDs and statuses, MFA devices) after them. Never a secret.
+pub fn backup(inv: &Inventory, selection: &Selection, section: &crate::config::Backup) -> String {
+    let has = |set: &BTreeSet<String>, n: &str| set.iter().any(|x| x.eq_ignore_ascii_case(n));
+    let pick = |kind: Kind, name: &str| match kind {
+        Kind::Users => has(&selection.users, name),
+        Kind::Groups => has(&selection.groups, name),
+        Kind::Roles => has(&selection.roles, name),
+        Kind::Policies => selection.policies.contains(name),
+        _ => false,
+    };
+    let file = File {
+        version: 1,
+        account: AccountPin {
+            id: &inv.account.id,
+        },
+        manage: Vec::new(),
+        keep: None,
+        recycle_bin: None,
+        default_domain: None,
+        account_alias: None,
+        resources: Some(resources(inv, &pick, true)),
+        backup: Some(section),
+    };
+    format!(
+        "# yaml-language-server: $schema=ramstate.schema.json\n\
+         # A backup of account {}, written by `ramstate apply` at {}\n\
+         # before it deleted what this file declares. It manages nothing: `ramstate diff`\n\
+         # of it only creates and updates; `ramstate restore` of it brings users back from\n\
+         # the recycle bin first. Console logons name the variable their initial password\n\
+         # comes from on a restore. MFA devices cannot be bound again by a restore.\n",
+        inv.account.id, section.written
+    ) + &yaml_serde::to_string(&file).expect("a backup serialises")
 }
 
 /// The account as keep rules: everything in it kept by name, every kind managed.
@@ -358,6 +446,7 @@ pub fn allowlist(inv: &Inventory) -> String {
         default_domain: Some("keep"),
         account_alias: Some("keep"),
         resources: None,
+        backup: None,
     };
     header(inv, "A baseline allowlist")
         + "# Everything of every kind that is not named below is removed by `ramstate apply`.\n"

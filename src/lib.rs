@@ -7,13 +7,15 @@
 //!    (signed RPC calls)                             └──render──▶ text / json / markdown ◀────┘
 //! ```
 //!
-//! Pure core: [`config`] (parse), [`plan`] (diff), [`graph`], [`readiness`], [`trust`], [`api::sign`].
+//! Pure core: [`config`] (parse), [`plan`] (diff, restore), [`graph`], [`readiness`], [`trust`],
+//! [`backup`] (what a deletion writes down first), [`api::sign`].
 //! I/O at the edges: [`api`] (client), [`inventory`] (fetch), [`apply`] (execute),
 //! [`emulator`], [`commands`]. Flags and environment are resolved once, into
 //! [`settings::Settings`], at the edge.
 
 pub mod api;
 pub mod apply;
+pub mod backup;
 pub mod cli;
 pub mod commands;
 pub mod config;

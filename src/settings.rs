@@ -151,6 +151,9 @@ pub struct Settings {
     /// Where `apply` remembers the service-linked role deletions it started
     /// (`$XDG_CACHE_HOME/ramstate`, or `~/.cache/ramstate`).
     pub cache_dir: Option<PathBuf>,
+    /// Where `apply` writes a backup before it deletes (`$XDG_STATE_HOME/ramstate`, or
+    /// `~/.local/state/ramstate`).
+    pub state_dir: Option<PathBuf>,
     /// The desired-state file `apply` reads when none is named.
     pub default_desired_file: PathBuf,
     /// The environment snapshot, for the few commands that read a variable of their own
@@ -262,6 +265,11 @@ impl Settings {
             .map(PathBuf::from)
             .or_else(|| env.home().map(|h| h.join(".cache")))
             .map(|base| base.join("ramstate"));
+        let state_dir = env
+            .get("XDG_STATE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| env.home().map(|h| h.join(".local/state")))
+            .map(|base| base.join("ramstate"));
 
         Ok(Settings {
             sandbox: args.sandbox.clone(),
@@ -281,6 +289,7 @@ impl Settings {
             },
             proxy: ProxyConfig::from_env(env.vars()),
             cache_dir,
+            state_dir,
             default_desired_file: PathBuf::from(DEFAULT_DESIRED_FILE),
             env,
         })

@@ -120,7 +120,7 @@ async fn help_says_which_commands_read_the_account_options() {
         let help = text(&out.stdout);
         assert!(
             help.contains(
-                "Account options (diff, apply, explain, graph, inventory, readiness, recycle-bin, whoami):"
+                "Account options (diff, apply, restore, explain, graph, inventory, readiness, recycle-bin, whoami):"
             ),
             "{cmd}: {help}"
         );

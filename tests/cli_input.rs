@@ -179,7 +179,15 @@ fn steps_sorted(stderr: &str) -> String {
         .map(|l| counter.replace(l, "").into_owned())
         .collect();
     steps.sort();
-    format!("{}\n--\n{}\n", steps.join("\n"), rest.join("\n").trim())
+    // The backup goes under the run's own home, named by the time of the run.
+    let backup =
+        regex::Regex::new(r"(?m)^backup: .*/ramstate/backups/(\d+)/\d{8}T\d{6}Z\.yaml$").unwrap();
+    let rest = rest.join("\n");
+    let rest = backup.replace_all(
+        &rest,
+        "backup: [HOME]/.local/state/ramstate/backups/$1/[UTC TIME].yaml",
+    );
+    format!("{}\n--\n{}\n", steps.join("\n"), rest.trim())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -70,6 +70,9 @@ pub struct ClientRunner<'a> {
 
 impl Runner for ClientRunner<'_> {
     async fn run(&self, change: &Change, tasks: &DeletionTasks) -> StepResult {
+        if change.op.action() == crate::plan::Action::Restore {
+            return restore(self.client, change).await;
+        }
         if adds(&change.op) {
             return create(self.client, change, &self.policy, &self.passwords).await;
         }
@@ -158,6 +161,26 @@ pub async fn create(
             call.action,
             policy.conflict_retries + 1
         ),
+    }
+}
+
+/// Run a restore from the recycle bin. When the bin no longer holds the thing (or the
+/// name is taken), it is read back: already there (restored by an earlier run, or with
+/// its user, as some accounts restore a user's keys) is done; anything else fails.
+pub async fn restore(client: &Client, change: &Change) -> StepResult {
+    let call = change.call();
+    let Err(e) = client.call(&call).await else {
+        return StepResult::Done;
+    };
+    if matches!(e.kind, ErrorKind::NotFound | ErrorKind::AlreadyExists)
+        && let Some(read) = crate::plan::read_back(&change.op)
+        && let Ok(answer) = client.call(&read).await
+        && crate::plan::shows_restored(&change.op, &answer)
+    {
+        return StepResult::Done;
+    }
+    StepResult::Failed {
+        error: describe(&e),
     }
 }
 

@@ -73,6 +73,8 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<Outcome> {
     // Initial passwords come from the environment the file names; all are checked
     // before anything is asked or changed.
     let passwords = initial_passwords(plan, settings)?;
+    // What the plan deletes is written down before anything is asked or changed.
+    super::backup::write_before_delete(settings, args.backup_dir.as_deref(), plan, &inventory)?;
     if !args.auto_approve && !confirm(&conn.caller.account_id)? {
         eprintln!(
             "Apply cancelled: no account ID {} was typed; nothing was changed. (To apply without a prompt, as in CI, pass --auto-approve.)",
@@ -171,7 +173,7 @@ fn verify_saved(
 
 /// The plan to review: on stdout as text; with `-o json` on stderr, so that stdout holds
 /// one JSON document, the outcome.
-fn review(plan: &Plan, settings: &Settings, format: ReportFormat) -> Result<()> {
+pub(super) fn review(plan: &Plan, settings: &Settings, format: ReportFormat) -> Result<()> {
     if format == ReportFormat::Json {
         let color = use_color(settings.color, std::io::stderr().is_terminal());
         return render(plan, PlanFormat::Text, color, &mut std::io::stderr().lock());
@@ -183,7 +185,7 @@ fn review(plan: &Plan, settings: &Settings, format: ReportFormat) -> Result<()> 
 }
 
 /// Ctrl-C stops the walk from starting new steps; a second one quits at once.
-fn watch_for_interrupts() -> Arc<AtomicBool> {
+pub(super) fn watch_for_interrupts() -> Arc<AtomicBool> {
     let cancel = Arc::new(AtomicBool::new(false));
     // Detached: it watches until the process exits after the command.
     let flag = cancel.clone();
@@ -233,7 +235,7 @@ async fn converge(
 
 /// The apply's result on stdout (text or JSON). In text, how each failed, refused or
 /// unrun step ended goes to stderr with the progress lines.
-fn show(outcome: &ApplyOutcome<'_>, format: ReportFormat) -> Result<()> {
+pub(super) fn show(outcome: &ApplyOutcome<'_>, format: ReportFormat) -> Result<()> {
     let mut out = super::status::stdout();
     match format {
         ReportFormat::Json => crate::render::apply_json(outcome, &mut out),
@@ -255,7 +257,10 @@ fn show(outcome: &ApplyOutcome<'_>, format: ReportFormat) -> Result<()> {
 
 /// The initial password of each login profile the plan creates, from the variable the
 /// file names for it.
-fn initial_passwords(plan: &Plan, settings: &Settings) -> Result<BTreeMap<String, String>> {
+pub(super) fn initial_passwords(
+    plan: &Plan,
+    settings: &Settings,
+) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for c in &plan.changes {
         if let crate::plan::Op::CreateLoginProfile {
@@ -278,7 +283,7 @@ fn initial_passwords(plan: &Plan, settings: &Settings) -> Result<BTreeMap<String
 }
 
 /// Ask for the account ID on the terminal (or standard input).
-fn confirm(account_id: &str) -> Result<bool> {
+pub(super) fn confirm(account_id: &str) -> Result<bool> {
     eprint!(
         "\nramstate will make the changes above in account {account_id}.\nType the account ID to approve: "
     );

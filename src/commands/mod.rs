@@ -1,10 +1,11 @@
-//! One file per subcommand (`diff`, `apply`, `explain`, `graph`, `validate`, `schema`,
+//! One file per subcommand (`diff`, `apply`, `restore`, `explain`, `graph`, `validate`, `schema`,
 //! `inventory`, `readiness`, `recycle-bin`, `whoami`, `export`, `emulator`, `completions` with `man`), plus the
-//! pieces they share (`connect`, `progress`, `status`, `saved`, `tasks`): the only place
+//! pieces they share (`backup`, `connect`, `progress`, `status`, `saved`, `tasks`): the only place
 //! that wires I/O together. [`run`] parses the command line,
 //! resolves the [`Settings`] once and hands them to the subcommand.
 
 mod apply;
+mod backup;
 mod completions;
 mod connect;
 mod diff;
@@ -16,6 +17,7 @@ mod inventory;
 mod progress;
 mod readiness;
 mod recycle_bin;
+mod restore;
 pub mod saved;
 mod schema;
 pub mod status;
@@ -124,6 +126,7 @@ async fn dispatch(command: &Command, settings: &Settings) -> Result<Outcome> {
     match command {
         Command::Diff(args) => diff::run(settings, args).await,
         Command::Apply(args) => apply::run(settings, args).await,
+        Command::Restore(args) => restore::run(settings, args).await,
         Command::Explain(args) => explain::run(settings, args).await,
         Command::Graph(args) => graph::run(settings, args).await,
         Command::Validate(args) => validate::run(args),

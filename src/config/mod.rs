@@ -16,6 +16,7 @@
 //! resource_directory_access_role: delete   # or keep (the default: protected)
 //! ```
 
+mod backup;
 mod lines;
 mod locate;
 mod resources;
@@ -34,6 +35,7 @@ use yaml_serde::Value;
 
 use crate::model::{Kind, Tags};
 
+pub use backup::{Backup, BackupAttachment, BackupKey, BackupPrincipalType, BackupUser};
 pub use locate::{Pos, Seg, locate, sequence_item_lines, token_len};
 pub use resources::{
     ConsoleLogon, Declared, DeclaredAccount, DeclaredGroup, DeclaredOidcProvider, DeclaredPolicy,
@@ -60,6 +62,9 @@ pub struct DesiredState {
     /// (`ResourceDirectoryAccountAccessRole`), protected otherwise, is removed like any
     /// other role that is not kept. Its line (0 when set in code).
     pub delete_resource_directory_role: Option<usize>,
+    /// What a backup written before a deletion recorded beyond the declarations
+    /// (`backup:`; see [`Backup`]).
+    pub backup: Option<Backup>,
     /// The file's name and text, for diagnostics found later (references checked
     /// against the live account).
     pub source: Option<std::sync::Arc<(String, String)>>,
@@ -75,6 +80,7 @@ impl DesiredState {
             manage_lines: BTreeMap::new(),
             declared: Declared::default(),
             delete_resource_directory_role: None,
+            backup: None,
             source: None,
         }
     }
@@ -423,7 +429,7 @@ struct Checker<'t> {
     found: Vec<Found>,
 }
 
-const TOP_KEYS: [&str; 9] = [
+const TOP_KEYS: [&str; 10] = [
     "version",
     "account",
     "manage",
@@ -433,6 +439,7 @@ const TOP_KEYS: [&str; 9] = [
     "account_alias",
     "resource_directory_access_role",
     "resources",
+    "backup",
 ];
 
 /// The role a Resource Directory's management account reaches a member account through.
@@ -695,6 +702,8 @@ impl Checker<'_> {
             }
         }
 
+        let backup = get("backup").and_then(|b| self.backup(b, &declared));
+
         Some(DesiredState {
             account_id,
             manage_lines: lines::manage_lines(self.text, &managed),
@@ -702,6 +711,7 @@ impl Checker<'_> {
             keep,
             declared,
             delete_resource_directory_role,
+            backup,
             source: None,
         })
     }

@@ -53,6 +53,10 @@ struct DesiredStateFile {
     /// A field left out is not governed; a list of memberships or attachments governs
     /// its side completely.
     resources: Option<Resources>,
+    /// Written by `apply` before it deletes users, groups, roles or custom policies (with
+    /// `manage: []` and the deleted entities declared under `resources`): what a
+    /// `ramstate restore` needs beyond the declarations. Never holds a secret.
+    backup: Option<super::Backup>,
 }
 
 /// The account a file is for: apply refuses any other, diff checks it when present.

@@ -536,5 +536,74 @@ fn the_resource_directory_access_role_is_deleted_only_when_the_file_says_so() {
     assert!(
         found[0].1.contains("must be `delete` or `keep`"),
         "{found:?}"
+
+    );
+}
+
+#[test]
+fn a_backup_section_lists_ids_keys_and_devices_of_declared_users() {
+    let d = parse(
+        r#"version: 1
+manage: []
+resources:
+  users:
+    - name: alice
+backup:
+  written: 2026-12-02T01:02:03Z
+  users:
+    - name: alice
+      id: "2001"
+      access_keys: [{ id: LTAIa, status: Inactive }]
+      mfa_device: acs:ram::1234567890123456:mfa/alice
+"#,
+        "backup.yaml",
+    )
+    .unwrap();
+    assert!(d.managed.is_empty());
+    let b = d.backup.unwrap();
+    assert_eq!(b.written, "2026-12-02T01:02:03Z");
+    let alice = b.user("ALICE").unwrap();
+    assert_eq!(alice.id, "2001");
+    assert_eq!(
+        alice.access_keys[0].status,
+        crate::model::KeyStatus::Inactive
+    );
+}
+
+#[test]
+fn a_backup_user_that_is_not_declared_or_a_backup_key_with_a_secret_is_an_error_at_its_line() {
+    let found = lines_and_messages(
+        "version: 1\nmanage: []\nbackup:\n  written: x\n  users:\n    - { name: bob, id: \"1\" }\n",
+    );
+    assert_eq!(
+        found,
+        [(
+            6,
+            "backup user `bob` is not declared under `resources.users`".to_string()
+        )]
+    );
+    let found = problems(
+        "version: 1\nmanage: []\nbackup:\n  written: x\n  users:\n    - { name: bob, id: \"1\", access_keys: [{ id: LTAIb, status: Active, secret: s }] }\n",
+    );
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].line, 6);
+    assert!(
+        found[0].message.contains("unknown field `secret`"),
+        "{}",
+        found[0].message
+    );
+}
+
+#[test]
+fn a_backup_attachment_of_a_policy_that_is_not_declared_is_an_error_at_its_line() {
+    let found = lines_and_messages(
+        "version: 1\nmanage: []\nbackup:\n  written: x\n  attachments:\n    - { policy: ops, principal_type: user, principal: bob }\n",
+    );
+    assert_eq!(
+        found,
+        [(
+            6,
+            "backup attachment of policy `ops` names a policy that is not declared under `resources.policies`".to_string()
+        )]
     );
 }

@@ -161,8 +161,30 @@ pub fn read_back(op: &Op) -> Option<ApiCall> {
         Op::CreateOidcProvider { name, .. } => {
             ims("GetOIDCProvider", [("OIDCProviderName", name.as_str())])
         }
+        Op::RestoreRecycledUser { name, .. } => ram("GetUser", [("UserName", name.as_str())]),
+        Op::RestoreRecycledAccessKey { user, .. } => {
+            ram("ListAccessKeys", [("UserName", user.as_str())])
+        }
         _ => return None,
     })
+}
+
+/// Whether the answer to a restore's [`read_back`] shows the thing back where it
+/// belongs: the user under its name with the same user ID, the key among its user's keys.
+pub fn shows_restored(op: &Op, answer: &serde_json::Value) -> bool {
+    match op {
+        Op::RestoreRecycledUser { user_id, .. } => {
+            answer.pointer("/User/UserId").and_then(|v| v.as_str()) == Some(user_id.as_str())
+        }
+        Op::RestoreRecycledAccessKey { key, .. } => answer
+            .pointer("/AccessKeys/AccessKey")
+            .and_then(|v| v.as_array())
+            .is_some_and(|keys| {
+                keys.iter()
+                    .any(|k| k.get("AccessKeyId").and_then(|v| v.as_str()) == Some(key.as_str()))
+            }),
+        _ => false,
+    }
 }
 
 /// The request a step makes.
@@ -414,6 +436,30 @@ pub fn call(op: &Op) -> ApiCall {
             set(&mut c, "NewDescription", description.as_deref());
             c
         }
+        Op::RestoreRecycledUser { user_id, .. } => {
+            ims("RestoreUserFromRecycleBin", [("UserId", user_id.as_str())])
+        }
+        Op::RestoreRecycledAccessKey { user_id, key, .. } => ims(
+            "RestoreAccessKeyFromRecycleBin",
+            [
+                ("UserAccessKeyId", key.as_str()),
+                ("UserId", user_id.as_str()),
+            ],
+        ),
+        Op::SetAccessKeyStatus { user, key, status } => ram(
+            "UpdateAccessKey",
+            [
+                (
+                    "Status",
+                    match status {
+                        crate::model::KeyStatus::Active => "Active",
+                        crate::model::KeyStatus::Inactive => "Inactive",
+                    },
+                ),
+                ("UserAccessKeyId", key.as_str()),
+                ("UserName", user.as_str()),
+            ],
+        ),
         Op::SetAccountAlias { alias } => ram("SetAccountAlias", [("AccountAlias", alias.as_str())]),
         Op::SetPasswordPolicy { policy: p } => {
             let n = |v: u32| v.to_string();

@@ -114,6 +114,10 @@ fn direct(desired: &DesiredState, reason: &Reason, resource: &Resource) -> Optio
             rule: format!("{list} are declared"),
             line: Some(*line),
         }),
+        Reason::Backup { line, .. } => Some(Decision {
+            rule: "recorded in the backup".into(),
+            line: Some(*line),
+        }),
         Reason::Blocks(_)
         | Reason::DeactivateFirst(_)
         | Reason::MemberStays { .. }

@@ -108,9 +108,10 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
 /// Plan order: resources in checklist order, then by name; within a resource its
 /// creation, the sub-steps (deactivations before deletions), then the resource's own
 /// step, then its purge from the recycle bin.
-fn order_key(c: &Change) -> (Kind, String, u8, u8, String) {
-    // A resource's creation comes before what hangs off it; its deletion after.
+pub(super) fn order_key(c: &Change) -> (Kind, String, u8, u8, String) {
+    // A resource's creation (or restore) comes before what hangs off it; its deletion after.
     let tier = match &c.address.part {
+        _ if matches!(c.op, Op::RestoreRecycledUser { .. }) => 0,
         None if c.action() == Action::Create => 0,
         None => 2,
         Some(Part::RecycleBin) => 3,

@@ -12,6 +12,7 @@ mod diff;
 mod op;
 mod protection;
 mod reason;
+mod restore;
 
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
@@ -20,12 +21,13 @@ use sha2::{Digest, Sha256};
 use crate::model::{ApiCall, Inventory, Kind};
 
 pub use address::{Address, BadAddress, Part, PrincipalKind, Resource};
-pub use call::{call, call_with_password, read_back};
+pub use call::{call, call_with_password, read_back, shows_restored};
 pub use decision::{Decision, kind_of, not_kept as decision_not_kept};
 pub use diff::{diff, fetch_kinds, recycled_name};
 pub use op::{Entity, Op, Principal, Tagged, UserProfile};
 pub use protection::{Protection, protection};
 pub use reason::Reason;
+pub use restore::{Restore, restore};
 
 /// Version of the plan's JSON form.
 /// 2: each change carries its typed operation (`op`).
@@ -154,6 +156,8 @@ pub enum Action {
     Clear,
     /// Deletes an item from the recycle bin for good.
     Purge,
+    /// Brings a deleted user or key back from the recycle bin.
+    Restore,
 }
 
 impl Action {
@@ -173,7 +177,10 @@ impl Action {
 
     /// Adds something (counted as "to add"): a creation, an attachment, a membership.
     pub fn is_create(self) -> bool {
-        matches!(self, Action::Create | Action::Attach | Action::AddMember)
+        matches!(
+            self,
+            Action::Create | Action::Attach | Action::AddMember | Action::Restore
+        )
     }
 
     /// Changes something in place (counted as "to change").
@@ -210,6 +217,7 @@ impl Action {
             Action::Reset => "reset",
             Action::Clear => "clear",
             Action::Purge => "purge",
+            Action::Restore => "restore",
         }
     }
 }

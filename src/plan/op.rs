@@ -241,6 +241,25 @@ pub enum Op {
     SetSecurityPreference {
         preference: crate::model::SecurityPreference,
     },
+    /// Brings a deleted user back from the recycle bin, by its user ID: the identity
+    /// only (what hung off it is set again by the steps that need the user).
+    RestoreRecycledUser {
+        name: String,
+        user_id: String,
+    },
+    /// Brings a user's deleted access key back from the recycle bin (it comes back
+    /// Inactive); the user must be there first.
+    RestoreRecycledAccessKey {
+        user: String,
+        user_id: String,
+        key: String,
+    },
+    /// Sets an access key's status as a backup recorded it.
+    SetAccessKeyStatus {
+        user: String,
+        key: String,
+        status: crate::model::KeyStatus,
+    },
 }
 
 /// What tags go on: IMS tags a user by its logon name, RAM a role or policy by name.
@@ -361,6 +380,8 @@ impl Op {
             Op::SetAccountAlias { .. }
             | Op::SetPasswordPolicy { .. }
             | Op::SetSecurityPreference { .. } => Action::Set,
+            Op::RestoreRecycledUser { .. } | Op::RestoreRecycledAccessKey { .. } => Action::Restore,
+            Op::SetAccessKeyStatus { .. } => Action::Update,
         }
     }
 
@@ -374,6 +395,8 @@ impl Op {
             Op::CreateSamlProvider { name, .. } => Entity::SamlProvider(name.clone()),
             Op::CreateOidcProvider { name, .. } => Entity::OidcProvider(name.clone()),
             Op::DeletePolicyVersion { name, .. } => Entity::PolicyVersionSlot(name.clone()),
+            Op::RestoreRecycledUser { name, .. } => Entity::User(name.clone()),
+            Op::RestoreRecycledAccessKey { key, .. } => Entity::AccessKey(key.clone()),
             _ => return None,
         })
     }
@@ -407,6 +430,12 @@ impl Op {
             }
             Op::UpdateSamlProvider { name, .. } => vec![Entity::SamlProvider(name.clone())],
             Op::UpdateOidcProvider { name, .. } => vec![Entity::OidcProvider(name.clone())],
+            // A restored user's keys come back after the user; a key's status is set
+            // once the key is back.
+            Op::RestoreRecycledAccessKey { user, .. } => vec![Entity::User(user.clone())],
+            Op::SetAccessKeyStatus { user, key, .. } => {
+                vec![Entity::User(user.clone()), Entity::AccessKey(key.clone())]
+            }
             _ => vec![],
         }
     }
@@ -493,6 +522,12 @@ impl Op {
             }
             Op::UpdateSamlProvider { name, .. } => vec![Entity::SamlProvider(name.clone())],
             Op::UpdateOidcProvider { name, .. } => vec![Entity::OidcProvider(name.clone())],
+            // Disabling a key can cut off whoever signs with it.
+            Op::SetAccessKeyStatus {
+                user,
+                key,
+                status: crate::model::KeyStatus::Inactive,
+            } => vec![Entity::User(user.clone()), Entity::AccessKey(key.clone())],
             // Adding, describing and tagging leave what the caller can do as it is.
             Op::DeleteApplication { .. }
             | Op::SetDefaultDomain { .. }
@@ -516,7 +551,10 @@ impl Op {
             | Op::CreateOidcProvider { .. }
             | Op::SetAccountAlias { .. }
             | Op::SetPasswordPolicy { .. }
-            | Op::SetSecurityPreference { .. } => vec![],
+            | Op::SetSecurityPreference { .. }
+            | Op::RestoreRecycledUser { .. }
+            | Op::RestoreRecycledAccessKey { .. }
+            | Op::SetAccessKeyStatus { .. } => vec![],
         }
     }
 

@@ -49,6 +49,8 @@ pub enum Reason {
     Governed { line: usize, list: String },
     /// A policy at the five-version cap: the oldest non-default version makes room.
     VersionCap { policy: String },
+    /// What a backup records (on `line`) and the account lacks: `what` says it.
+    Backup { line: usize, what: String },
 }
 
 fn not_kept(kind: Kind) -> String {
@@ -127,6 +129,7 @@ impl fmt::Display for Reason {
                 f,
                 "policy {policy} has 5 versions, the most RAM keeps: its oldest non-default version goes first to make room"
             ),
+            Reason::Backup { line, what } => write!(f, "{what}; the backup records it on line {line}"),
             Reason::PurgeAfterDelete => f.write_str(
                 "recycle_bin: purge; if the deleted user and its keys were recycled, they are deleted for good",
             ),

@@ -10,6 +10,7 @@ mod inventory;
 mod plan;
 mod readiness;
 mod recycle_bin;
+mod restore;
 
 pub use apply::{ApplyOutcome, apply_json, apply_result_text, apply_steps_text};
 pub use explain::{explain_json, explain_text};
@@ -18,6 +19,7 @@ pub use inventory::{inventory_text, inventory_text_styled};
 pub use plan::{header, missed_keeps_message, plan_json, plan_markdown, plan_text, summary_line};
 pub use readiness::{readiness_json, readiness_markdown, readiness_text};
 pub use recycle_bin::{RecycleBinReport, recycle_bin_json, recycle_bin_report, recycle_bin_text};
+pub use restore::restore_notes_text;
 
 /// ANSI styling that disappears when colour is off.
 #[derive(Clone, Copy)]

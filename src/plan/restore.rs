@@ -1,0 +1,533 @@
+//! Backup → plan: what brings back what an apply deleted. Pure.
+//!
+//! A backup is a desired state whose declarations are the deleted entities and which
+//! manages nothing, so its diff against the account only creates and updates. On top of
+//! that diff: a user the recycle bin still holds under the backup's user ID is restored
+//! from it instead of created (a restored user comes back as identity only: its profile,
+//! tags, memberships, attachments and console logon are set again by the declared steps),
+//! then its keys are restored and given the status the backup records. A user no longer
+//! in the bin is created anew; its keys cannot be (a secret is never recoverable), and
+//! an MFA binding can only be made again by the user: the notes say so. A restore never
+//! removes anything: what a declared list would take away is left out.
+
+use crate::config::{Backup, BackupAttachment, BackupPrincipalType, BackupUser, DesiredState};
+use crate::model::{Caller, Inventory, KeyStatus, PolicyRef, PolicyType, RecycledAccessKey};
+
+use super::address::{Part, Resource};
+use super::op::{Op, Principal, UserProfile};
+use super::reason::Reason;
+use super::{Action, Change, Plan};
+
+/// The plan of a restore, with what it cannot do, in words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restore {
+    pub plan: Plan,
+    /// One sentence each: what needs a person (MFA, new keys), what was left out.
+    pub notes: Vec<String>,
+}
+
+/// What a restore of `only` (every user when empty) would bring back; an error names a
+/// user the backup does not hold.
+pub fn restore(
+    desired: &DesiredState,
+    backup: &Backup,
+    inventory: &Inventory,
+    caller: &Caller,
+    only: &[String],
+) -> Result<Restore, String> {
+    let (scoped, backup) = scope(desired, backup, only)?;
+    let mut plan = super::diff(&scoped, inventory, caller);
+    let mut notes = Vec::new();
+
+    let before = plan.changes.len();
+    plan.changes
+        .retain(|c| !(c.action().is_destroy() || c.action() == Action::Untag));
+    let left_out = before - plan.changes.len();
+    if left_out > 0 {
+        notes.push(format!(
+            "a restore only adds back: {left_out} removal(s) that the backup's lists imply (something added since) are left out; `ramstate diff` of the backup shows them"
+        ));
+    }
+
+    for bu in &backup.users {
+        let line = scoped.declared.user(&bu.name).map_or(0, |d| d.line);
+        user(&mut plan, &mut notes, bu, line, inventory);
+    }
+    for a in &backup.attachments {
+        let line = scoped.declared.policy(&a.policy).map_or(0, |p| p.line);
+        attachment(&mut plan, &mut notes, a, line, inventory);
+    }
+    plan.changes.sort_by_cached_key(super::diff::order_key);
+    super::decision::decide(&scoped, &mut plan.changes);
+    Ok(Restore { plan, notes })
+}
+
+/// The backup narrowed to `only` (with the groups and custom policies those users
+/// need), managing nothing.
+fn scope(
+    desired: &DesiredState,
+    backup: &Backup,
+    only: &[String],
+) -> Result<(DesiredState, Backup), String> {
+    let mut d = desired.clone();
+    d.managed.clear();
+    d.keep.clear();
+    let mut b = backup.clone();
+    if only.is_empty() {
+        return Ok((d, b));
+    }
+    for name in only {
+        if d.declared.user(name).is_none() {
+            let known: Vec<&str> = d.declared.users.iter().map(|u| u.name.as_str()).collect();
+            return Err(format!(
+                "the backup holds no user {name}; it holds: {}",
+                if known.is_empty() {
+                    "no user".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ));
+        }
+    }
+    let wanted = |n: &str| only.iter().any(|o| o.eq_ignore_ascii_case(n));
+    d.declared.users.retain(|u| wanted(&u.name));
+    b.users.retain(|u| wanted(&u.name));
+    // Attachments to principals that stayed belong to no user's restore.
+    b.attachments.clear();
+    let groups: Vec<String> = d
+        .declared
+        .users
+        .iter()
+        .flat_map(|u| u.groups.iter().flatten())
+        .map(|g| g.value.to_lowercase())
+        .collect();
+    d.declared
+        .groups
+        .retain(|g| groups.contains(&g.name.to_lowercase()));
+    for g in &mut d.declared.groups {
+        if let Some(members) = &mut g.members {
+            members.retain(|m| wanted(&m.value));
+        }
+    }
+    let custom = |p: &crate::config::Named<PolicyRef>| {
+        (p.value.policy_type == PolicyType::Custom).then(|| p.value.name.clone())
+    };
+    let policies: Vec<String> = d
+        .declared
+        .users
+        .iter()
+        .flat_map(|u| u.policies.iter().flatten())
+        .chain(
+            d.declared
+                .groups
+                .iter()
+                .flat_map(|g| g.policies.iter().flatten()),
+        )
+        .filter_map(custom)
+        .collect();
+    d.declared.policies.retain(|p| policies.contains(&p.name));
+    d.declared.roles.clear();
+    Ok((d, b))
+}
+
+fn change(address: super::Address, op: Op, reason: Reason) -> Change {
+    Change {
+        address,
+        op,
+        reason,
+        before: None,
+        after: None,
+        decided_by: None,
+    }
+}
+
+fn status_word(s: KeyStatus) -> &'static str {
+    match s {
+        KeyStatus::Active => "active",
+        KeyStatus::Inactive => "inactive",
+    }
+}
+
+/// A deleted policy's attachment to a principal that stayed: attached again once the
+/// policy is back, unless it is there already; a principal gone since is noted.
+fn attachment(
+    plan: &mut Plan,
+    notes: &mut Vec<String>,
+    a: &BackupAttachment,
+    line: usize,
+    inv: &Inventory,
+) {
+    let same = |n: &str| n.eq_ignore_ascii_case(&a.principal);
+    let policy = PolicyRef {
+        policy_type: PolicyType::Custom,
+        name: a.policy.clone(),
+    };
+    let live: Option<(String, &[PolicyRef])> = match a.principal_type {
+        BackupPrincipalType::User => inv
+            .users
+            .iter()
+            .find(|u| same(&u.name))
+            .map(|u| (u.name.clone(), u.policies.as_slice())),
+        BackupPrincipalType::Group => inv
+            .groups
+            .iter()
+            .find(|g| same(&g.name))
+            .map(|g| (g.name.clone(), g.policies.as_slice())),
+        BackupPrincipalType::Role => inv
+            .roles
+            .iter()
+            .find(|r| same(&r.name))
+            .map(|r| (r.name.clone(), r.policies.as_slice())),
+    };
+    let kind = match a.principal_type {
+        BackupPrincipalType::User => "user",
+        BackupPrincipalType::Group => "group",
+        BackupPrincipalType::Role => "role",
+    };
+    let Some((name, attached)) = live else {
+        notes.push(format!(
+            "{kind} {} is no longer in the account: policy {} is not attached to it again",
+            a.principal, a.policy
+        ));
+        return;
+    };
+    if attached.contains(&policy) {
+        return;
+    }
+    let (res, principal) = match a.principal_type {
+        BackupPrincipalType::User => (Resource::User(name.clone()), Principal::user(&name)),
+        BackupPrincipalType::Group => (Resource::Group(name.clone()), Principal::group(&name)),
+        BackupPrincipalType::Role => (Resource::Role(name.clone()), Principal::role(&name)),
+    };
+    let address = res.part(Part::Policy(policy.clone()));
+    if plan.changes.iter().any(|c| c.address == address) {
+        return;
+    }
+    plan.changes.push(change(
+        address,
+        Op::AttachPolicy { principal, policy },
+        Reason::Backup {
+            line,
+            what: format!("policy {} was attached to {kind} {name}", a.policy),
+        },
+    ));
+}
+
+/// The steps for one backed-up user beyond its declaration's.
+fn user(plan: &mut Plan, notes: &mut Vec<String>, bu: &BackupUser, line: usize, inv: &Inventory) {
+    let live = inv
+        .users
+        .iter()
+        .find(|u| u.name.eq_ignore_ascii_case(&bu.name));
+    let name = live.map_or(bu.name.clone(), |u| u.name.clone());
+    let res = Resource::User(name.clone());
+    let binned = |key: &str, user_id: &str| -> Option<&RecycledAccessKey> {
+        inv.recycle_bin
+            .access_keys
+            .iter()
+            .find(|k| k.id == key && k.user_id == user_id)
+    };
+    let restore_keys = |plan: &mut Plan, notes: &mut Vec<String>, user_id: &str| {
+        let mut lost = Vec::new();
+        for k in &bu.access_keys {
+            if live.is_some_and(|u| u.access_keys.iter().any(|x| x.id == k.id)) {
+                continue;
+            }
+            if binned(&k.id, user_id).is_none() {
+                lost.push(k.id.clone());
+                continue;
+            }
+            plan.changes.push(change(
+                res.clone().part(Part::AccessKey(k.id.clone())),
+                Op::RestoreRecycledAccessKey {
+                    user: name.clone(),
+                    user_id: user_id.to_string(),
+                    key: k.id.clone(),
+                },
+                Reason::Backup {
+                    line,
+                    what: format!("access key {} of {name} is in the recycle bin", k.id),
+                },
+            ));
+            plan.changes.push(change(
+                res.clone().part(Part::AccessKeyStatus(k.id.clone())),
+                Op::SetAccessKeyStatus {
+                    user: name.clone(),
+                    key: k.id.clone(),
+                    status: k.status,
+                },
+                Reason::Backup {
+                    line,
+                    what: format!("access key {} was {}", k.id, status_word(k.status)),
+                },
+            ));
+        }
+        if !lost.is_empty() {
+            notes.push(format!(
+                "access key(s) {} of {name} are not in the recycle bin (purged, or deleted more than 30 days ago): they cannot be restored; create new keys for {name}",
+                lost.join(", ")
+            ));
+        }
+    };
+    match live {
+        None => {
+            let in_bin = inv.recycle_bin.users.iter().find(|r| r.id == bu.id);
+            let created = plan
+                .changes
+                .iter()
+                .position(|c| matches!(&c.op, Op::CreateUser { name: n, .. } if *n == name));
+            match (in_bin, created) {
+                (Some(r), Some(i)) => {
+                    let profile = match &plan.changes[i].op {
+                        Op::CreateUser { profile, .. } => profile.clone(),
+                        _ => UserProfile::default(),
+                    };
+                    if profile == UserProfile::default() {
+                        plan.changes.remove(i);
+                    } else {
+                        plan.changes[i].op = Op::UpdateUser {
+                            name: name.clone(),
+                            profile,
+                        };
+                        plan.changes[i].reason = Reason::Backup {
+                            line,
+                            what: format!("{name}'s profile is set again after its restore"),
+                        };
+                    }
+                    let since = r
+                        .recycle_date
+                        .as_ref()
+                        .map(|d| format!(" since {d}"))
+                        .unwrap_or_default();
+                    plan.changes.push(change(
+                        res.clone().part(Part::RecycleBin),
+                        Op::RestoreRecycledUser {
+                            name: name.clone(),
+                            user_id: bu.id.clone(),
+                        },
+                        Reason::Backup {
+                            line,
+                            what: format!("{name} (ID {}) is in the recycle bin{since}", bu.id),
+                        },
+                    ));
+                    restore_keys(plan, notes, &bu.id);
+                }
+                _ => {
+                    let keys: Vec<&str> = bu.access_keys.iter().map(|k| k.id.as_str()).collect();
+                    let mut note = format!(
+                        "{name} (ID {}) is not in the recycle bin: it is created anew, with a new ID",
+                        bu.id
+                    );
+                    if !keys.is_empty() {
+                        note.push_str(&format!(
+                            "; its access keys ({}) cannot be recreated with the same secret: create new keys and hand them out again",
+                            keys.join(", ")
+                        ));
+                    }
+                    notes.push(note);
+                }
+            }
+        }
+        Some(u) => {
+            if u.id != bu.id {
+                notes.push(format!(
+                    "a user named {name} with another ID ({}) is in the account: the backup's {name} (ID {}) is not restored over it; the backup's settings are set on the user that is there",
+                    u.id, bu.id
+                ));
+            }
+            for k in &bu.access_keys {
+                if let Some(have) = u.access_keys.iter().find(|x| x.id == k.id)
+                    && have.status != k.status
+                {
+                    plan.changes.push(change(
+                        res.clone().part(Part::AccessKeyStatus(k.id.clone())),
+                        Op::SetAccessKeyStatus {
+                            user: name.clone(),
+                            key: k.id.clone(),
+                            status: k.status,
+                        },
+                        Reason::Backup {
+                            line,
+                            what: format!(
+                                "access key {} was {}, is {}",
+                                k.id,
+                                status_word(k.status),
+                                status_word(have.status)
+                            ),
+                        },
+                    ));
+                }
+            }
+            restore_keys(plan, notes, &u.id);
+        }
+    }
+    if let Some(serial) = &bu.mfa_device
+        && live.is_none_or(|u| u.mfa_device.is_none())
+    {
+        notes.push(format!(
+            "{name} had the MFA device {serial}: a restore cannot bind it again; {name} must bind an MFA device again at the next console logon"
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AccessKey, Group, RecycleBin, RecycledUser, User};
+
+    const BACKUP: &str = r#"version: 1
+account: { id: "1234567890123456" }
+manage: []
+resources:
+  users:
+    - name: alice
+      display_name: Alice
+      groups: [dev]
+      policies: [System/ReadOnlyAccess]
+backup:
+  written: 2026-12-02T00:00:00Z
+  users:
+    - name: alice
+      id: "2001"
+      access_keys: [{ id: LTAIa, status: Active }]
+      mfa_device: acs:ram::1234567890123456:mfa/alice
+"#;
+
+    fn caller() -> Caller {
+        Caller {
+            account_id: "1234567890123456".into(),
+            identity_type: "Account".into(),
+            ..Caller::default()
+        }
+    }
+
+    fn account(bin: bool) -> Inventory {
+        let mut inv = Inventory::default();
+        inv.account.id = "1234567890123456".into();
+        inv.groups.push(Group {
+            name: "dev".into(),
+            ..Group::default()
+        });
+        if bin {
+            inv.recycle_bin = RecycleBin {
+                users: vec![RecycledUser {
+                    id: "2001".into(),
+                    principal_name: "alice@1234567890123456.onaliyun.com".into(),
+                    ..RecycledUser::default()
+                }],
+                access_keys: vec![RecycledAccessKey {
+                    id: "LTAIa".into(),
+                    user_id: "2001".into(),
+                    ..Default::default()
+                }],
+            };
+        }
+        inv
+    }
+
+    fn plan_of(inv: &Inventory, only: &[String]) -> Restore {
+        let d = crate::config::parse(BACKUP, "backup.yaml").unwrap();
+        restore(&d, d.backup.as_ref().unwrap(), inv, &caller(), only).unwrap()
+    }
+
+    fn ops(r: &Restore) -> Vec<String> {
+        r.plan
+            .changes
+            .iter()
+            .map(|c| c.address.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_binned_user_is_restored_first_and_what_hangs_off_it_waits_for_it() {
+        let r = plan_of(&account(true), &[]);
+        assert_eq!(
+            ops(&r),
+            [
+                "user.alice/recycle_bin",
+                "user.alice/access_key.LTAIa",
+                "user.alice/access_key.LTAIa/status",
+                "user.alice/group.dev",
+                "user.alice/policy.System/ReadOnlyAccess",
+                "user.alice",
+            ]
+        );
+        assert!(
+            !r.plan
+                .changes
+                .iter()
+                .any(|c| matches!(c.op, Op::CreateUser { .. }))
+        );
+        let g = crate::graph::build(&r.plan).unwrap();
+        for i in 1..g.len() {
+            assert!(
+                g.dependencies(i).contains(&0),
+                "{} waits for the restore",
+                g.step(i).address
+            );
+        }
+        let status = g.dependencies(2);
+        assert!(status.contains(&1), "a key's status waits for the key");
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("must bind an MFA device again"))
+        );
+    }
+
+    #[test]
+    fn a_user_no_longer_in_the_bin_is_created_and_its_keys_are_named_as_lost() {
+        let r = plan_of(&account(false), &[]);
+        assert!(matches!(r.plan.changes[0].op, Op::CreateUser { .. }));
+        assert!(!r.plan.changes.iter().any(|c| c.action() == Action::Restore));
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("created anew") && n.contains("LTAIa")),
+            "{:?}",
+            r.notes
+        );
+    }
+
+    #[test]
+    fn a_user_already_back_as_the_backup_says_plans_nothing() {
+        let mut inv = account(false);
+        inv.users.push(User {
+            name: "alice".into(),
+            id: "2001".into(),
+            display_name: Some("Alice".into()),
+            access_keys: vec![AccessKey {
+                id: "LTAIa".into(),
+                secret: None,
+                status: KeyStatus::Active,
+                create_date: None,
+                last_used_date: None,
+            }],
+            groups: vec!["dev".into()],
+            policies: vec!["System/ReadOnlyAccess".parse().unwrap()],
+            ..User::default()
+        });
+        let r = plan_of(&inv, &[]);
+        assert!(r.plan.is_empty(), "{:?}", ops(&r));
+        // A key disabled since is enabled again; nothing is ever removed.
+        inv.users[0].access_keys[0].status = KeyStatus::Inactive;
+        inv.users[0].groups.push("ops".into());
+        let r = plan_of(&inv, &[]);
+        assert_eq!(ops(&r), ["user.alice/access_key.LTAIa/status"]);
+        assert!(r.notes.iter().any(|n| n.contains("only adds back")));
+    }
+
+    #[test]
+    fn a_user_the_backup_does_not_hold_is_an_error() {
+        let d = crate::config::parse(BACKUP, "backup.yaml").unwrap();
+        let e = restore(
+            &d,
+            d.backup.as_ref().unwrap(),
+            &account(true),
+            &caller(),
+            &["carol".into()],
+        )
+        .unwrap_err();
+        assert!(e.contains("holds no user carol; it holds: alice"), "{e}");
+    }
+}
