@@ -37,8 +37,7 @@ Environment:
 
 /// The heading of the options that only commands reaching an account read; the others
 /// (validate, schema, emulator, completions, man) accept and ignore them.
-const ACCOUNT_OPTIONS: &str =
-    "Account options (diff, apply, restore, explain, graph, inventory, readiness, recycle-bin, whoami)";
+const ACCOUNT_OPTIONS: &str = "Account options (diff, apply, restore, explain, graph, inventory, readiness, recycle-bin, whoami)";
 
 /// The global flags as typed; [`crate::settings::Settings`] resolves them against the
 /// environment and checks them.

@@ -536,7 +536,6 @@ fn the_resource_directory_access_role_is_deleted_only_when_the_file_says_so() {
     assert!(
         found[0].1.contains("must be `delete` or `keep`"),
         "{found:?}"
-
     );
 }
 
