@@ -162,7 +162,7 @@ impl Resource {
         }
     }
 
-    fn prefix(&self) -> &'static str {
+    pub(super) fn prefix(&self) -> &'static str {
         match self {
             Resource::User(_) => "user",
             Resource::Group(_) => "group",

@@ -57,7 +57,7 @@ pub fn restore(
         let line = scoped.declared.policy(&a.policy).map_or(0, |p| p.line);
         attachment(&mut plan, &mut notes, a, line, inventory);
     }
-    plan.changes.sort_by_cached_key(super::diff::order_key);
+    super::diff::sort_changes(&mut plan.changes);
     super::decision::decide(&scoped, &mut plan.changes);
     Ok(Restore { plan, notes })
 }

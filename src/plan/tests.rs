@@ -938,3 +938,45 @@ saml_providers: [{name: okta}, {name: adfs}]
             .contains("the caller's role ci trusts it")
     );
 }
+
+#[test]
+fn plan_order_is_the_order_of_the_printed_addresses_within_each_tier() {
+    // The sort borrows names instead of printing addresses; it must order exactly as
+    // the printed (kind, resource, tier, step, address) would, shuffled input or not.
+    let inv = inventory(ACCOUNT);
+    let plan = super::diff::diff(
+        &desired("version: 1\nmanage: all\nrecycle_bin: purge\n"),
+        &inv,
+        &nobody(),
+    );
+    assert!(plan.changes.len() > 20, "{}", plan.changes.len());
+    let printed = |c: &Change| {
+        let tier = match &c.address.part {
+            None if c.action() == Action::Create => 0,
+            None => 2,
+            Some(Part::RecycleBin) => 3,
+            Some(_) => 1,
+        };
+        let step = u8::from(c.action() != Action::Deactivate);
+        (
+            c.resource().kind(),
+            c.resource().to_string(),
+            tier,
+            step,
+            c.address.to_string(),
+        )
+    };
+    let mut by_text = plan.changes.clone();
+    by_text.reverse();
+    by_text.sort_by_cached_key(printed);
+    let mut shuffled = plan.changes.clone();
+    shuffled.reverse();
+    shuffled.rotate_left(7);
+    super::diff::sort_changes(&mut shuffled);
+    assert_eq!(addresses_of(&shuffled), addresses_of(&by_text));
+    assert_eq!(addresses_of(&plan.changes), addresses_of(&by_text));
+}
+
+fn addresses_of(changes: &[Change]) -> Vec<String> {
+    changes.iter().map(|c| c.address.to_string()).collect()
+}
