@@ -944,7 +944,7 @@ fn plan_order_is_the_order_of_the_printed_addresses_within_each_tier() {
     // The sort borrows names instead of printing addresses; it must order exactly as
     // the printed (kind, resource, tier, step, address) would, shuffled input or not.
     let inv = inventory(ACCOUNT);
-    let plan = super::diff::diff(
+    let plan = diff(
         &desired("version: 1\nmanage: all\nrecycle_bin: purge\n"),
         &inv,
         &nobody(),
@@ -972,7 +972,7 @@ fn plan_order_is_the_order_of_the_printed_addresses_within_each_tier() {
     let mut shuffled = plan.changes.clone();
     shuffled.reverse();
     shuffled.rotate_left(7);
-    super::diff::sort_changes(&mut shuffled);
+    diff::sort_changes(&mut shuffled);
     assert_eq!(addresses_of(&shuffled), addresses_of(&by_text));
     assert_eq!(addresses_of(&plan.changes), addresses_of(&by_text));
 }
