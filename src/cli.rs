@@ -194,6 +194,10 @@ pub struct DiffArgs {
     /// With `-o markdown`: add the apply order as a Mermaid diagram (as `ramstate graph`).
     #[arg(long)]
     pub graph: bool,
+    /// Remove users that `offboarding.min_idle_days` would hold (used recently); the
+    /// plan says which.
+    #[arg(long)]
+    pub ignore_idle_guard: bool,
 }
 
 #[derive(Debug, Args)]
@@ -210,6 +214,10 @@ pub struct ApplyArgs {
     /// step's result, what is left) and the plan to review on stderr.
     #[arg(short, long, value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
+    /// Remove users that `offboarding.min_idle_days` would hold (used recently); the
+    /// plan says which.
+    #[arg(long)]
+    pub ignore_idle_guard: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

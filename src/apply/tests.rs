@@ -84,6 +84,8 @@ fn plan(ops: Vec<Op>) -> Plan {
             .collect(),
         protected: vec![],
         kept: vec![],
+        held: vec![],
+        planned_at: None,
         unmatched_rules: vec![],
         inventory_fingerprint: None,
     }

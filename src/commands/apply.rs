@@ -34,6 +34,13 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<Outcome> {
         None => (text, path.display().to_string()),
     };
     let desired = crate::config::parse(&desired_text, &source)?;
+    // A saved plan is checked against a plan made at its own time (its deactivation
+    // records carry that time); the final check plans at that time too, so that users
+    // deactivated by this run read as just deactivated.
+    let desired = match saved_plan.as_ref().and_then(SavedPlan::planned_at) {
+        Some(at) => super::diff::planned_at(desired, at, args.ignore_idle_guard),
+        None => super::diff::planned_now(desired, args.ignore_idle_guard),
+    };
 
     let wanted = args
         .account_id

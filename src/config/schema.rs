@@ -39,10 +39,33 @@ struct DesiredStateFile {
     /// `clear` removes the account alias; `keep` (the default) leaves it. Requires
     /// `account_alias` in `manage`.
     account_alias: Option<AccountAliasSetting>,
+    /// How users that are not kept leave the account: deactivated first, deleted after a
+    /// quarantine, held while they are still in use.
+    offboarding: Option<OffboardingSpec>,
     /// What must exist, and how: created or updated to match, and implicitly kept.
     /// A field left out is not governed; a list of memberships or attachments governs
     /// its side completely.
     resources: Option<Resources>,
+}
+
+/// The `offboarding` section.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct OffboardingSpec {
+    /// `true`: a user that is not kept is first deactivated (console logon switched off
+    /// with IMS UpdateLoginProfile Status=Inactive, every Active access key set Inactive,
+    /// the time and what was Active recorded in the user's `ramstate:deactivated` tag) and
+    /// deleted by a later run, after the quarantine. Default false: deleted at once.
+    deactivate_first: Option<bool>,
+    /// A deactivated user is deleted only this many days after its deactivation, and only
+    /// if no key was used and no console logon happened since. Default 7.
+    #[schemars(range(min = 0, max = 3650))]
+    quarantine_days: Option<u32>,
+    /// A user whose access key was used, or who logged on to the console, within this
+    /// many days is held (neither deactivated nor deleted); `--ignore-idle-guard`
+    /// overrides. Default: no idle guard.
+    #[schemars(range(min = 0, max = 3650))]
+    min_idle_days: Option<u32>,
 }
 
 /// The account a file is for: apply refuses any other, diff checks it when present.

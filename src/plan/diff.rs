@@ -6,8 +6,9 @@
 //! belongs to a removed resource, so nothing kept is ever the subject of a change.
 
 mod declare;
+mod offboard;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
@@ -15,9 +16,9 @@ use super::address::{Address, Part, Resource};
 use super::op::{Entity, Op, Principal};
 use super::protection::{Protection, protection};
 use super::reason::Reason;
-use super::{Action, Change, FORMAT_VERSION, Kept, Plan, Protected, fingerprint};
+use super::{Action, Change, FORMAT_VERSION, Held, Kept, Plan, Protected, fingerprint};
 use crate::config::{Candidate, DesiredState, Matcher};
-use crate::model::{Caller, Group, Inventory, KeyStatus, Kind, PolicyRef, Role, VirtualMfaDevice};
+use crate::model::{Caller, Group, Inventory, Kind, PolicyRef, Role, VirtualMfaDevice};
 
 /// The kinds an inventory must hold for a diff of `managed` to be right: removing a
 /// group needs its members (users), removing a policy needs its attachments (users,
@@ -54,9 +55,13 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
         guarded: protection(inventory, caller),
         fates: Fates::default(),
         candidates: Vec::new(),
+        held: Vec::new(),
+        now: desired.now.map(super::offboard::to_millis),
+        used_now: false,
     };
     d.decide_all();
     d.users();
+    d.offboard(&account_id);
     d.groups();
     d.roles();
     d.policies();
@@ -75,6 +80,13 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
     protected.dedup();
     let mut kept = d.kept;
     kept.sort_by_cached_key(|k| (k.address.to_string(), k.rule.clone()));
+    let mut held = d.held;
+    held.sort_by_cached_key(|h| (h.address.to_string(), h.reason.clone()));
+    let planned_at = d
+        .used_now
+        .then_some(d.now)
+        .flatten()
+        .map(super::offboard::millis);
     Plan {
         format_version: FORMAT_VERSION,
         account_id,
@@ -82,6 +94,8 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
         changes,
         protected,
         kept,
+        held,
+        planned_at,
         unmatched_rules,
         inventory_fingerprint: Some(fingerprint(inventory)),
     }
@@ -98,9 +112,11 @@ fn order_key(c: &Change) -> (Kind, String, u8, u8, String) {
         Some(Part::RecycleBin) => 3,
         Some(_) => 1,
     };
-    let step = match c.action() {
-        Action::Deactivate => 0,
-        _ => 1,
+    // A deactivation is recorded before anything is switched off.
+    let step = match (&c.op, c.action()) {
+        (Op::RecordDeactivation { .. }, _) => 0,
+        (_, Action::Deactivate | Action::Reactivate) => 1,
+        _ => 2,
     };
     (
         c.resource().kind(),
@@ -216,6 +232,10 @@ struct Fates {
     policies: BTreeSet<String>,
     /// Serial numbers.
     devices: BTreeSet<String>,
+    /// Users that are not kept and stay for now: deactivated by this run, or held.
+    offboarding: BTreeMap<String, offboard::Fate>,
+    /// The reason a user's deletion gives, where it is not the plain "not kept".
+    delete_reasons: BTreeMap<String, Reason>,
 }
 
 struct Differ<'a> {
@@ -228,6 +248,11 @@ struct Differ<'a> {
     fates: Fates,
     /// Every entity of a managed kind that keep rules were tried on.
     candidates: Vec<(Kind, Candidate<'a>)>,
+    held: Vec<Held>,
+    /// When the plan is made (to the millisecond); `None` when the caller gave no time.
+    now: Option<time::OffsetDateTime>,
+    /// Whether a decision depended on `now` (the plan then says when it was made).
+    used_now: bool,
 }
 
 /// The user a device is bound to, from the device or from the user's side.
@@ -330,6 +355,8 @@ impl<'a> Differ<'a> {
                 self.fates.users.insert(u.name.clone());
             }
         }
+        // Some users that go are deactivated first, or held: they stay for this run.
+        self.offboard_decide();
         for g in &inv.groups {
             let c = Candidate {
                 name: &g.name,
@@ -385,7 +412,9 @@ impl<'a> Differ<'a> {
             // A device hangs off its user: it goes only when it is free or its user goes.
             match bound_user(inv, d) {
                 Some(u) if !self.fates.users.contains(u) => {
-                    let rule = if self.desired.manages(Kind::Users) {
+                    let rule = if self.fates.offboarding.contains_key(u) {
+                        format!("bound to user {u}, which is not removed yet (offboarding)")
+                    } else if self.desired.manages(Kind::Users) {
                         format!("bound to user {u}, which is kept")
                     } else {
                         format!("bound to user {u}; users are not managed")
@@ -484,19 +513,9 @@ impl<'a> Differ<'a> {
                     None,
                 );
             }
+            // A key is deleted as it is: setting it Inactive first is a wasted call
+            // (deactivation, when asked for, happens in an earlier run).
             for k in &u.access_keys {
-                if k.status == KeyStatus::Active {
-                    self.push_with(
-                        res.clone().part(Part::AccessKeyStatus(k.id.clone())),
-                        Op::DeactivateAccessKey {
-                            user: name.into(),
-                            key: k.id.clone(),
-                        },
-                        Reason::DeactivateFirst(res.clone().address()),
-                        Some(json!({ "status": KeyStatus::Active })),
-                        Some(json!({ "status": KeyStatus::Inactive })),
-                    );
-                }
                 self.push_with(
                     res.clone().part(Part::AccessKey(k.id.clone())),
                     Op::DeleteAccessKey {
@@ -512,13 +531,19 @@ impl<'a> Differ<'a> {
                     None,
                 );
             }
+            let reason = self
+                .fates
+                .delete_reasons
+                .get(name)
+                .cloned()
+                .unwrap_or(Reason::NotKept(Kind::Users));
             self.push_with(
                 res.clone().address(),
                 Op::DeleteUser {
                     name: name.into(),
                     id: u.id.clone(),
                 },
-                Reason::NotKept(Kind::Users),
+                reason,
                 Some(compact(json!({
                     "id": u.id,
                     "display_name": opt(&u.display_name),

@@ -9,6 +9,7 @@ mod address;
 mod call;
 mod decision;
 mod diff;
+pub mod offboard;
 mod op;
 mod protection;
 mod reason;
@@ -46,6 +47,13 @@ pub struct Plan {
     /// What a managed kind keeps, and by which rule.
     #[serde(default)]
     pub kept: Vec<Kept>,
+    /// What would be removed but not yet: users held by the idle guard or in quarantine
+    /// after their deactivation, each with why and until when.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<Held>,
+    /// When the plan was made, when a decision depended on it (offboarding dates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_at: Option<String>,
     /// Keep rules that matched nothing (a typo in a rule removes what it meant to keep).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unmatched_rules: Vec<String>,
@@ -138,8 +146,10 @@ pub enum Action {
     RemoveMember,
     /// Unbinds an MFA device from its user.
     Unbind,
-    /// Disables an access key before its deletion.
+    /// Switches an access key or a user's console logon off.
     Deactivate,
+    /// Switches an access key or a user's console logon back on.
+    Reactivate,
     /// Sets a setting back to the account's initial value.
     Reset,
     /// Clears a setting.
@@ -157,7 +167,7 @@ impl Action {
         )
     }
 
-    /// Takes something away: a destroy, or disabling a key on its way out. "Already gone"
+    /// Takes something away: a destroy, or switching a key or console logon off. "Already gone"
     /// finishes such a step, and such a step must never reach the caller's own identity.
     pub fn is_removal(self) -> bool {
         self.is_destroy() || self == Action::Deactivate
@@ -199,6 +209,7 @@ impl Action {
             Action::RemoveMember => "remove member",
             Action::Unbind => "unbind",
             Action::Deactivate => "deactivate",
+            Action::Reactivate => "reactivate",
             Action::Reset => "reset",
             Action::Clear => "clear",
             Action::Purge => "purge",
@@ -224,12 +235,35 @@ pub struct Kept {
     pub line: Option<usize>,
 }
 
+/// Something that is not kept but not removed yet, with why and until when.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Held {
+    pub address: Address,
+    pub reason: String,
+    /// When the user was deactivated (its `ramstate:deactivated` record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deactivated_at: Option<String>,
+    /// When its quarantine ends: it may be deleted after this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletable_after: Option<String>,
+    /// The last use that holds it (a key's last use or the last console logon).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<String>,
+}
+
 /// Counts for the last line of a plan.
 #[derive(Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
     pub add: usize,
     pub change: usize,
     pub destroy: usize,
+    /// Not removed yet (see [`Plan::held`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub held: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Plan {
@@ -238,7 +272,10 @@ impl Plan {
     }
 
     pub fn summary(&self) -> Summary {
-        let mut s = Summary::default();
+        let mut s = Summary {
+            held: self.held.len(),
+            ..Summary::default()
+        };
         for c in &self.changes {
             let action = c.action();
             if action.is_create() {
@@ -289,3 +326,6 @@ pub fn fingerprint(inventory: &Inventory) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod offboard_tests;
