@@ -111,7 +111,11 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<Outcome> {
     let remaining = if report.interrupted {
         None
     } else {
-        converge(&conn, &desired, &kinds, &report.done(&graph), &cancel).await?
+        let done = report.done(&graph);
+        let deactivated = crate::plan::offboard::deactivated_by(&plan.changes, &done);
+        converge(&conn, &desired, &kinds, &done, &cancel)
+            .await?
+            .map(|left| crate::plan::offboard::without_next_phase(left, &deactivated))
     };
     let outcome = ApplyOutcome::new(plan, &graph, &report, remaining.as_ref());
     show(&outcome, args.output)?;

@@ -17,6 +17,8 @@
 //! (keeping the first time). A reactivation switches everything back on first and
 //! removes the record last.
 
+use std::collections::BTreeSet;
+
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
@@ -126,6 +128,40 @@ pub fn instant(s: &str) -> Option<OffsetDateTime> {
 /// Whole days from `from` to `to` (rounded down), for "used 2 days after deactivation".
 pub fn days_between(from: OffsetDateTime, to: OffsetDateTime) -> i64 {
     (to - from).whole_days()
+}
+
+/// The users whose deactivation steps among `done` (addresses of `changes`) ran.
+pub fn deactivated_by<'p>(
+    changes: &'p [super::Change],
+    done: &BTreeSet<&super::Address>,
+) -> BTreeSet<&'p super::Resource> {
+    use super::Op;
+    changes
+        .iter()
+        .filter(|c| done.contains(&c.address))
+        .filter(|c| {
+            matches!(
+                c.op,
+                Op::RecordDeactivation { .. }
+                    | Op::DisableConsoleLogon { .. }
+                    | Op::DeactivateAccessKey { .. }
+            )
+        })
+        .map(|c| c.resource())
+        .collect()
+}
+
+/// What is left after an apply, without the deletions of the users it deactivated: a
+/// user deactivated by a run is deleted by a later one (when its quarantine is over, a
+/// deactivation that was finished finds the deletion due at once).
+pub fn without_next_phase(
+    mut remaining: super::Plan,
+    deactivated: &BTreeSet<&super::Resource>,
+) -> super::Plan {
+    remaining
+        .changes
+        .retain(|c| !(c.action().is_destroy() && deactivated.contains(c.resource())));
+    remaining
 }
 
 #[cfg(test)]
