@@ -27,6 +27,9 @@ pub struct Explanation {
     /// Why ramstate leaves it alone although no rule keeps it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protected: Option<String>,
+    /// Why it is not removed yet (offboarding: the idle guard, the quarantine).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
     /// The plan's steps at this address (or, for a resource, at it and its parts).
     pub steps: Vec<StepRef>,
     /// Steps elsewhere that must finish before these start.
@@ -51,6 +54,8 @@ pub enum Verdict {
     Declared,
     /// It would be removed, but the caller depends on it.
     Protected,
+    /// It goes, but not yet: held by the idle guard or in quarantine.
+    Held,
     /// Its kind is not managed by the file: nothing of it is touched.
     NotManaged,
 }
@@ -64,6 +69,7 @@ impl Verdict {
             Verdict::Created => "created",
             Verdict::Declared => "declared",
             Verdict::Protected => "protected",
+            Verdict::Held => "held",
             Verdict::NotManaged => "not managed",
         }
     }
@@ -117,6 +123,7 @@ pub fn explain(
         decided_by: None,
         rules_tried: Vec::new(),
         protected: None,
+        held: None,
         steps: Vec::new(),
         waits_for: Vec::new(),
         unblocks: Vec::new(),
@@ -172,7 +179,13 @@ pub fn explain(
         .find(|&i| plan.changes[i].address == *address)
         .or_else(|| mine.first().copied());
 
-    if let Some(p) = protected {
+    let held = plan.held.iter().find(|h| h.address == *address);
+    if let Some(h) = held.filter(|_| mine.is_empty()) {
+        e.verdict = Verdict::Held;
+        e.held = Some(h.reason.clone());
+        e.decided_by = kind.map(|k| crate::plan::decision_not_kept(desired, k));
+        e.rules_tried = kind.map(|k| rules(desired, k)).unwrap_or_default();
+    } else if let Some(p) = protected {
         e.verdict = Verdict::Protected;
         e.protected = Some(p.reason.clone());
         // What would remove it, had the caller not depended on it.

@@ -230,6 +230,10 @@ async fn a_user_used_within_min_idle_days_is_held_until_the_guard_is_ignored() {
     assert!(actions(&plan).is_empty(), "{plan:#}");
     assert_eq!(plan["held"][0]["address"], "user.leaver");
     assert_eq!(plan["held"][0]["last_used"], days_ago(3).as_str());
+    let (c, why, err) = run(&emu, &["explain", path.to_str().unwrap(), "user.leaver"]).await;
+    assert_eq!(c, 0, "{err}");
+    assert!(why.starts_with("user.leaver: held\n"), "{why}");
+    assert!(why.contains("  held         used within 30 days: key LTAIleaver1 used "), "{why}");
     let (c, out, err) = apply(&emu, &path, &[]).await;
     assert_eq!(c, 0, "{err}");
     assert!(out.contains("1 held"), "{out}");

@@ -13,6 +13,7 @@
 //! recycle_bin: purge                # or keep
 //! default_domain: reset             # or keep
 //! account_alias: clear              # or keep
+//! offboarding: {deactivate_first: true, quarantine_days: 7, min_idle_days: 30}
 //! ```
 
 mod lines;

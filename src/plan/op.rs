@@ -471,7 +471,8 @@ impl Op {
     /// The deletions this step must precede, the way the API's conflict rules state them:
     /// a user goes after its detaches, memberships, login profile, MFA binding and keys;
     /// a group after its members and detaches; a role after its detaches; a policy after
-    /// every detach of it; a device after its unbinding; a key after its deactivation; a
+    /// every detach of it; a device after its unbinding; a deactivation record's removal
+    /// after every switch it names is back on; a
     /// recycled user's purge after the purge of its keys and the deletion that binned it.
     pub fn unblocks(&self) -> Vec<Entity> {
         match self {

@@ -17,6 +17,7 @@ pub fn explain_text(e: &Explanation, w: &mut dyn Write, color: bool) -> io::Resu
         Verdict::Removed => p.red("removed"),
         Verdict::Changed => p.yellow("changed"),
         Verdict::Protected => p.yellow("protected"),
+        Verdict::Held => p.yellow("held"),
         Verdict::NotManaged => p.dim("not managed"),
     };
     writeln!(w, "{}: {verdict}", p.bold(&e.address.to_string()))?;
@@ -25,6 +26,9 @@ pub fn explain_text(e: &Explanation, w: &mut dyn Write, color: bool) -> io::Resu
     }
     if let Some(reason) = &e.protected {
         writeln!(w, "  protected    {reason}; it stays")?;
+    }
+    if let Some(reason) = &e.held {
+        writeln!(w, "  held         {reason}")?;
     }
     for (i, r) in e.rules_tried.iter().enumerate() {
         let label = if i == 0 {
