@@ -377,7 +377,11 @@ async fn user_details(
         },
         async {
             let c = match logon_name {
-                Some(upn) => call(Service::Ims, "GetLoginProfile", &[("UserPrincipalName", upn)]),
+                Some(upn) => call(
+                    Service::Ims,
+                    "GetLoginProfile",
+                    &[("UserPrincipalName", upn)],
+                ),
                 None => call(Service::Ram, "GetLoginProfile", &by_name),
             };
             match client.call(&c).await {

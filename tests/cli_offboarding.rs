@@ -162,11 +162,18 @@ async fn deactivate_first_switches_the_user_off_holds_it_through_the_quarantine_
     assert!(held["held"][0]["deletable_after"].is_string(), "{held:#}");
     assert_eq!(held["summary"]["held"], 1);
     let (_, text_plan, _) = run(&emu, &["diff", week.to_str().unwrap()]).await;
-    assert!(text_plan.contains("Held (not kept, not removed yet) (1):"), "{text_plan}");
+    assert!(
+        text_plan.contains("Held (not kept, not removed yet) (1):"),
+        "{text_plan}"
+    );
     assert!(text_plan.contains("deletable_after = "), "{text_plan}");
 
     // With no quarantine, a second apply deletes it: nothing to switch off any more.
-    let now = file(dir.path(), "now.yaml", "{deactivate_first: true, quarantine_days: 0}");
+    let now = file(
+        dir.path(),
+        "now.yaml",
+        "{deactivate_first: true, quarantine_days: 0}",
+    );
     let before = emu.log().len();
     let (c, out, err) = apply(&emu, &now, &[]).await;
     assert_eq!(c, 0, "stdout:\n{out}\nstderr:\n{err}");
@@ -176,7 +183,10 @@ async fn deactivate_first_switches_the_user_off_holds_it_through_the_quarantine_
         .filter(|e| is_mutating(&e.action))
         .map(|e| e.action.clone())
         .collect();
-    assert!(!second.contains(&"UpdateAccessKey".to_string()), "{second:?}");
+    assert!(
+        !second.contains(&"UpdateAccessKey".to_string()),
+        "{second:?}"
+    );
     assert!(second.contains(&"DeleteUser".to_string()), "{second:?}");
     assert!(user(&emu.snapshot(), "keeper").is_some());
 }
@@ -196,7 +206,11 @@ async fn a_key_used_during_the_quarantine_holds_the_deletion() {
     );
     let emu = start(seed(&leaver)).await;
     let dir = tempfile::tempdir().unwrap();
-    let path = file(dir.path(), "f.yaml", "{deactivate_first: true, quarantine_days: 7}");
+    let path = file(
+        dir.path(),
+        "f.yaml",
+        "{deactivate_first: true, quarantine_days: 7}",
+    );
 
     let plan = plan_json(&emu, &path, &[]).await;
     assert!(actions(&plan).is_empty(), "{plan:#}");
@@ -233,7 +247,10 @@ async fn a_user_used_within_min_idle_days_is_held_until_the_guard_is_ignored() {
     let (c, why, err) = run(&emu, &["explain", path.to_str().unwrap(), "user.leaver"]).await;
     assert_eq!(c, 0, "{err}");
     assert!(why.starts_with("user.leaver: held\n"), "{why}");
-    assert!(why.contains("  held         used within 30 days: key LTAIleaver1 used "), "{why}");
+    assert!(
+        why.contains("  held         used within 30 days: key LTAIleaver1 used "),
+        "{why}"
+    );
     let (c, out, err) = apply(&emu, &path, &[]).await;
     assert_eq!(c, 0, "{err}");
     assert!(out.contains("1 held"), "{out}");
@@ -309,7 +326,11 @@ async fn a_deactivation_stopped_after_its_record_is_finished_by_the_next_run_wit
     );
     let emu = start(seed(&leaver)).await;
     let dir = tempfile::tempdir().unwrap();
-    let path = file(dir.path(), "f.yaml", "{deactivate_first: true, quarantine_days: 0}");
+    let path = file(
+        dir.path(),
+        "f.yaml",
+        "{deactivate_first: true, quarantine_days: 0}",
+    );
 
     let plan = plan_json(&emu, &path, &[]).await;
     assert_eq!(
@@ -342,7 +363,12 @@ async fn a_saved_plan_with_a_deactivation_applies_at_its_own_time() {
     let saved = dir.path().join("plan.json");
     let (c, _, err) = run(
         &emu,
-        &["diff", path.to_str().unwrap(), "--out", saved.to_str().unwrap()],
+        &[
+            "diff",
+            path.to_str().unwrap(),
+            "--out",
+            saved.to_str().unwrap(),
+        ],
     )
     .await;
     assert_eq!(c, 0, "{err}");
@@ -352,5 +378,8 @@ async fn a_saved_plan_with_a_deactivation_applies_at_its_own_time() {
     let at = saved["plan"]["planned_at"].as_str().unwrap();
     let after = emu.snapshot();
     let tag = &user(&after, "leaver").unwrap().tags[TAG];
-    assert!(tag.starts_with(at), "{tag} was recorded at the plan's time {at}");
+    assert!(
+        tag.starts_with(at),
+        "{tag} was recorded at the plan's time {at}"
+    );
 }

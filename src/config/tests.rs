@@ -491,15 +491,15 @@ fn the_offboarding_section_parses_with_defaults_for_what_it_leaves_out() {
     .unwrap();
     assert_eq!(
         d.offboarding,
-        super::Offboarding {
+        Offboarding {
             deactivate_first: true,
-            quarantine_days: super::DEFAULT_QUARANTINE_DAYS,
+            quarantine_days: DEFAULT_QUARANTINE_DAYS,
             min_idle_days: Some(30),
             line: 3,
         }
     );
     let d = parse("version: 1\nmanage: [users]\n", "f.yaml").unwrap();
-    assert_eq!(d.offboarding, super::Offboarding::default());
+    assert_eq!(d.offboarding, Offboarding::default());
     assert!(!d.offboarding.deactivate_first && d.offboarding.min_idle_days.is_none());
     assert_eq!(d.now, None, "the file never says when the plan is made");
 }

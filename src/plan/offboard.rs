@@ -174,7 +174,10 @@ mod tests {
         let r = Record {
             at: datetime!(2026-12-02 09:30:00.25 UTC),
             console_logon: true,
-            keys: vec!["LTAI5tAAAAAAAAAAAAAAAAAA".into(), "LTAI5tBBBBBBBBBBBBBBBBBB".into()],
+            keys: vec![
+                "LTAI5tAAAAAAAAAAAAAAAAAA".into(),
+                "LTAI5tBBBBBBBBBBBBBBBBBB".into(),
+            ],
         };
         let v = r.value();
         assert_eq!(

@@ -111,7 +111,11 @@ fn a_deactivated_user_is_held_during_its_quarantine_with_the_date_it_becomes_del
     assert_eq!(h.address, "user.alice");
     assert_eq!(h.deactivated_at.as_deref(), Some("2026-11-28T09:30:00Z"));
     assert_eq!(h.deletable_after.as_deref(), Some("2026-12-05T09:30:00Z"));
-    assert!(h.reason.contains("deletable after 2026-12-05T09:30:00Z"), "{}", h.reason);
+    assert!(
+        h.reason.contains("deletable after 2026-12-05T09:30:00Z"),
+        "{}",
+        h.reason
+    );
     assert_eq!(p.summary().held, 1);
 }
 
@@ -195,10 +199,9 @@ fn a_tagged_user_with_something_still_active_is_finished_and_keeps_its_first_dat
         ]
     );
     assert!(
-        p.changes[0]
-            .reason
-            .to_string()
-            .starts_with("user.alice was deactivated on 2026-11-30T09:30:00Z but this is still Active"),
+        p.changes[0].reason.to_string().starts_with(
+            "user.alice was deactivated on 2026-11-30T09:30:00Z but this is still Active"
+        ),
         "{}",
         p.changes[0].reason
     );
@@ -258,7 +261,8 @@ users:
 #[test]
 fn the_idle_guard_holds_a_deactivation_too() {
     let inv = alice("");
-    let file = "version: 1\nmanage: [users]\noffboarding: {deactivate_first: true, min_idle_days: 400}\n";
+    let file =
+        "version: 1\nmanage: [users]\noffboarding: {deactivate_first: true, min_idle_days: 400}\n";
     let p = diff(&desired(file), &inv, &nobody());
     assert!(p.is_empty());
     assert_eq!(p.held[0].last_used.as_deref(), Some("2026-02-01T00:00:00Z"));
@@ -300,7 +304,9 @@ fn a_declared_user_is_reactivated_and_its_declared_tags_leave_the_record_alone()
     let p = diff(&desired(file), &inv, &nobody());
     let c = calls(&p);
     assert!(
-        c.contains(&"UpdateAccessKey Status=Active UserAccessKeyId=LTAIalice1 UserName=alice".to_string()),
+        c.contains(
+            &"UpdateAccessKey Status=Active UserAccessKeyId=LTAIalice1 UserName=alice".to_string()
+        ),
         "{c:?}"
     );
     // The declared tags add `team` and do not untag the record themselves.

@@ -20,9 +20,7 @@ use super::{Differ, user_addr};
 use crate::model::{KeyStatus, Kind, User};
 use crate::plan::Held;
 use crate::plan::address::{Part, Resource};
-use crate::plan::offboard::{
-    MAX_VALUE_CHARS, Record, TAG_KEY, days_between, instant, seconds,
-};
+use crate::plan::offboard::{MAX_VALUE_CHARS, Record, TAG_KEY, days_between, instant, seconds};
 use crate::plan::op::Op;
 use crate::plan::reason::Reason;
 
