@@ -311,7 +311,7 @@ fn a_declared_user_is_reactivated_and_its_declared_tags_leave_the_record_alone()
     );
     // The declared tags add `team` and do not untag the record themselves.
     assert_eq!(
-        c.iter().filter(|c| c.starts_with("UntagResources")).count(),
+        c.iter().filter(|c| c.starts_with("Untag")).count(),
         1,
         "{c:?}"
     );

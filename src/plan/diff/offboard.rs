@@ -17,7 +17,7 @@ use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
 use super::{Differ, user_addr};
-use crate::model::{KeyStatus, Kind, User};
+use crate::model::{KeyStatus, Kind, LoginProfileStatus, User};
 use crate::plan::Held;
 use crate::plan::address::{Part, Resource};
 use crate::plan::offboard::{MAX_VALUE_CHARS, Record, TAG_KEY, days_between, instant, seconds};
@@ -386,8 +386,8 @@ impl Differ<'_> {
                     principal_name: principal_name.clone(),
                 },
                 step_reason.clone(),
-                Some(json!({ "status": "Active" })),
-                Some(json!({ "status": "Inactive" })),
+                Some(json!({ "status": LoginProfileStatus::Active })),
+                Some(json!({ "status": LoginProfileStatus::Inactive })),
             );
         }
         for k in &d.keys {
@@ -423,8 +423,8 @@ impl Differ<'_> {
                     principal_name: principal_name.clone(),
                 },
                 reason.clone(),
-                Some(json!({ "status": "Inactive" })),
-                Some(json!({ "status": "Active" })),
+                Some(json!({ "status": LoginProfileStatus::Inactive })),
+                Some(json!({ "status": LoginProfileStatus::Active })),
             );
         }
         for k in &u.access_keys {
