@@ -81,6 +81,18 @@ impl Record {
     pub fn deletable_after(&self, quarantine_days: u32) -> OffsetDateTime {
         self.at + Duration::days(i64::from(quarantine_days))
     }
+
+    /// [`Record::deletable_after`] as plans print it: to the second, rounded up, so that
+    /// "deletable after" never names a second at which the user is still held.
+    pub fn deletable_after_text(&self, quarantine_days: u32) -> String {
+        let t = self.deletable_after(quarantine_days);
+        let up = if t.nanosecond() > 0 {
+            t + Duration::seconds(1)
+        } else {
+            t
+        };
+        seconds(up)
+    }
 }
 
 /// `now` to the millisecond, the precision a record keeps: a plan made at `now` and
@@ -185,6 +197,8 @@ mod tests {
             "2026-12-02T09:30:00.250Z console LTAI5tAAAAAAAAAAAAAAAAAA LTAI5tBBBBBBBBBBBBBBBBBB"
         );
         assert!(v.chars().count() <= MAX_VALUE_CHARS);
+        // Printed to the second, never earlier than the quarantine's true end.
+        assert_eq!(r.deletable_after_text(7), "2026-12-09T09:30:01Z");
         assert_eq!(Record::parse(&v), Some(r));
     }
 

@@ -210,7 +210,7 @@ impl Differ<'_> {
                 h.last_used = Some(last);
                 if let Some(r) = &record {
                     h.deactivated_at = Some(seconds(r.at));
-                    h.deletable_after = Some(seconds(r.deletable_after(quarantine)));
+                    h.deletable_after = Some(r.deletable_after_text(quarantine));
                 }
                 return self.hold(u, h);
             }
@@ -243,7 +243,7 @@ impl Differ<'_> {
                         ),
                     );
                     h.deactivated_at = Some(seconds(r.at));
-                    h.deletable_after = Some(seconds(after));
+                    h.deletable_after = Some(r.deletable_after_text(quarantine));
                     h.last_used = Some(seconds(*latest));
                     return self.hold(u, h);
                 }
@@ -253,11 +253,11 @@ impl Differ<'_> {
                         format!(
                             "deactivated on {}; in its {quarantine}-day quarantine, deletable after {}",
                             seconds(r.at),
-                            seconds(after)
+                            r.deletable_after_text(quarantine)
                         ),
                     );
                     h.deactivated_at = Some(seconds(r.at));
-                    h.deletable_after = Some(seconds(after));
+                    h.deletable_after = Some(r.deletable_after_text(quarantine));
                     return self.hold(u, h);
                 }
                 self.fates.delete_reasons.insert(
@@ -362,7 +362,7 @@ impl Differ<'_> {
             let reason = match &d.existing {
                 Some(_) => step_reason.clone(),
                 None => Reason::Deactivate {
-                    deletable_after: seconds(w.deletable_after(quarantine)),
+                    deletable_after: w.deletable_after_text(quarantine),
                     idle_ignored: d.idle_ignored.clone(),
                 },
             };
