@@ -203,6 +203,10 @@ pub struct DiffArgs {
     /// has its most likely target deleted by the plan (as `apply --allow-unmatched-keep`).
     #[arg(long)]
     pub allow_unmatched_keep: bool,
+    /// Remove users that `offboarding.min_idle_days` would hold (used recently); the
+    /// plan says which.
+    #[arg(long)]
+    pub ignore_idle_guard: bool,
 }
 
 #[derive(Debug, Args)]
@@ -227,6 +231,10 @@ pub struct ApplyArgs {
     /// $XDG_STATE_HOME/ramstate/backups/ACCOUNT, or ~/.local/state/ramstate/backups/ACCOUNT).
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
+    /// Remove users that `offboarding.min_idle_days` would hold (used recently); the
+    /// plan says which.
+    #[arg(long)]
+    pub ignore_idle_guard: bool,
 }
 
 #[derive(Debug, Args)]

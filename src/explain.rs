@@ -27,8 +27,8 @@ pub struct Explanation {
     /// Why ramstate leaves it alone although no rule keeps it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protected: Option<String>,
-    /// Why the plan holds it although no rule keeps it (a `created_before` rule cannot
-    /// date it).
+    /// Why the plan holds it although no rule keeps it: a `created_before` rule cannot
+    /// date it, or offboarding holds it (the idle guard, the quarantine).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held: Option<String>,
     /// The plan's steps at this address (or, for a resource, at it and its parts).
@@ -55,7 +55,8 @@ pub enum Verdict {
     Declared,
     /// It would be removed, but the caller depends on it.
     Protected,
-    /// It would be removed, but a rule cannot tell whether it keeps it.
+    /// It goes, but not yet, or a rule cannot tell whether it keeps it: held by the idle
+    /// guard, in quarantine, or undated under a `created_before` rule.
     Held,
     /// Its kind is not managed by the file: nothing of it is touched.
     NotManaged,
@@ -173,7 +174,6 @@ pub fn explain(
                 .find(|k| k.address == address.resource_address())
         });
     let protected = plan.protected.iter().find(|p| p.address == *address);
-    let held = plan.held.iter().find(|h| h.address == *address);
     // The step that speaks for the address: its own, else its resource's.
     let main = mine
         .iter()
@@ -181,15 +181,16 @@ pub fn explain(
         .find(|&i| plan.changes[i].address == *address)
         .or_else(|| mine.first().copied());
 
-    if let Some(p) = protected {
+    let held = plan.held.iter().find(|h| h.address == *address);
+    if let Some(h) = held.filter(|_| mine.is_empty()) {
+        e.verdict = Verdict::Held;
+        e.held = Some(h.reason.clone());
+        e.decided_by = kind.map(|k| crate::plan::decision_not_kept(desired, k));
+        e.rules_tried = kind.map(|k| rules(desired, k)).unwrap_or_default();
+    } else if let Some(p) = protected {
         e.verdict = Verdict::Protected;
         e.protected = Some(p.reason.clone());
         // What would remove it, had the caller not depended on it.
-        e.decided_by = kind.map(|k| crate::plan::decision_not_kept(desired, k));
-        e.rules_tried = kind.map(|k| rules(desired, k)).unwrap_or_default();
-    } else if let Some(h) = held {
-        e.verdict = Verdict::Held;
-        e.held = Some(h.reason.clone());
         e.decided_by = kind.map(|k| crate::plan::decision_not_kept(desired, k));
         e.rules_tried = kind.map(|k| rules(desired, k)).unwrap_or_default();
     } else if let Some(i) = main.filter(|&i| kept.is_none() || plan.changes[i].address == *address)

@@ -5,7 +5,8 @@
 //! [`Op::unblocks`](crate::plan::Op::unblocks)): a user's deletion waits for every detach,
 //! membership removal, login-profile deletion, MFA unbind and key deletion of that user;
 //! a group's for every removal from and detach of it; a policy's for every detach of it;
-//! a device's for its unbinding; a key's deletion for its deactivation; a recycled user's
+//! a device's for its unbinding; a deactivation's switches for its record, a reactivation's
+//! record removal for its switches; a recycled user's
 //! purge for the purge of its keys and for the deletion that put it in the bin. The order
 //! Alibaba's closure checklist gives emerges from these edges alone.
 

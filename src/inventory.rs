@@ -126,13 +126,13 @@ pub async fn fetch(
             if !need_user_list {
                 return Ok((Vec::new(), RecycleBin::default()));
             }
-            let list = list_users(client, wants(Kind::Users)).await?;
+            let (list, logon_names) = list_users(client, wants(Kind::Users)).await?;
             // The bin's keys are asked for per user ID: they need the list, not the details.
             let live_ids: Vec<String> = list.iter().map(|u| u.id.clone()).collect();
             tokio::try_join!(
                 async {
                     if wants(Kind::Users) {
-                        fetch_user_details(client, list, progress).await
+                        fetch_user_details(client, list, &logon_names, progress).await
                     } else {
                         Ok(list)
                     }
@@ -268,8 +268,11 @@ pub async fn fetch_account_settings(client: &Client) -> Result<AccountSettings, 
 }
 
 /// RAM ListUsers, enriched (when `details`) with what only IMS ListUsers returns:
-/// tags and the last console login.
-async fn list_users(client: &Client, details: bool) -> Result<Vec<User>, ApiError> {
+/// tags, the last console login and the logon name (user name → logon name).
+async fn list_users(
+    client: &Client,
+    details: bool,
+) -> Result<(Vec<User>, BTreeMap<String, String>), ApiError> {
     let ram_call = no_params(Service::Ram, "ListUsers");
     // IMS lists only active users unless asked for frozen ones too.
     let ims_call = call(Service::Ims, "ListUsers", &[("Status", "active,freeze")]);
@@ -289,6 +292,7 @@ async fn list_users(client: &Client, details: bool) -> Result<Vec<User>, ApiErro
             by_id.insert(u.user_id.clone(), u);
         }
     }
+    let mut logon_names = BTreeMap::new();
     let mut users: Vec<User> = ram
         .into_iter()
         .map(|u| {
@@ -297,6 +301,9 @@ async fn list_users(client: &Client, details: bool) -> Result<Vec<User>, ApiErro
                 .or_else(|| by_name.remove(&u.name()));
             let mut user = u.into_model();
             if let Some(extra) = extra {
+                if !extra.user_principal_name.is_empty() {
+                    logon_names.insert(user.name.clone(), extra.user_principal_name.clone());
+                }
                 let extra = extra.into_model();
                 if user.tags.is_empty() {
                     user.tags = extra.tags;
@@ -309,17 +316,22 @@ async fn list_users(client: &Client, details: bool) -> Result<Vec<User>, ApiErro
         })
         .collect();
     users.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(users)
+    Ok((users, logon_names))
 }
 
 async fn fetch_user_details(
     client: &Client,
     users: Vec<User>,
+    logon_names: &BTreeMap<String, String>,
     progress: &dyn Progress,
 ) -> Result<Vec<User>, ApiError> {
     let users: Vec<Option<User>> = futures::stream::iter(users)
         .map(|user| async move {
-            let user = unless_vanished(user_details(client, user).await, "EntityNotExist.User")?;
+            let logon_name = logon_names.get(&user.name).map(String::as_str);
+            let user = unless_vanished(
+                user_details(client, user, logon_name).await,
+                "EntityNotExist.User",
+            )?;
             progress.fetched("users", 1);
             Ok::<_, ApiError>(user)
         })
@@ -331,7 +343,14 @@ async fn fetch_user_details(
     Ok(users)
 }
 
-async fn user_details(client: &Client, mut user: User) -> Result<User, ApiError> {
+/// A user's keys (with their last use), login profile, MFA device, groups and policies.
+/// The login profile is read from IMS by the user's logon name, when known: only IMS
+/// says whether console logon is switched on (`Status`).
+async fn user_details(
+    client: &Client,
+    mut user: User,
+    logon_name: Option<&str>,
+) -> Result<User, ApiError> {
     let name = user.name.clone();
     let by_name = [("UserName", name.as_str())];
     let (keys, login_profile, mfa, groups, policies) = tokio::try_join!(
@@ -357,7 +376,14 @@ async fn user_details(client: &Client, mut user: User) -> Result<User, ApiError>
             .await
         },
         async {
-            let c = call(Service::Ram, "GetLoginProfile", &by_name);
+            let c = match logon_name {
+                Some(upn) => call(
+                    Service::Ims,
+                    "GetLoginProfile",
+                    &[("UserPrincipalName", upn)],
+                ),
+                None => call(Service::Ram, "GetLoginProfile", &by_name),
+            };
             match client.call(&c).await {
                 Ok(body) => Ok(Some(
                     field::<wire::WireLoginProfile>(&body, "LoginProfile", &c.action)?.into_model(),

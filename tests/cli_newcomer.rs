@@ -588,10 +588,10 @@ async fn a_user_in_ten_groups_with_a_five_version_policy_is_removed_and_purged_f
     let plan = Run::new(&emu, &["diff", profile]).output().await;
     let out = text(&plan.stdout);
     assert_eq!(code(&plan), 0, "{}", text(&plan.stderr));
-    // 1 key deactivated; 1 key, 10 memberships, login profile, detach, user, its purge,
-    // 10 groups and the policy removed.
+    // 1 key (deleted as it is, not deactivated first), 10 memberships, login profile,
+    // detach, user, its purge, 10 groups and the policy removed.
     assert!(
-        out.contains("Plan: 0 to add, 1 to change, 26 to destroy."),
+        out.contains("Plan: 0 to add, 0 to change, 26 to destroy."),
         "{out}"
     );
 

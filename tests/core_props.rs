@@ -436,7 +436,11 @@ fn apply_call(inv: &mut Inventory, call: &ApiCall, recycle: bool) -> Result<(), 
                 .iter_mut()
                 .find(|k| k.id == p("UserAccessKeyId"))
                 .ok_or("EntityNotExist.User.AccessKey")?;
-            k.status = KeyStatus::Inactive;
+            k.status = if p("Status") == "Active" {
+                KeyStatus::Active
+            } else {
+                KeyStatus::Inactive
+            };
         }
         "DeleteAccessKey" => {
             let i = user(inv, &p("UserName"))?;
@@ -445,9 +449,8 @@ fn apply_call(inv: &mut Inventory, call: &ApiCall, recycle: bool) -> Result<(), 
                 .iter()
                 .position(|k| k.id == p("UserAccessKeyId"))
                 .ok_or("EntityNotExist.User.AccessKey")?;
-            if keys[at].status == KeyStatus::Active {
-                return Err("an active key is deleted before it was disabled".into());
-            }
+            // Only the console asks for a key to be disabled before its deletion; the
+            // API's DeleteAccessKey takes an Active key (reference §recycle bin).
             let key = keys.remove(at);
             if recycle {
                 inv.recycle_bin.access_keys.push(RecycledAccessKey {

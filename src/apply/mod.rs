@@ -112,6 +112,7 @@ fn describe(e: &Entity) -> String {
         Entity::OidcProvider(n) => format!("OIDC provider {n}"),
         Entity::RecycledUser(id) => format!("recycled user {id}"),
         Entity::PolicyVersionSlot(p) => format!("the versions of policy {p}"),
+        Entity::DeactivationRecord(u) => format!("the deactivation record of user {u}"),
     }
 }
 

@@ -84,9 +84,10 @@ fn plan(ops: Vec<Op>) -> Plan {
             .collect(),
         protected: vec![],
         kept: vec![],
+        held: vec![],
+        planned_at: None,
         unmatched_rules: vec![],
         missed_keeps: vec![],
-        held: vec![],
         inventory_fingerprint: None,
     }
 }
@@ -155,6 +156,29 @@ fn the_executor_refuses_every_kind_of_step_that_affects_the_callers_identity() {
             Op::DeleteAccessKey {
                 user: "someone".into(),
                 key: "LTAIbot".into(),
+            },
+        ),
+        // A deactivation of the caller: its record, its console logon, its key.
+        (
+            "user",
+            Op::RecordDeactivation {
+                user: user(),
+                principal_name: "ci-bot@1234567890123456.onaliyun.com".into(),
+                record: "2026-12-02T09:30:00.000Z LTAIbot".into(),
+            },
+        ),
+        (
+            "user",
+            Op::DisableConsoleLogon {
+                user: user(),
+                principal_name: "ci-bot@1234567890123456.onaliyun.com".into(),
+            },
+        ),
+        (
+            "user",
+            Op::DeactivateAccessKey {
+                user: user(),
+                key: "LTAIother".into(),
             },
         ),
         (

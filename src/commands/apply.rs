@@ -34,6 +34,13 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<Outcome> {
         None => (text, path.display().to_string()),
     };
     let desired = crate::config::parse(&desired_text, &source)?;
+    // A saved plan is checked against a plan made at its own time (its deactivation
+    // records carry that time); the final check plans at that time too, so that users
+    // deactivated by this run read as just deactivated.
+    let desired = match saved_plan.as_ref().and_then(SavedPlan::planned_at) {
+        Some(at) => super::diff::planned_at(desired, at, args.ignore_idle_guard),
+        None => super::diff::planned_now(desired, args.ignore_idle_guard),
+    };
 
     let wanted = args
         .account_id
@@ -107,7 +114,11 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<Outcome> {
     let remaining = if report.interrupted {
         None
     } else {
-        converge(&conn, &desired, &kinds, &report.done(&graph), &cancel).await?
+        let done = report.done(&graph);
+        let deactivated = crate::plan::offboard::deactivated_by(&plan.changes, &done);
+        converge(&conn, &desired, &kinds, &done, &cancel)
+            .await?
+            .map(|left| crate::plan::offboard::without_next_phase(left, &deactivated))
     };
     let outcome = ApplyOutcome::new(plan, &graph, &report, remaining.as_ref());
     show(&outcome, args.output)?;

@@ -23,6 +23,7 @@ pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<Outcome> {
     }
     let text = read_desired(&args.file)?;
     let desired = crate::config::parse(&text, &args.file.display().to_string())?;
+    let desired = planned_now(desired, args.ignore_idle_guard);
     let conn = Connection::open(settings).await?;
     check_account(&desired, None, &conn.caller)?;
     let inventory = fetch_for(&conn, &desired).await?;
@@ -111,6 +112,22 @@ pub fn render(plan: &Plan, format: PlanFormat, color: bool, out: &mut dyn Write)
         PlanFormat::Markdown => crate::render::plan_markdown(plan, out),
     }
     .into_diagnostic()
+}
+
+/// The desired state planned at the clock's time: the one place a plan's "now" comes from.
+pub fn planned_now(desired: DesiredState, ignore_idle_guard: bool) -> DesiredState {
+    planned_at(desired, time::OffsetDateTime::now_utc(), ignore_idle_guard)
+}
+
+/// The desired state planned at `now`.
+pub fn planned_at(
+    mut desired: DesiredState,
+    now: time::OffsetDateTime,
+    ignore_idle_guard: bool,
+) -> DesiredState {
+    desired.now = Some(now);
+    desired.ignore_idle_guard = ignore_idle_guard;
+    desired
 }
 
 pub fn read_desired(path: &std::path::Path) -> Result<String> {

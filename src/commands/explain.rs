@@ -21,6 +21,7 @@ pub async fn run(settings: &Settings, args: &ExplainArgs) -> Result<Outcome> {
     })?;
     let text = read_desired(&args.file)?;
     let desired = crate::config::parse(&text, &args.file.display().to_string())?;
+    let desired = super::diff::planned_now(desired, false);
     let conn = Connection::open(settings).await?;
     check_account(&desired, None, &conn.caller)?;
     let inventory = fetch_for(&conn, &desired).await?;

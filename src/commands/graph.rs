@@ -16,6 +16,7 @@ use super::{Connection, Outcome};
 pub async fn run(settings: &Settings, args: &GraphArgs) -> Result<Outcome> {
     let text = read_desired(&args.file)?;
     let desired = crate::config::parse(&text, &args.file.display().to_string())?;
+    let desired = super::diff::planned_now(desired, false);
     let conn = Connection::open(settings).await?;
     check_account(&desired, None, &conn.caller)?;
     let inventory = fetch_for(&conn, &desired).await?;

@@ -27,6 +27,11 @@ impl SavedPlan {
     pub fn inventory_fingerprint(&self) -> Option<&str> {
         self.plan.get("inventory_fingerprint")?.as_str()
     }
+
+    /// When the plan was made, when its decisions depended on it.
+    pub fn planned_at(&self) -> Option<time::OffsetDateTime> {
+        crate::plan::offboard::instant(self.plan.get("planned_at")?.as_str()?)
+    }
 }
 
 /// Read a file that is either a saved plan (JSON with `ramstate_saved_plan`) or not (`None`).

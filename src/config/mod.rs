@@ -14,6 +14,7 @@
 //! default_domain: reset             # or keep
 //! account_alias: clear              # or keep
 //! resource_directory_access_role: delete   # or keep (the default: protected)
+//! offboarding: {deactivate_first: true, quarantine_days: 7, min_idle_days: 30}
 //! ```
 
 mod backup;
@@ -68,6 +69,43 @@ pub struct DesiredState {
     /// The file's name and text, for diagnostics found later (references checked
     /// against the live account).
     pub source: Option<std::sync::Arc<(String, String)>>,
+    /// How users that are not kept leave: deactivated first, quarantined, idle-guarded.
+    pub offboarding: Offboarding,
+    /// When the plan is made: offboarding dates are counted from it. Never read from the
+    /// file: the command sets it from the clock (a test sets any date). Without it,
+    /// nothing that depends on the date is decided (deactivation, the end of a quarantine,
+    /// the idle guard hold what they would act on).
+    pub now: Option<OffsetDateTime>,
+    /// `--ignore-idle-guard`: users used within `min_idle_days` are not held.
+    pub ignore_idle_guard: bool,
+}
+
+/// The file's `offboarding:` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offboarding {
+    /// Users that are not kept are deactivated (console logon and keys switched off, the
+    /// time recorded on the user) and deleted by a later run, after the quarantine.
+    pub deactivate_first: bool,
+    /// A deactivated user is deleted only this many days after its deactivation.
+    pub quarantine_days: u32,
+    /// A user whose key was used, or who logged on, within this many days is held.
+    pub min_idle_days: Option<u32>,
+    /// The line of the section (0 when absent or built in code).
+    pub line: usize,
+}
+
+/// Days a deactivated user waits before its deletion when the file does not say.
+pub const DEFAULT_QUARANTINE_DAYS: u32 = 7;
+
+impl Default for Offboarding {
+    fn default() -> Self {
+        Offboarding {
+            deactivate_first: false,
+            quarantine_days: DEFAULT_QUARANTINE_DAYS,
+            min_idle_days: None,
+            line: 0,
+        }
+    }
 }
 
 impl DesiredState {
@@ -82,7 +120,16 @@ impl DesiredState {
             delete_resource_directory_role: None,
             backup: None,
             source: None,
+            offboarding: Offboarding::default(),
+            now: None,
+            ignore_idle_guard: false,
         }
+    }
+
+    /// The same desired state, planned at `now` (builder style).
+    pub fn at(mut self, now: OffsetDateTime) -> Self {
+        self.now = Some(now);
+        self
     }
 
     /// Adds a keep rule (builder style).
@@ -429,7 +476,7 @@ struct Checker<'t> {
     found: Vec<Found>,
 }
 
-const TOP_KEYS: [&str; 10] = [
+const TOP_KEYS: [&str; 11] = [
     "version",
     "account",
     "manage",
@@ -438,6 +485,7 @@ const TOP_KEYS: [&str; 10] = [
     "default_domain",
     "account_alias",
     "resource_directory_access_role",
+    "offboarding",
     "resources",
     "backup",
 ];
@@ -703,6 +751,9 @@ impl Checker<'_> {
         }
 
         let backup = get("backup").and_then(|b| self.backup(b, &declared));
+        let offboarding = get("offboarding")
+            .map(|v| self.offboarding(v))
+            .unwrap_or_default();
 
         Some(DesiredState {
             account_id,
@@ -713,6 +764,9 @@ impl Checker<'_> {
             delete_resource_directory_role,
             backup,
             source: None,
+            offboarding,
+            now: None,
+            ignore_idle_guard: false,
         })
     }
 
@@ -748,6 +802,90 @@ impl Checker<'_> {
                     Some(format!(
                         "`delete` lets the plan remove {RESOURCE_DIRECTORY_ROLE} when no rule keeps it; `keep` (the default) protects it"
                     )),
+                );
+                None
+            }
+        }
+    }
+
+    /// `offboarding: {deactivate_first: true, quarantine_days: 7, min_idle_days: 30}`.
+    fn offboarding(&mut self, v: &Value) -> Offboarding {
+        let path = val(&[], "offboarding");
+        let mut out = Offboarding {
+            line: locate(self.text, &[Seg::Key("offboarding".into())])
+                .map(|p| p.line)
+                .unwrap_or(0),
+            ..Offboarding::default()
+        };
+        if matches!(v, Value::Null) {
+            return out;
+        }
+        let Some(entries) = self.mapping(
+            v,
+            &path,
+            "`offboarding`",
+            &["deactivate_first", "quarantine_days", "min_idle_days"],
+        ) else {
+            return out;
+        };
+        for (key, value) in entries {
+            let vp = val(&path, &key);
+            match key.as_str() {
+                "deactivate_first" => match value {
+                    Value::Bool(b) => out.deactivate_first = *b,
+                    other => self.problem(
+                        vp,
+                        format!(
+                            "`offboarding.deactivate_first` must be true or false, found {}",
+                            type_name(other)
+                        ),
+                        "expected true or false",
+                        None,
+                    ),
+                },
+                _ => {
+                    let Some(days) = self.days(value, vp, &key) else {
+                        continue;
+                    };
+                    if key == "quarantine_days" {
+                        out.quarantine_days = days;
+                    } else {
+                        out.min_idle_days = Some(days);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// A whole number of days, 0 to 3650.
+    fn days(&mut self, v: &Value, path: Path_, key: &str) -> Option<u32> {
+        const MAX_DAYS: u64 = 3650;
+        match v {
+            Value::Number(n) if n.as_u64().is_some_and(|d| d <= MAX_DAYS) => {
+                n.as_u64().map(|d| d as u32)
+            }
+            Value::String(s) if s.trim().parse::<u64>().is_ok() => {
+                self.problem(
+                    path,
+                    format!("`offboarding.{key}` must be a number, found the string {s:?}"),
+                    "a string",
+                    Some(format!("drop the quotes: `{key}: {}`", s.trim())),
+                );
+                None
+            }
+            other => {
+                let found = match other {
+                    Value::Number(n) => n.to_string(),
+                    o => type_name(o).to_string(),
+                };
+                self.problem(
+                    path,
+                    format!(
+                        "`offboarding.{key}` must be a whole number of days from 0 to {MAX_DAYS}, found {found}"
+                    ),
+                    "expected a number of days",
+                    None,
                 );
                 None
             }

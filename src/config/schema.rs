@@ -49,6 +49,9 @@ struct DesiredStateFile {
     /// rule keeps it; `keep` (the default) protects it even when roles are managed.
     /// `delete` requires roles in `manage`.
     resource_directory_access_role: Option<ResourceDirectoryRoleSetting>,
+    /// How users that are not kept leave the account: deactivated first, deleted after a
+    /// quarantine, held while they are still in use.
+    offboarding: Option<OffboardingSpec>,
     /// What must exist, and how: created or updated to match, and implicitly kept.
     /// A field left out is not governed; a list of memberships or attachments governs
     /// its side completely.
@@ -57,6 +60,26 @@ struct DesiredStateFile {
     /// `manage: []` and the deleted entities declared under `resources`): what a
     /// `ramstate restore` needs beyond the declarations. Never holds a secret.
     backup: Option<super::Backup>,
+}
+
+/// The `offboarding` section.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct OffboardingSpec {
+    /// `true`: a user that is not kept is first deactivated (console logon switched off
+    /// with IMS UpdateLoginProfile Status=Inactive, every Active access key set Inactive,
+    /// the time and what was Active recorded in the user's `ramstate:deactivated` tag) and
+    /// deleted by a later run, after the quarantine. Default false: deleted at once.
+    deactivate_first: Option<bool>,
+    /// A deactivated user is deleted only this many days after its deactivation, and only
+    /// if no key was used and no console logon happened since. Default 7.
+    #[schemars(range(min = 0, max = 3650))]
+    quarantine_days: Option<u32>,
+    /// A user whose access key was used, or who logged on to the console, within this
+    /// many days is held (neither deactivated nor deleted); `--ignore-idle-guard`
+    /// overrides. Default: no idle guard.
+    #[schemars(range(min = 0, max = 3650))]
+    min_idle_days: Option<u32>,
 }
 
 /// The account a file is for: apply refuses any other, diff checks it when present.

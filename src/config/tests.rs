@@ -604,5 +604,52 @@ fn a_backup_attachment_of_a_policy_that_is_not_declared_is_an_error_at_its_line(
             6,
             "backup attachment of policy `ops` names a policy that is not declared under `resources.policies`".to_string()
         )]
+
+    );
+}
+
+#[test]
+fn the_offboarding_section_parses_with_defaults_for_what_it_leaves_out() {
+    let d = parse(
+        "version: 1\nmanage: [users]\noffboarding:\n  deactivate_first: true\n  min_idle_days: 30\n",
+        "f.yaml",
+    )
+    .unwrap();
+    assert_eq!(
+        d.offboarding,
+        Offboarding {
+            deactivate_first: true,
+            quarantine_days: DEFAULT_QUARANTINE_DAYS,
+            min_idle_days: Some(30),
+            line: 3,
+        }
+    );
+    let d = parse("version: 1\nmanage: [users]\n", "f.yaml").unwrap();
+    assert_eq!(d.offboarding, Offboarding::default());
+    assert!(!d.offboarding.deactivate_first && d.offboarding.min_idle_days.is_none());
+    assert_eq!(d.now, None, "the file never says when the plan is made");
+}
+
+#[test]
+fn offboarding_problems_point_at_their_lines() {
+    let text = "version: 1\nmanage: [users]\noffboarding:\n  deactivate_first: yes please\n  quarantine_days: \"7\"\n  min_idle_days: -3\n  grace: 2\n";
+    assert_eq!(
+        lines_and_messages(text),
+        vec![
+            (
+                4,
+                "`offboarding.deactivate_first` must be true or false, found a string".to_string()
+            ),
+            (
+                5,
+                "`offboarding.quarantine_days` must be a number, found the string \"7\"".to_string()
+            ),
+            (
+                6,
+                "`offboarding.min_idle_days` must be a whole number of days from 0 to 3650, found -3"
+                    .to_string()
+            ),
+            (7, "unknown key `grace` in `offboarding`".to_string()),
+        ]
     );
 }

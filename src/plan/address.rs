@@ -84,6 +84,10 @@ pub enum Part {
     AccessKey(String),
     /// `access_key.LTAI4F/status`: the status of an access key.
     AccessKeyStatus(String),
+    /// `login_profile/status`: whether console logon is switched on.
+    LoginProfileStatus,
+    /// `deactivation`: the record of a user's deactivation (its `ramstate:deactivated` tag).
+    Deactivation,
     /// `recycle_bin`: what the recycle bin holds of this user once it is deleted.
     RecycleBin,
     /// `tags`: tags set on the resource.
@@ -213,6 +217,8 @@ impl fmt::Display for Part {
             Part::Member(u) => write!(f, "member.{u}"),
             Part::Attachment(k, n) => write!(f, "attachment.{k}.{n}"),
             Part::LoginProfile => f.write_str("login_profile"),
+            Part::LoginProfileStatus => f.write_str("login_profile/status"),
+            Part::Deactivation => f.write_str("deactivation"),
             Part::MfaDevice => f.write_str("mfa_device"),
             Part::AccessKey(k) => write!(f, "access_key.{k}"),
             Part::AccessKeyStatus(k) => write!(f, "access_key.{k}/status"),
@@ -318,6 +324,8 @@ impl FromStr for Part {
         let bad = || BadAddress(s.to_string());
         match s {
             "login_profile" => return Ok(Part::LoginProfile),
+            "login_profile/status" => return Ok(Part::LoginProfileStatus),
+            "deactivation" => return Ok(Part::Deactivation),
             "mfa_device" => return Ok(Part::MfaDevice),
             "recycle_bin" => return Ok(Part::RecycleBin),
             "tags" => return Ok(Part::Tags),
@@ -374,6 +382,8 @@ mod tests {
             Resource::User("alice".into()).address(),
             Resource::User("alice".into()).part(Part::Policy(PolicyRef::system("ReadOnlyAccess"))),
             Resource::User("a.b".into()).part(Part::AccessKeyStatus("LTAI1".into())),
+            Resource::User("bob".into()).part(Part::LoginProfileStatus),
+            Resource::User("bob".into()).part(Part::Deactivation),
             Resource::Policy("ops".into())
                 .part(Part::Attachment(PrincipalKind::Group, "dev".into())),
             Resource::RecycledUser("2001".into()).part(Part::AccessKey("LTAI2".into())),
@@ -387,6 +397,8 @@ mod tests {
                 "user.alice",
                 "user.alice/policy.System/ReadOnlyAccess",
                 "user.a.b/access_key.LTAI1/status",
+                "user.bob/login_profile/status",
+                "user.bob/deactivation",
                 "policy.ops/attachment.group.dev",
                 "recycle_bin.user.2001/access_key.LTAI2",
                 "recycle_bin.access_key.LTAI3",
@@ -455,6 +467,8 @@ mod tests {
             name().prop_map(Part::Member),
             (kind, name()).prop_map(|(k, n)| Part::Attachment(k, n)),
             Just(Part::LoginProfile),
+            Just(Part::LoginProfileStatus),
+            Just(Part::Deactivation),
             Just(Part::MfaDevice),
             name().prop_map(Part::AccessKey),
             name().prop_map(Part::AccessKeyStatus),

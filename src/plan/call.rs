@@ -126,6 +126,14 @@ fn tag_call(
     }
 }
 
+/// The user a deactivation record is tagged on.
+fn deactivated(user: &str, principal_name: &str) -> Tagged {
+    Tagged::User {
+        name: user.to_string(),
+        principal_name: principal_name.to_string(),
+    }
+}
+
 /// What a plan shows in place of a password: where it comes from when the step runs.
 fn password_placeholder(env: &str) -> String {
     format!("${env}")
@@ -205,6 +213,45 @@ pub fn call(op: &Op) -> ApiCall {
                 ("Status", "Inactive"),
                 ("UserAccessKeyId", key.as_str()),
                 ("UserName", user.as_str()),
+            ],
+        ),
+        Op::ActivateAccessKey { user, key } => ram(
+            "UpdateAccessKey",
+            [
+                ("Status", "Active"),
+                ("UserAccessKeyId", key.as_str()),
+                ("UserName", user.as_str()),
+            ],
+        ),
+        Op::RecordDeactivation {
+            user,
+            principal_name,
+            record,
+        } => {
+            let tags = [(super::offboard::TAG_KEY.to_string(), record.clone())].into();
+            tag_call(&deactivated(user, principal_name), Some(&tags), None)
+        }
+        Op::ClearDeactivation {
+            user,
+            principal_name,
+        } => tag_call(
+            &deactivated(user, principal_name),
+            None,
+            Some(&[super::offboard::TAG_KEY.to_string()]),
+        ),
+        // IMS, not RAM: only IMS has the console's switch (`Status`).
+        Op::DisableConsoleLogon { principal_name, .. } => ims(
+            "UpdateLoginProfile",
+            [
+                ("Status", "Inactive"),
+                ("UserPrincipalName", principal_name.as_str()),
+            ],
+        ),
+        Op::EnableConsoleLogon { principal_name, .. } => ims(
+            "UpdateLoginProfile",
+            [
+                ("Status", "Active"),
+                ("UserPrincipalName", principal_name.as_str()),
             ],
         ),
         Op::DeleteAccessKey { user, key } => ram(

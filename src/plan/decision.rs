@@ -77,7 +77,9 @@ pub fn decide(desired: &DesiredState, changes: &mut [Change]) {
     }
     for c in changes.iter_mut() {
         c.decided_by = match &c.reason {
-            Reason::Blocks(r) | Reason::DeactivateFirst(r) => own
+            Reason::Blocks(r)
+            | Reason::DeactivateFirst(r)
+            | Reason::FinishDeactivation { resource: r, .. } => own
                 .get(r)
                 .cloned()
                 .or_else(|| kind_of(&r.resource).map(|k| not_kept(desired, k))),
@@ -98,6 +100,9 @@ pub fn decide(desired: &DesiredState, changes: &mut [Change]) {
 fn direct(desired: &DesiredState, reason: &Reason, resource: &Resource) -> Option<Decision> {
     match reason {
         Reason::NotKept(kind) => Some(not_kept(desired, *kind)),
+        Reason::Deactivate { .. }
+        | Reason::QuarantineOver { .. }
+        | Reason::IdleGuardIgnored { .. } => Some(not_kept(desired, Kind::Users)),
         Reason::PolicyNotKept
         | Reason::ServiceLinkedRoleNotKept { .. }
         | Reason::DeviceNotKept { .. } => kind_of(resource).map(|k| not_kept(desired, k)),
@@ -120,6 +125,8 @@ fn direct(desired: &DesiredState, reason: &Reason, resource: &Resource) -> Optio
         }),
         Reason::Blocks(_)
         | Reason::DeactivateFirst(_)
+        | Reason::FinishDeactivation { .. }
+        | Reason::Reactivate { .. }
         | Reason::MemberStays { .. }
         | Reason::PrincipalStays { .. }
         | Reason::VersionCap { .. } => None,

@@ -10,8 +10,9 @@ mod guards;
 mod recycle;
 
 pub use recycle::recycled_name;
+mod offboard;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
@@ -21,9 +22,7 @@ use super::protection::{Protection, protection};
 use super::reason::Reason;
 use super::{Action, Change, FORMAT_VERSION, Held, Kept, Plan, Protected, fingerprint};
 use crate::config::{Candidate, DesiredState};
-use crate::model::{
-    Caller, Group, Inventory, KeyStatus, Kind, PolicyRef, PolicyType, Role, VirtualMfaDevice,
-};
+use crate::model::{Caller, Group, Inventory, Kind, PolicyRef, PolicyType, Role, VirtualMfaDevice};
 
 /// The kinds an inventory must hold for a diff of `managed` to be right: removing a
 /// group needs its members (users), removing a policy needs its attachments (users,
@@ -67,9 +66,12 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
         candidates: Vec::new(),
         held: Vec::new(),
         recycled: Vec::new(),
+        now: desired.now.map(super::offboard::to_millis),
+        used_now: false,
     };
     d.decide_all();
     d.users();
+    d.offboard(&account_id);
     d.groups();
     d.roles();
     d.policies();
@@ -80,9 +82,6 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
     d.declared(&account_id);
 
     let (unmatched_rules, missed_keeps) = d.unmatched();
-    let mut held = d.held;
-    held.sort();
-    held.dedup();
     let mut changes = d.changes;
     sort_changes(&mut changes);
     super::decision::decide(desired, &mut changes);
@@ -91,6 +90,14 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
     protected.dedup();
     let mut kept = d.kept;
     kept.sort_by_cached_key(|k| (k.address.to_string(), k.rule.clone()));
+    let mut held = d.held;
+    held.sort_by_cached_key(|h| (h.address.to_string(), h.reason.clone()));
+    held.dedup();
+    let planned_at = d
+        .used_now
+        .then_some(d.now)
+        .flatten()
+        .map(super::offboard::millis);
     Plan {
         format_version: FORMAT_VERSION,
         account_id,
@@ -98,9 +105,10 @@ pub fn diff(desired: &DesiredState, inventory: &Inventory, caller: &Caller) -> P
         changes,
         protected,
         kept,
+        held,
+        planned_at,
         unmatched_rules,
         missed_keeps,
-        held,
         inventory_fingerprint: Some(fingerprint(inventory)),
     }
 }
@@ -143,9 +151,11 @@ fn order_key(c: &Change) -> OrderKey<'_> {
         Some(Part::RecycleBin) => 3,
         Some(_) => 1,
     };
-    let step = match c.action() {
-        Action::Deactivate => 0,
-        _ => 1,
+    // A deactivation is recorded before anything is switched off.
+    let step = match (&c.op, c.action()) {
+        (Op::RecordDeactivation { .. }, _) => 0,
+        (_, Action::Deactivate | Action::Reactivate) => 1,
+        _ => 2,
     };
     let r = c.resource();
     (
@@ -263,6 +273,10 @@ struct Fates {
     policies: BTreeSet<String>,
     /// Serial numbers.
     devices: BTreeSet<String>,
+    /// Users that are not kept and stay for now: deactivated by this run, or held.
+    offboarding: BTreeMap<String, offboard::Fate>,
+    /// The reason a user's deletion gives, where it is not the plain "not kept".
+    delete_reasons: BTreeMap<String, Reason>,
 }
 
 struct Differ<'a> {
@@ -279,6 +293,10 @@ struct Differ<'a> {
     held: Vec<Held>,
     /// The recycled users keep rules were tried on: (user name, user ID).
     recycled: Vec<(&'a str, &'a str)>,
+    /// When the plan is made (to the millisecond); `None` when the caller gave no time.
+    now: Option<time::OffsetDateTime>,
+    /// Whether a decision depended on `now` (the plan then says when it was made).
+    used_now: bool,
 }
 
 /// The user a device is bound to, from the device or from the user's side.
@@ -336,6 +354,8 @@ impl<'a> Differ<'a> {
                 self.fates.users.insert(u.name.clone());
             }
         }
+        // Some users that go are deactivated first, or held: they stay for this run.
+        self.offboard_decide();
         for g in &inv.groups {
             let c = Candidate {
                 name: &g.name,
@@ -391,7 +411,9 @@ impl<'a> Differ<'a> {
             // A device hangs off its user: it goes only when it is free or its user goes.
             match bound_user(inv, d) {
                 Some(u) if !self.fates.users.contains(u) => {
-                    let rule = if self.desired.manages(Kind::Users) {
+                    let rule = if self.fates.offboarding.contains_key(u) {
+                        format!("bound to user {u}, which is not removed yet (offboarding)")
+                    } else if self.desired.manages(Kind::Users) {
                         format!("bound to user {u}, which is kept")
                     } else {
                         format!("bound to user {u}; users are not managed")
@@ -490,19 +512,9 @@ impl<'a> Differ<'a> {
                     None,
                 );
             }
+            // A key is deleted as it is: setting it Inactive first is a wasted call
+            // (deactivation, when asked for, happens in an earlier run).
             for k in &u.access_keys {
-                if k.status == KeyStatus::Active {
-                    self.push_with(
-                        res.clone().part(Part::AccessKeyStatus(k.id.clone())),
-                        Op::DeactivateAccessKey {
-                            user: name.into(),
-                            key: k.id.clone(),
-                        },
-                        Reason::DeactivateFirst(res.clone().address()),
-                        Some(json!({ "status": KeyStatus::Active })),
-                        Some(json!({ "status": KeyStatus::Inactive })),
-                    );
-                }
                 self.push_with(
                     res.clone().part(Part::AccessKey(k.id.clone())),
                     Op::DeleteAccessKey {
@@ -518,13 +530,19 @@ impl<'a> Differ<'a> {
                     None,
                 );
             }
+            let reason = self
+                .fates
+                .delete_reasons
+                .get(name)
+                .cloned()
+                .unwrap_or(Reason::NotKept(Kind::Users));
             self.push_with(
                 res.clone().address(),
                 Op::DeleteUser {
                     name: name.into(),
                     id: u.id.clone(),
                 },
-                Reason::NotKept(Kind::Users),
+                reason,
                 Some(compact(json!({
                     "id": u.id,
                     "display_name": opt(&u.display_name),

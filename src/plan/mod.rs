@@ -9,6 +9,7 @@ mod address;
 mod call;
 mod decision;
 mod diff;
+pub mod offboard;
 mod op;
 mod protection;
 mod reason;
@@ -48,6 +49,14 @@ pub struct Plan {
     /// What a managed kind keeps, and by which rule.
     #[serde(default)]
     pub kept: Vec<Kept>,
+    /// What no rule keeps and the plan still does not remove, each with why (and until
+    /// when): users held by the idle guard or in quarantine after their deactivation,
+    /// entities a `created_before` rule cannot date.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<Held>,
+    /// When the plan was made, when a decision depended on it (offboarding dates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_at: Option<String>,
     /// Keep rules that matched nothing (a typo in a rule removes what it meant to keep).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unmatched_rules: Vec<String>,
@@ -55,10 +64,6 @@ pub struct Plan {
     /// refuses such a plan unless `--allow-unmatched-keep`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missed_keeps: Vec<MissedKeep>,
-    /// Entities of a managed kind that no rule keeps and that the plan still does not
-    /// remove, each with why (a `created_before` rule cannot date them).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub held: Vec<Held>,
     /// SHA-256 of the inventory the plan was built from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inventory_fingerprint: Option<String>,
@@ -148,8 +153,10 @@ pub enum Action {
     RemoveMember,
     /// Unbinds an MFA device from its user.
     Unbind,
-    /// Disables an access key before its deletion.
+    /// Switches an access key or a user's console logon off.
     Deactivate,
+    /// Switches an access key or a user's console logon back on.
+    Reactivate,
     /// Sets a setting back to the account's initial value.
     Reset,
     /// Clears a setting.
@@ -169,7 +176,7 @@ impl Action {
         )
     }
 
-    /// Takes something away: a destroy, or disabling a key on its way out. "Already gone"
+    /// Takes something away: a destroy, or switching a key or console logon off. "Already gone"
     /// finishes such a step, and such a step must never reach the caller's own identity.
     pub fn is_removal(self) -> bool {
         self.is_destroy() || self == Action::Deactivate
@@ -214,6 +221,7 @@ impl Action {
             Action::RemoveMember => "remove member",
             Action::Unbind => "unbind",
             Action::Deactivate => "deactivate",
+            Action::Reactivate => "reactivate",
             Action::Reset => "reset",
             Action::Clear => "clear",
             Action::Purge => "purge",
@@ -240,7 +248,9 @@ pub struct Kept {
     pub line: Option<usize>,
 }
 
-/// An entity the plan would remove but holds, with why.
+/// Something the plan does not remove (yet) although no rule keeps it, with why and
+/// until when: a `created_before` rule cannot date it, or offboarding holds it (the idle
+/// guard, the quarantine).
 #[derive(Serialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Held {
     pub address: Address,
@@ -248,6 +258,15 @@ pub struct Held {
     /// The line of the rule that holds it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// When the user was deactivated (its `ramstate:deactivated` record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deactivated_at: Option<String>,
+    /// When its quarantine ends: it may be deleted after this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletable_after: Option<String>,
+    /// The last use that holds it (a key's last use or the last console logon).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<String>,
 }
 
 /// A keep rule that matches nothing while the plan deletes the entity it most likely
@@ -285,6 +304,13 @@ pub struct Summary {
     pub add: usize,
     pub change: usize,
     pub destroy: usize,
+    /// Not removed yet (see [`Plan::held`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub held: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Plan {
@@ -293,7 +319,10 @@ impl Plan {
     }
 
     pub fn summary(&self) -> Summary {
-        let mut s = Summary::default();
+        let mut s = Summary {
+            held: self.held.len(),
+            ..Summary::default()
+        };
         for c in &self.changes {
             let action = c.action();
             if action.is_create() {
@@ -344,3 +373,6 @@ pub fn fingerprint(inventory: &Inventory) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod offboard_tests;

@@ -73,10 +73,39 @@ pub enum Op {
         user: String,
         serial_number: String,
     },
-    /// Sets an access key Inactive before its deletion.
+    /// Sets an access key Inactive (a step of a user's deactivation).
     DeactivateAccessKey {
         user: String,
         key: String,
+    },
+    /// Sets an access key Active again (a step of a user's reactivation).
+    ActivateAccessKey {
+        user: String,
+        key: String,
+    },
+    /// Records a user's deactivation on the user itself, as its `ramstate:deactivated`
+    /// tag (see [`super::offboard`]): the first step of a deactivation, so that a run
+    /// killed halfway, or a later run on another machine, knows what was Active.
+    RecordDeactivation {
+        user: String,
+        principal_name: String,
+        /// The tag value: when, and what was Active.
+        record: String,
+    },
+    /// Removes the record of a deactivation: the last step of a reactivation.
+    ClearDeactivation {
+        user: String,
+        principal_name: String,
+    },
+    /// Switches console logon off; the login profile stays (IMS `Status=Inactive`).
+    DisableConsoleLogon {
+        user: String,
+        principal_name: String,
+    },
+    /// Switches console logon back on (IMS `Status=Active`).
+    EnableConsoleLogon {
+        user: String,
+        principal_name: String,
     },
     DeleteAccessKey {
         user: String,
@@ -316,6 +345,9 @@ pub enum Entity {
     RecycledUser(String),
     /// Room for one more version of a custom policy (under the five-version cap).
     PolicyVersionSlot(String),
+    /// The record of a user's deactivation, by user name: written before anything is
+    /// switched off, removed after everything is switched back on.
+    DeactivationRecord(String),
 }
 
 impl Entity {
@@ -342,7 +374,10 @@ impl Op {
             Op::DetachPolicy { .. } => Action::Detach,
             Op::RemoveMember { .. } => Action::RemoveMember,
             Op::UnbindMfaDevice { .. } => Action::Unbind,
-            Op::DeactivateAccessKey { .. } => Action::Deactivate,
+            Op::DeactivateAccessKey { .. } | Op::DisableConsoleLogon { .. } => Action::Deactivate,
+            Op::ActivateAccessKey { .. } | Op::EnableConsoleLogon { .. } => Action::Reactivate,
+            Op::RecordDeactivation { .. } => Action::Tag,
+            Op::ClearDeactivation { .. } => Action::Untag,
             Op::DeleteLoginProfile { .. }
             | Op::DeleteAccessKey { .. }
             | Op::DeleteUser { .. }
@@ -397,6 +432,7 @@ impl Op {
             Op::DeletePolicyVersion { name, .. } => Entity::PolicyVersionSlot(name.clone()),
             Op::RestoreRecycledUser { name, .. } => Entity::User(name.clone()),
             Op::RestoreRecycledAccessKey { key, .. } => Entity::AccessKey(key.clone()),
+            Op::RecordDeactivation { user, .. } => Entity::DeactivationRecord(user.clone()),
             _ => return None,
         })
     }
@@ -436,6 +472,10 @@ impl Op {
             Op::SetAccessKeyStatus { user, key, .. } => {
                 vec![Entity::User(user.clone()), Entity::AccessKey(key.clone())]
             }
+            // Nothing is switched off before the deactivation is recorded.
+            Op::DeactivateAccessKey { user, .. } | Op::DisableConsoleLogon { user, .. } => {
+                vec![Entity::DeactivationRecord(user.clone())]
+            }
             _ => vec![],
         }
     }
@@ -452,6 +492,7 @@ impl Op {
             }
             Op::DeleteAccessKey { key, .. } => Entity::AccessKey(key.clone()),
             Op::PurgeRecycledUser { user_id } => Entity::RecycledUser(user_id.clone()),
+            Op::ClearDeactivation { user, .. } => Entity::DeactivationRecord(user.clone()),
             _ => return None,
         })
     }
@@ -459,7 +500,8 @@ impl Op {
     /// The deletions this step must precede, the way the API's conflict rules state them:
     /// a user goes after its detaches, memberships, login profile, MFA binding and keys;
     /// a group after its members and detaches; a role after its detaches; a policy after
-    /// every detach of it; a device after its unbinding; a key after its deactivation; a
+    /// every detach of it; a device after its unbinding; a deactivation record's removal
+    /// after every switch it names is back on; a
     /// recycled user's purge after the purge of its keys and the deletion that binned it.
     pub fn unblocks(&self) -> Vec<Entity> {
         match self {
@@ -486,6 +528,10 @@ impl Op {
                 vec![Entity::RecycledUser(user_id.clone())]
             }
             Op::DeleteUser { id, .. } if !id.is_empty() => vec![Entity::RecycledUser(id.clone())],
+            // The record goes only once everything it names is back on.
+            Op::ActivateAccessKey { user, .. } | Op::EnableConsoleLogon { user, .. } => {
+                vec![Entity::DeactivationRecord(user.clone())]
+            }
             _ => vec![],
         }
     }
@@ -499,7 +545,9 @@ impl Op {
             Op::DetachPolicy { principal, .. } => vec![principal.entity()],
             Op::RemoveMember { user, .. }
             | Op::DeleteLoginProfile { user }
-            | Op::UnbindMfaDevice { user, .. } => vec![Entity::User(user.clone())],
+            | Op::UnbindMfaDevice { user, .. }
+            | Op::DisableConsoleLogon { user, .. }
+            | Op::RecordDeactivation { user, .. } => vec![Entity::User(user.clone())],
             Op::DeactivateAccessKey { user, key } | Op::DeleteAccessKey { user, key } => {
                 vec![Entity::User(user.clone()), Entity::AccessKey(key.clone())]
             }
@@ -528,8 +576,12 @@ impl Op {
                 key,
                 status: crate::model::KeyStatus::Inactive,
             } => vec![Entity::User(user.clone()), Entity::AccessKey(key.clone())],
-            // Adding, describing and tagging leave what the caller can do as it is.
-            Op::DeleteApplication { .. }
+            // Adding, describing, tagging and switching back on leave what the caller
+            // can do as it is.
+            Op::ActivateAccessKey { .. }
+            | Op::EnableConsoleLogon { .. }
+            | Op::ClearDeactivation { .. }
+            | Op::DeleteApplication { .. }
             | Op::SetDefaultDomain { .. }
             | Op::ClearAccountAlias
             | Op::PurgeRecycledUser { .. }

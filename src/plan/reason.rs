@@ -28,8 +28,32 @@ pub enum Reason {
         policy: Address,
         principal: Principal,
     },
-    /// An active key is disabled on its way out.
+    /// A switch turned off as part of the deactivation of `resource`.
     DeactivateFirst(Address),
+    /// `offboarding.deactivate_first`: a user that is not kept is deactivated now and
+    /// deleted by a later run. `idle_ignored`: what the idle guard would have held it
+    /// for, had `--ignore-idle-guard` not been given.
+    Deactivate {
+        deletable_after: String,
+        idle_ignored: Option<String>,
+    },
+    /// A user was deactivated (recorded) but this is still Active: a run stopped
+    /// halfway, or it was switched back on; finished now, keeping the first date.
+    FinishDeactivation { resource: Address, since: String },
+    /// A deactivated user is kept again: what was Active before comes back.
+    Reactivate {
+        resource: Address,
+        since: String,
+        kept_by: String,
+    },
+    /// A deactivated user whose quarantine is over and that nothing used since.
+    QuarantineOver {
+        deactivated: String,
+        days: u32,
+        idle_ignored: Option<String>,
+    },
+    /// A user that is not kept, used within `min_idle_days`, removed anyway.
+    IdleGuardIgnored { activity: String },
     /// The default domain differs from the account's own.
     DefaultDomain { now: String, initial: String },
     /// The account alias is set and managed.
@@ -51,6 +75,10 @@ pub enum Reason {
     VersionCap { policy: String },
     /// What a backup records (on `line`) and the account lacks: `what` says it.
     Backup { line: usize, what: String },
+}
+
+fn ignored(activity: &str) -> String {
+    format!("the idle guard would hold it ({activity}), ignored by --ignore-idle-guard")
 }
 
 fn not_kept(kind: Kind) -> String {
@@ -100,10 +128,53 @@ impl fmt::Display for Reason {
                 "blocks the deletion of {policy}; {} {} stays without it",
                 principal.kind, principal.name
             ),
-            Reason::DeactivateFirst(resource) => write!(
+            Reason::DeactivateFirst(resource) => {
+                write!(f, "switched off as part of the deactivation of {resource}")
+            }
+            Reason::Deactivate {
+                deletable_after,
+                idle_ignored,
+            } => {
+                write!(
+                    f,
+                    "{}; offboarding.deactivate_first: deactivated now (console logon and access keys switched off), deletable after {deletable_after}",
+                    not_kept(Kind::Users)
+                )?;
+                if let Some(why) = idle_ignored {
+                    write!(f, "; {}", ignored(why))?;
+                }
+                Ok(())
+            }
+            Reason::FinishDeactivation { resource, since } => write!(
                 f,
-                "an active key is disabled before it is deleted; blocks the deletion of {resource}"
+                "{resource} was deactivated on {since} but this is still Active (a run stopped halfway, or it was switched back on): switched off now"
             ),
+            Reason::Reactivate {
+                resource,
+                since,
+                kept_by,
+            } => write!(
+                f,
+                "{resource} is kept again ({kept_by}): what was Active before its deactivation on {since} comes back"
+            ),
+            Reason::QuarantineOver {
+                deactivated,
+                days,
+                idle_ignored,
+            } => {
+                write!(
+                    f,
+                    "{}; deactivated on {deactivated}, its {days}-day quarantine is over and nothing used it since",
+                    not_kept(Kind::Users)
+                )?;
+                if let Some(why) = idle_ignored {
+                    write!(f, "; {}", ignored(why))?;
+                }
+                Ok(())
+            }
+            Reason::IdleGuardIgnored { activity } => {
+                write!(f, "{}; {}", not_kept(Kind::Users), ignored(activity))
+            }
             Reason::DefaultDomain { now, initial } => write!(
                 f,
                 "the default domain is {now}; the account's own is {initial}"

@@ -57,7 +57,7 @@ virtual_mfa_devices:
 "#;
 
 #[test]
-fn removed_user_is_emptied_then_deleted() {
+fn removed_user_is_emptied_then_deleted_without_a_wasted_key_deactivation() {
     let p = diff(
         &desired("version: 1\nmanage: [users]\nkeep: {users: [ci-bot]}\n"),
         &inventory(ACCOUNT),
@@ -66,7 +66,6 @@ fn removed_user_is_emptied_then_deleted() {
     assert_eq!(
         calls(&p),
         vec![
-            "UpdateAccessKey Status=Inactive UserAccessKeyId=LTAIalice1 UserName=alice",
             "DeleteAccessKey UserAccessKeyId=LTAIalice1 UserName=alice",
             "DeleteAccessKey UserAccessKeyId=LTAIalice2 UserName=alice",
             "RemoveUserFromGroup GroupName=dev UserName=alice",
@@ -85,8 +84,9 @@ fn removed_user_is_emptied_then_deleted() {
         p.summary(),
         Summary {
             add: 0,
-            change: 1,
-            destroy: 8
+            change: 0,
+            destroy: 8,
+            held: 0,
         }
     );
 }

@@ -30,6 +30,9 @@ pub fn explain_text(e: &Explanation, w: &mut dyn Write, color: bool) -> io::Resu
     if let Some(reason) = &e.protected {
         writeln!(w, "  protected    {reason}; it stays")?;
     }
+    if let Some(reason) = &e.held {
+        writeln!(w, "  held         {reason}")?;
+    }
     for (i, r) in e.rules_tried.iter().enumerate() {
         let label = if i == 0 {
             "not matched "

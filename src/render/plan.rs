@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::{Paint, and_list, count};
 use crate::model::Kind;
-use crate::plan::{Action, Change, Plan, Summary};
+use crate::plan::{Action, Change, Held, Plan, Summary};
 
 /// The plain words at the top of every plan: what is managed and what that means.
 pub fn header(plan: &Plan) -> Vec<String> {
@@ -48,6 +48,10 @@ pub fn header(plan: &Plan) -> Vec<String> {
 
 /// `Plan: 0 to add, 1 to change, 8 to destroy.` or the no-changes sentence.
 pub fn summary_line(plan: &Plan) -> String {
+    if plan.is_empty() && !plan.held.is_empty() {
+        let n = plan.held.len();
+        return format!("No changes now; {n} held, not removed yet (see Held).");
+    }
     if plan.is_empty() {
         if plan.protected.is_empty() {
             return "No changes. The account matches the desired state.".to_string();
@@ -67,7 +71,13 @@ pub fn summary_line(plan: &Plan) -> String {
         add,
         change,
         destroy,
+        held,
     } = plan.summary();
+    if held > 0 {
+        return format!(
+            "Plan: {add} to add, {change} to change, {destroy} to destroy, {held} held."
+        );
+    }
     format!("Plan: {add} to add, {change} to change, {destroy} to destroy.")
 }
 
@@ -197,25 +207,28 @@ pub fn plan_text(plan: &Plan, w: &mut dyn Write, color: bool) -> io::Result<()> 
             writeln!(w, "  ! {}: {}", x.address, x.reason)?;
         }
     }
-    if !plan.kept.is_empty() {
-        writeln!(w)?;
-        writeln!(w, "{}", p.bold(&format!("Kept ({}):", plan.kept.len())))?;
-        for k in &plan.kept {
-            writeln!(w, "  = {}: {}", k.address, k.rule)?;
-        }
-    }
     if !plan.held.is_empty() {
         writeln!(w)?;
         writeln!(
             w,
             "{}",
             p.bold(&format!(
-                "Held (not removed, though no rule keeps them) ({}):",
+                "Held (not kept, not removed yet) ({}):",
                 plan.held.len()
             ))
         )?;
         for h in &plan.held {
             writeln!(w, "  ~ {}: {}", h.address, h.reason)?;
+            for line in held_dates(h) {
+                writeln!(w, "      {line}")?;
+            }
+        }
+    }
+    if !plan.kept.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "{}", p.bold(&format!("Kept ({}):", plan.kept.len())))?;
+        for k in &plan.kept {
+            writeln!(w, "  = {}: {}", k.address, k.rule)?;
         }
     }
     let warned: Vec<&String> = plan
@@ -290,6 +303,18 @@ pub fn missed_keeps_message(plan: &Plan) -> Option<String> {
         },
         list.join("\n")
     ))
+}
+
+/// `deactivated_at = ...`, `deletable_after = ...`, `last_used = ...` of a held entity.
+fn held_dates(h: &Held) -> Vec<String> {
+    [
+        ("deactivated_at", &h.deactivated_at),
+        ("deletable_after", &h.deletable_after),
+        ("last_used", &h.last_used),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} = {v}")))
+    .collect()
 }
 
 /// A plan with its summary, as its JSON form shows it.
@@ -403,14 +428,21 @@ pub fn plan_markdown(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
     }
     if !plan.held.is_empty() {
         writeln!(w)?;
-        writeln!(w, "#### Held")?;
+        writeln!(w, "#### Held (not kept, not removed yet)")?;
         writeln!(w)?;
         for h in &plan.held {
+            let dates = held_dates(h);
+            let dates = if dates.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", dates.join(", "))
+            };
             writeln!(
                 w,
-                "- `{}`: {}",
+                "- `{}`: {}{}",
                 md(&h.address.to_string()),
-                md_text(&h.reason)
+                md_text(&h.reason),
+                md_text(&dates)
             )?;
         }
     }
@@ -452,9 +484,10 @@ mod tests {
             changes,
             protected,
             kept,
+            held: vec![],
+            planned_at: None,
             unmatched_rules: vec!["keep.users: glob *-admin* (line 7)".into()],
             missed_keeps: vec![],
-            held: vec![],
             inventory_fingerprint: None,
         }
     }

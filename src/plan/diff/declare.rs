@@ -152,6 +152,18 @@ impl<'a> Differ<'a> {
         line: usize,
     ) {
         let Some(want) = want else { return };
+        // The record of a deactivation is ramstate's own: no declaration governs it.
+        let own = |k: &String| k.as_str() == crate::plan::offboard::TAG_KEY;
+        let want: Tags = want
+            .iter()
+            .filter(|(k, _)| !own(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let have: Tags = have
+            .iter()
+            .filter(|(k, _)| !own(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let set: Tags = want
             .iter()
             .filter(|(k, v)| have.get(*k) != Some(*v))

@@ -82,6 +82,9 @@ impl<'a> Differ<'a> {
                 line_suffix(rule.line)
             ),
             line: (rule.line > 0).then_some(rule.line),
+            deactivated_at: None,
+            deletable_after: None,
+            last_used: None,
         })
     }
 
