@@ -219,7 +219,8 @@ pub fn explain(
                     strip_line(&k.rule),
                     k.address
                 )
-            },
+            }
+            .into(),
             line: k.line,
         });
     } else if let Some(line) = declared_line(desired, &address.resource) {
@@ -230,7 +231,8 @@ pub fn explain(
                 "declared in resources.{}, and the account matches the declaration",
                 kind.filter(|k| !k.is_setting())
                     .map_or("account", |k| k.as_str())
-            ),
+            )
+            .into(),
             line: Some(line),
         });
     } else if !managed {
@@ -241,7 +243,8 @@ pub fn explain(
                     "{} is an account setting ramstate only sets where resources.account declares it",
                     address.resource.clone().address()
                 ),
-            },
+            }
+            .into(),
             line: None,
         });
     } else {
@@ -305,7 +308,7 @@ fn rules(desired: &DesiredState, kind: Kind) -> Vec<Decision> {
             rules
                 .iter()
                 .map(|r| Decision {
-                    rule: format!("keep.{kind}: {r}"),
+                    rule: format!("keep.{kind}: {r}").into(),
                     line: (r.line > 0).then_some(r.line),
                 })
                 .collect()

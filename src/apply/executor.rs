@@ -116,8 +116,8 @@ where
     let n = dag.len();
     assert_eq!(shapes.len(), n, "one shape per step");
     let parallelism = parallelism.max(1);
-    let mut waiting_on: Vec<usize> = (0..n).map(|i| dag.dependencies(i).len()).collect();
-    let dependents: Vec<Vec<usize>> = (0..n).map(|i| dag.dependents(i)).collect();
+    let mut waiting_on: Vec<u32> = (0..n).map(|i| dag.dependencies(i).len() as u32).collect();
+    let dependents = Adjacency::new((0..n).map(|i| dag.dependents(i)));
     let rank = chain_ahead(&dependents, shapes);
     let mut status: Vec<Option<StepStatus>> = vec![None; n];
     let mut ready = Ready::default();
@@ -153,7 +153,7 @@ where
             StepResult::Refused { why } => StepStatus::Refused { why },
         };
         if done.is_done() {
-            for &d in &dependents[i] {
+            for d in dependents.of(i) {
                 waiting_on[d] -= 1;
                 if waiting_on[d] == 0 && status[d].is_none() {
                     ready.push(d, rank[d], shapes[d]);
@@ -206,8 +206,38 @@ impl Ready {
     }
 }
 
+/// Each step's neighbours in one flat list (a list per step costs an allocation each,
+/// and a plan at the quotas has over a hundred thousand steps).
+struct Adjacency {
+    /// `to[start[i]..start[i + 1]]` are step i's neighbours.
+    start: Vec<u32>,
+    to: Vec<u32>,
+}
+
+impl Adjacency {
+    fn new(lists: impl Iterator<Item = Vec<usize>>) -> Adjacency {
+        let mut start = vec![0];
+        let mut to = Vec::new();
+        for list in lists {
+            to.extend(list.into_iter().map(|d| d as u32));
+            start.push(to.len() as u32);
+        }
+        Adjacency { start, to }
+    }
+
+    fn len(&self) -> usize {
+        self.start.len() - 1
+    }
+
+    fn of(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.to[self.start[i] as usize..self.start[i + 1] as usize]
+            .iter()
+            .map(|&d| d as usize)
+    }
+}
+
 /// For each step, the cost of the costliest chain that starts with it (itself included).
-fn chain_ahead(dependents: &[Vec<usize>], shapes: &[Shape]) -> Vec<u64> {
+fn chain_ahead(dependents: &Adjacency, shapes: &[Shape]) -> Vec<u64> {
     let n = dependents.len();
     // Reverse topological order by depth-first post-order; the graph is acyclic.
     let mut rank: Vec<Option<u64>> = vec![None; n];
@@ -217,15 +247,15 @@ fn chain_ahead(dependents: &[Vec<usize>], shapes: &[Shape]) -> Vec<u64> {
         }
         let mut stack = vec![(start, 0usize)];
         while let Some((node, next)) = stack.pop() {
-            if let Some(&d) = dependents[node].get(next) {
+            if let Some(d) = dependents.of(node).nth(next) {
                 stack.push((node, next + 1));
                 if rank[d].is_none() {
                     stack.push((d, 0));
                 }
             } else {
-                let ahead = dependents[node]
-                    .iter()
-                    .filter_map(|&d| rank[d])
+                let ahead = dependents
+                    .of(node)
+                    .filter_map(|d| rank[d])
                     .max()
                     .unwrap_or(0);
                 rank[node] = Some(ahead + u64::from(shapes[node].cost.max(1)));
@@ -460,7 +490,7 @@ mod tests {
     #[test]
     fn chain_cost_counts_every_step_on_the_costliest_path() {
         // 0 → 2, 1 → 2, 2 → 3; step 1 is costly.
-        let dependents = vec![vec![2], vec![2], vec![3], vec![]];
+        let dependents = Adjacency::new([vec![2], vec![2], vec![3], vec![]].into_iter());
         let mut shapes = [Shape::CALL; 4];
         shapes[1].cost = 5;
         assert_eq!(chain_ahead(&dependents, &shapes), [3, 7, 2, 1]);

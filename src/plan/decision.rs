@@ -15,8 +15,9 @@ use crate::model::Kind;
 /// The rule of the file that decided a step.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct Decision {
-    /// The rule in words, e.g. `manage: users, and no keep rule matches`.
-    pub rule: String,
+    /// The rule in words, e.g. `manage: users, and no keep rule matches`; shared by
+    /// every step it decides (a plan at the quotas has over a hundred thousand).
+    pub rule: std::sync::Arc<str>,
     /// Its line in the file (absent for a desired state built in code).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
@@ -54,14 +55,14 @@ pub fn not_kept(desired: &DesiredState, kind: Kind) -> Decision {
         n => format!("manage: {kind}, and none of the {n} keep.{kind} rules matches"),
     };
     Decision {
-        rule,
+        rule: rule.into(),
         line: desired.manage_lines.get(&kind).copied(),
     }
 }
 
 fn setting(desired: &DesiredState, kind: Kind, value: &str) -> Decision {
     Decision {
-        rule: format!("{kind}: {value}"),
+        rule: format!("{kind}: {value}").into(),
         line: desired.manage_lines.get(&kind).copied(),
     }
 }
@@ -94,6 +95,17 @@ pub fn decide(desired: &DesiredState, changes: &mut [Change]) {
             other => direct(desired, other, c.resource()),
         };
     }
+    // Most steps share a handful of rules: keep one copy of each text.
+    let mut texts: std::collections::HashSet<std::sync::Arc<str>> =
+        std::collections::HashSet::new();
+    for d in changes.iter_mut().filter_map(|c| c.decided_by.as_mut()) {
+        match texts.get(&d.rule) {
+            Some(shared) => d.rule = shared.clone(),
+            None => {
+                texts.insert(d.rule.clone());
+            }
+        }
+    }
 }
 
 /// The decision a reason names by itself, without looking at other steps.
@@ -112,11 +124,11 @@ fn direct(desired: &DesiredState, reason: &Reason, resource: &Resource) -> Optio
             Some(setting(desired, Kind::RecycleBin, "purge"))
         }
         Reason::Declared { line } | Reason::Drifted { line, .. } => Some(Decision {
-            rule: format!("declared in resources.{}", declared_section(resource)),
+            rule: format!("declared in resources.{}", declared_section(resource)).into(),
             line: Some(*line),
         }),
         Reason::Governed { line, list } => Some(Decision {
-            rule: format!("{list} are declared"),
+            rule: format!("{list} are declared").into(),
             line: Some(*line),
         }),
         Reason::Backup { line, .. } => Some(Decision {

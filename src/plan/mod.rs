@@ -77,10 +77,11 @@ pub struct Change {
     pub op: Op,
     /// Why the step is needed.
     pub reason: Reason,
-    /// What the plan shows of the target as it is.
-    pub before: Option<serde_json::Value>,
+    /// What the plan shows of the target as it is (boxed: most steps have none, and a
+    /// plan at the quotas holds over a hundred thousand steps).
+    pub before: Option<Box<serde_json::Value>>,
     /// What the plan shows of the target as it will be (changes in place).
-    pub after: Option<serde_json::Value>,
+    pub after: Option<Box<serde_json::Value>>,
     /// The rule of the file that decided the step, with its line.
     pub decided_by: Option<Decision>,
 }

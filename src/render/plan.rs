@@ -93,12 +93,12 @@ fn fields(c: &Change) -> Vec<String> {
     let empty = serde_json::Map::new();
     let before = c
         .before
-        .as_ref()
+        .as_deref()
         .and_then(Value::as_object)
         .unwrap_or(&empty);
     let after = c
         .after
-        .as_ref()
+        .as_deref()
         .and_then(Value::as_object)
         .unwrap_or(&empty);
     let mut out = Vec::new();

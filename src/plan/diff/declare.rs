@@ -118,8 +118,8 @@ impl<'a> Differ<'a> {
             address,
             op,
             reason,
-            before,
-            after,
+            before: before.map(Box::new),
+            after: after.map(Box::new),
             decided_by: None,
         });
     }
