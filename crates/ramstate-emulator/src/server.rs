@@ -353,7 +353,7 @@ impl Shared {
         // the request's arrival: the work of answering happens within it, not after it.
         let answer_at = arrived + decision.delay;
         if decision.throttle.is_some() || decision.error.is_some() {
-            tokio::time::sleep_until(answer_at.into()).await;
+            tokio::time::sleep_until(answer_at).await;
         }
         if let Some(ms) = decision.throttle {
             let e = ErrorResponse::bad_request(
@@ -379,7 +379,7 @@ impl Shared {
             return Ok(self.answer(&call, Err(e), None, started));
         }
         let result = self.execute(&call);
-        tokio::time::sleep_until(answer_at.into()).await;
+        tokio::time::sleep_until(answer_at).await;
         if decision.drop == Some(true) {
             self.record(&call, 0, Some("ConnectionDropped".into()), started);
             return Err(Dropped);
