@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::Action;
 use super::address::PrincipalKind;
-use crate::model::{PolicyRef, PolicyType};
+use crate::model::{KeyStatus, PolicyRef, PolicyType};
 
 /// A principal a policy is attached to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -287,7 +287,7 @@ pub enum Op {
     SetAccessKeyStatus {
         user: String,
         key: String,
-        status: crate::model::KeyStatus,
+        status: KeyStatus,
     },
 }
 
@@ -476,6 +476,8 @@ impl Op {
             Op::DeactivateAccessKey { user, .. } | Op::DisableConsoleLogon { user, .. } => {
                 vec![Entity::DeactivationRecord(user.clone())]
             }
+            // A restored user's record is removed once the user is back.
+            Op::ClearDeactivation { user, .. } => vec![Entity::User(user.clone())],
             _ => vec![],
         }
     }
@@ -529,7 +531,13 @@ impl Op {
             }
             Op::DeleteUser { id, .. } if !id.is_empty() => vec![Entity::RecycledUser(id.clone())],
             // The record goes only once everything it names is back on.
-            Op::ActivateAccessKey { user, .. } | Op::EnableConsoleLogon { user, .. } => {
+            Op::ActivateAccessKey { user, .. }
+            | Op::EnableConsoleLogon { user, .. }
+            | Op::SetAccessKeyStatus {
+                user,
+                status: KeyStatus::Active,
+                ..
+            } => {
                 vec![Entity::DeactivationRecord(user.clone())]
             }
             _ => vec![],
@@ -574,7 +582,7 @@ impl Op {
             Op::SetAccessKeyStatus {
                 user,
                 key,
-                status: crate::model::KeyStatus::Inactive,
+                status: KeyStatus::Inactive,
             } => vec![Entity::User(user.clone()), Entity::AccessKey(key.clone())],
             // Adding, describing, tagging and switching back on leave what the caller
             // can do as it is.

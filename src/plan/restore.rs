@@ -14,6 +14,7 @@ use crate::config::{Backup, BackupAttachment, BackupPrincipalType, BackupUser, D
 use crate::model::{Caller, Inventory, KeyStatus, PolicyRef, PolicyType, RecycledAccessKey};
 
 use super::address::{Part, Resource};
+use super::offboard::{Record, TAG_KEY, seconds};
 use super::op::{Op, Principal, UserProfile};
 use super::reason::Reason;
 use super::{Action, Change, Plan};
@@ -40,8 +41,12 @@ pub fn restore(
     let mut notes = Vec::new();
 
     let before = plan.changes.len();
-    plan.changes
-        .retain(|c| !(c.action().is_destroy() || c.action() == Action::Untag));
+    // The removal of a deactivation record is no removal of anything restored: it is
+    // the last step of bringing back what was Active before the deactivation.
+    plan.changes.retain(|c| {
+        matches!(c.op, Op::ClearDeactivation { .. })
+            || !(c.action().is_destroy() || c.action() == Action::Untag)
+    });
     let left_out = before - plan.changes.len();
     if left_out > 0 {
         notes.push(format!(
@@ -50,8 +55,13 @@ pub fn restore(
     }
 
     for bu in &backup.users {
-        let line = scoped.declared.user(&bu.name).map_or(0, |d| d.line);
-        user(&mut plan, &mut notes, bu, line, inventory);
+        let declared = scoped.declared.user(&bu.name);
+        let line = declared.map_or(0, |d| d.line);
+        let record = declared
+            .and_then(|d| d.tags.as_ref())
+            .and_then(|t| t.get(TAG_KEY))
+            .and_then(|v| Record::parse(v));
+        user(&mut plan, &mut notes, bu, line, record.as_ref(), inventory);
     }
     for a in &backup.attachments {
         let line = scoped.declared.policy(&a.policy).map_or(0, |p| p.line);
@@ -213,8 +223,37 @@ fn attachment(
     ));
 }
 
-/// The steps for one backed-up user beyond its declaration's.
-fn user(plan: &mut Plan, notes: &mut Vec<String>, bu: &BackupUser, line: usize, inv: &Inventory) {
+/// The status a restored key gets: Active when the user's deactivation record names it
+/// (the backup is taken after the deactivation, so it saw every key Inactive), else the
+/// status the backup records; and the words that say why.
+fn wanted_status(k: &crate::config::BackupKey, record: Option<&Record>) -> (KeyStatus, String) {
+    match record {
+        Some(r) if r.keys.contains(&k.id) => (
+            KeyStatus::Active,
+            format!(
+                "access key {} was active before the deactivation on {}",
+                k.id,
+                seconds(r.at)
+            ),
+        ),
+        _ => (
+            k.status,
+            format!("access key {} was {}", k.id, status_word(k.status)),
+        ),
+    }
+}
+
+/// The steps for one backed-up user beyond its declaration's. A user the backup shows
+/// deactivated (its record tag) comes back as it was before the deactivation: the keys
+/// the record names Active, and the record removed once they are.
+fn user(
+    plan: &mut Plan,
+    notes: &mut Vec<String>,
+    bu: &BackupUser,
+    line: usize,
+    record: Option<&Record>,
+    inv: &Inventory,
+) {
     let live = inv
         .users
         .iter()
@@ -249,17 +288,15 @@ fn user(plan: &mut Plan, notes: &mut Vec<String>, bu: &BackupUser, line: usize, 
                     what: format!("access key {} of {name} is in the recycle bin", k.id),
                 },
             ));
+            let (status, what) = wanted_status(k, record);
             plan.changes.push(change(
                 res.clone().part(Part::AccessKeyStatus(k.id.clone())),
                 Op::SetAccessKeyStatus {
                     user: name.clone(),
                     key: k.id.clone(),
-                    status: k.status,
+                    status,
                 },
-                Reason::Backup {
-                    line,
-                    what: format!("access key {} was {}", k.id, status_word(k.status)),
-                },
+                Reason::Backup { line, what },
             ));
         }
         if !lost.is_empty() {
@@ -311,6 +348,30 @@ fn user(plan: &mut Plan, notes: &mut Vec<String>, bu: &BackupUser, line: usize, 
                         },
                     ));
                     restore_keys(plan, notes, &bu.id);
+                    // The identity may come back with its tags: the record of the
+                    // deactivation goes once what it names is back on (removing a tag
+                    // the user does not carry is no error).
+                    if let Some(r) = record {
+                        let domain = inv
+                            .account
+                            .default_domain
+                            .clone()
+                            .unwrap_or_else(|| crate::model::initial_domain(&inv.account.id));
+                        plan.changes.push(change(
+                            res.clone().part(Part::Deactivation),
+                            Op::ClearDeactivation {
+                                user: name.clone(),
+                                principal_name: format!("{name}@{domain}"),
+                            },
+                            Reason::Backup {
+                                line,
+                                what: format!(
+                                    "{name} was deactivated on {} before its deletion: it comes back as it was before",
+                                    seconds(r.at)
+                                ),
+                            },
+                        ));
+                    }
                 }
                 _ => {
                     let keys: Vec<&str> = bu.access_keys.iter().map(|k| k.id.as_str()).collect();
@@ -336,24 +397,25 @@ fn user(plan: &mut Plan, notes: &mut Vec<String>, bu: &BackupUser, line: usize, 
                 ));
             }
             for k in &bu.access_keys {
+                let (status, what) = wanted_status(k, record);
+                let address = res.clone().part(Part::AccessKeyStatus(k.id.clone()));
+                // A reactivation the declaration's diff plans already sets it.
+                if plan.changes.iter().any(|c| c.address == address) {
+                    continue;
+                }
                 if let Some(have) = u.access_keys.iter().find(|x| x.id == k.id)
-                    && have.status != k.status
+                    && have.status != status
                 {
                     plan.changes.push(change(
-                        res.clone().part(Part::AccessKeyStatus(k.id.clone())),
+                        address,
                         Op::SetAccessKeyStatus {
                             user: name.clone(),
                             key: k.id.clone(),
-                            status: k.status,
+                            status,
                         },
                         Reason::Backup {
                             line,
-                            what: format!(
-                                "access key {} was {}, is {}",
-                                k.id,
-                                status_word(k.status),
-                                status_word(have.status)
-                            ),
+                            what: format!("{what}, is {}", status_word(have.status)),
                         },
                     ));
                 }
