@@ -329,7 +329,6 @@ impl Shared {
 
     async fn handle(&self, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
         let started = self.elapsed_ms();
-        let arrived = Instant::now();
         let (parts, body) = req.into_parts();
         let read = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY).collect());
         let body = match read.await {
@@ -349,11 +348,10 @@ impl Shared {
             self.record(&call, 0, Some("ConnectionDropped".into()), started);
             return Err(Dropped);
         }
-        // The injected latency is the whole time the server takes to answer, counted from
-        // the request's arrival: the work of answering happens within it, not after it.
-        let answer_at = arrived + decision.delay;
-        if decision.throttle.is_some() || decision.error.is_some() {
-            tokio::time::sleep_until(answer_at).await;
+        // The latency comes before the call runs: a client that gives up meanwhile leaves
+        // nothing done and nothing unlogged.
+        if !decision.delay.is_zero() {
+            tokio::time::sleep(decision.delay).await;
         }
         if let Some(ms) = decision.throttle {
             let e = ErrorResponse::bad_request(
@@ -379,7 +377,6 @@ impl Shared {
             return Ok(self.answer(&call, Err(e), None, started));
         }
         let result = self.execute(&call);
-        tokio::time::sleep_until(answer_at).await;
         if decision.drop == Some(true) {
             self.record(&call, 0, Some("ConnectionDropped".into()), started);
             return Err(Dropped);
