@@ -88,6 +88,53 @@ fn apply_command(
     cmd
 }
 
+/// Runs `ramstate apply FILE` until `point`, then kills it with SIGKILL. Returns whether
+/// it was killed (false: the run ended before reaching the point) and the mutating calls
+/// it made.
+async fn apply_killed_at(
+    emu: &emulator::Emulator,
+    file: &str,
+    account_id: &str,
+    point: KillPoint,
+) -> (bool, usize) {
+    let mark = emu.log().len();
+    // Nobody reads a killed run's output: a full pipe must not stall it.
+    let mut child = apply_command(emu, file, account_id)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !point.reached(&emu.log()[mark..]) {
+        if child.try_wait().unwrap().is_some() {
+            return (false, mutations(&emu.log()[mark..]).len());
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{point:?} never reached"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.start_kill().unwrap();
+    let status = child.wait().await.unwrap();
+    assert_eq!(status.signal(), Some(9), "killed with SIGKILL at {point:?}");
+    (true, mutations(&emu.log()[mark..]).len())
+}
+
+/// An emulator slow enough (8 ms a call) that a kill lands in the middle of the walk.
+async fn slow_emulator(seed: Inventory) -> emulator::Emulator {
+    emulator::start(EmulatorConfig {
+        seed,
+        faults: Faults {
+            latency: Duration::from_millis(8),
+            ..Faults::default()
+        },
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
 /// The addresses of the users, groups, roles and policies of an account.
 fn addresses(inv: &Inventory) -> BTreeSet<String> {
     inv.users
@@ -112,17 +159,7 @@ async fn an_apply_killed_at_any_point_is_finished_by_the_next_one_and_loses_noth
         e.deletion_polls = Some(1);
     }
     let account_id = seed.account.id.clone();
-    let emu = emulator::start(EmulatorConfig {
-        seed: seed.clone(),
-        faults: Faults {
-            // Slow enough that a kill lands in the middle of the walk.
-            latency: Duration::from_millis(8),
-            ..Faults::default()
-        },
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
+    let emu = slow_emulator(seed.clone()).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("desired.yaml");
     std::fs::write(&file, desired(&account_id)).unwrap();
@@ -148,29 +185,9 @@ async fn an_apply_killed_at_any_point_is_finished_by_the_next_one_and_loses_noth
     ];
     let mut killed = Vec::new();
     for point in kill_points {
-        let mark = emu.log().len();
-        // Nobody reads a killed run's output: a full pipe must not stall it.
-        let mut child = apply_command(&emu, file, &account_id)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let started = Instant::now();
-        while !point.reached(&emu.log()[mark..]) {
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("apply ended ({status}) before the kill point {point:?}");
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "{point:?} never reached"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        child.start_kill().unwrap();
-        let status = child.wait().await.unwrap();
-        assert_eq!(status.signal(), Some(9), "killed with SIGKILL at {point:?}");
-        let run = &emu.log()[mark..];
-        killed.push((point, mutations(run).len()));
+        let (was_killed, made) = apply_killed_at(&emu, file, &account_id, point).await;
+        assert!(was_killed, "apply ended before the kill point {point:?}");
+        killed.push((point, made));
     }
 
     let mark = emu.log().len();
@@ -309,16 +326,7 @@ async fn a_declared_apply_killed_between_a_create_and_what_hangs_off_it_is_finis
     let mut seed = Inventory::default();
     seed.account.id = "5123456789012345".into();
     let account_id = seed.account.id.clone();
-    let emu = emulator::start(EmulatorConfig {
-        seed,
-        faults: Faults {
-            latency: Duration::from_millis(8),
-            ..Faults::default()
-        },
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
+    let emu = slow_emulator(seed).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("declared.yaml");
     std::fs::write(&file, declared(&account_id)).unwrap();
@@ -331,34 +339,11 @@ async fn a_declared_apply_killed_between_a_create_and_what_hangs_off_it_is_finis
         KillPoint::Succeeded("AddUserToGroup"),
     ];
     let mut killed = Vec::new();
+    // A kill point already passed by an earlier run is not reached again: that run then
+    // simply finishes, which the last run below checks as well.
     for point in kill_points {
-        let mark = emu.log().len();
-        let mut child = apply_command(&emu, file, &account_id)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let started = Instant::now();
-        let mut ended = None;
-        while !point.reached(&emu.log()[mark..]) {
-            if let Some(status) = child.try_wait().unwrap() {
-                ended = Some(status);
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "{point:?} never reached"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        // A kill point already passed by an earlier run is not reached again: that run
-        // then simply finishes, which the last run below checks as well.
-        if ended.is_none() {
-            child.start_kill().unwrap();
-            let status = child.wait().await.unwrap();
-            assert_eq!(status.signal(), Some(9), "killed with SIGKILL at {point:?}");
-        }
-        killed.push((point, ended.is_none(), mutations(&emu.log()[mark..]).len()));
+        let (was_killed, made) = apply_killed_at(&emu, file, &account_id, point).await;
+        killed.push((point, was_killed, made));
     }
     assert!(
         killed.iter().filter(|(_, k, _)| *k).count() >= 3,

@@ -90,21 +90,7 @@ pub async fn run(settings: &Settings, args: &ApplyArgs) -> Result<Outcome> {
         return Ok(Outcome::Incomplete);
     }
 
-    let cancel = watch_for_interrupts();
-    let options = apply::Options {
-        parallelism: settings.parallelism,
-        // Defence in depth: the plan never targets the caller, and the walk refuses it anyway.
-        protection: crate::plan::protection(&inventory, &conn.caller),
-    };
-    drop(inventory);
-    let runner = step::ClientRunner {
-        client: &conn.client,
-        policy: step::StepPolicy::default(),
-        passwords,
-    };
-    let progress = ApplyProgress::new(&graph);
-    let report = apply::execute(&graph, &runner, &options, &cancel, &progress).await;
-    progress.finish();
+    let (report, cancel) = walk(&conn, settings, &graph, inventory, passwords).await;
     super::tasks::remember(
         settings.cache_dir.as_deref(),
         &conn.caller.account_id,
@@ -193,6 +179,34 @@ pub(super) fn review(plan: &Plan, settings: &Settings, format: ReportFormat) -> 
     let mut out = super::status::stdout();
     render(plan, PlanFormat::Text, color, &mut out)?;
     out.flush().into_diagnostic()
+}
+
+/// Walks `graph` with the caller protected and progress shown, after the approval (apply
+/// and restore alike); `inventory` is let go before the walk. Returns the report and the
+/// interrupt flag the walk watched.
+pub(super) async fn walk(
+    conn: &Connection,
+    settings: &Settings,
+    graph: &crate::graph::ApplyGraph,
+    inventory: Inventory,
+    passwords: BTreeMap<String, String>,
+) -> (apply::ApplyReport, Arc<AtomicBool>) {
+    let cancel = watch_for_interrupts();
+    let options = apply::Options {
+        parallelism: settings.parallelism,
+        // Defence in depth: the plan never targets the caller, and the walk refuses it anyway.
+        protection: crate::plan::protection(&inventory, &conn.caller),
+    };
+    drop(inventory);
+    let runner = step::ClientRunner {
+        client: &conn.client,
+        policy: step::StepPolicy::default(),
+        passwords,
+    };
+    let progress = ApplyProgress::new(graph);
+    let report = apply::execute(graph, &runner, &options, &cancel, &progress).await;
+    progress.finish();
+    (report, cancel)
 }
 
 /// Ctrl-C stops the walk from starting new steps; a second one quits at once.

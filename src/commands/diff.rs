@@ -71,9 +71,21 @@ pub async fn run(settings: &Settings, args: &DiffArgs) -> Result<Outcome> {
 /// The inventory a plan of `desired` needs, with what the file declares checked against
 /// it (members, groups and policies it names must exist or be declared).
 pub async fn fetch_for(conn: &Connection, desired: &DesiredState) -> Result<Inventory> {
-    let inventory = conn
-        .fetch(&crate::plan::fetch_kinds(&desired.kinds_in_play()))
-        .await?;
+    fetch_checked(
+        conn,
+        desired,
+        &crate::plan::fetch_kinds(&desired.kinds_in_play()),
+    )
+    .await
+}
+
+/// The inventory of `kinds`, with what `desired` declares checked against it.
+pub async fn fetch_checked(
+    conn: &Connection,
+    desired: &DesiredState,
+    kinds: &std::collections::BTreeSet<crate::model::Kind>,
+) -> Result<Inventory> {
+    let inventory = conn.fetch(kinds).await?;
     let system = if desired.declares_system_policies() {
         Some(
             crate::inventory::system_policy_names(&conn.client)

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use miette::{IntoDiagnostic, Result, miette};
 
-use crate::apply::{self, step};
+use crate::apply;
 use crate::cli::RestoreArgs;
 use crate::config::DesiredState;
 use crate::model::{Inventory, Kind};
@@ -18,9 +18,8 @@ use crate::plan::{Address, Op, Plan, Restore};
 use crate::render::ApplyOutcome;
 use crate::settings::Settings;
 
-use super::apply::{confirm, initial_passwords, review, show, watch_for_interrupts};
-use super::diff::{check_account, read_desired};
-use super::progress::ApplyProgress;
+use super::apply::{confirm, initial_passwords, review, show, walk};
+use super::diff::{check_account, fetch_checked, read_desired};
 use super::{Connection, Outcome};
 
 /// What a restore reads: the entities a backup declares, and the recycle bin.
@@ -56,7 +55,7 @@ pub async fn run(settings: &Settings, args: &RestoreArgs) -> Result<Outcome> {
     let conn = Connection::open(settings).await?;
     check_account(&desired, Some(&wanted), &conn.caller)?;
     let kinds: BTreeSet<Kind> = KINDS.into_iter().collect();
-    let inventory = fetch(&conn, &desired, &kinds).await?;
+    let inventory = fetch_checked(&conn, &desired, &kinds).await?;
     let Restore { plan, notes } = planned(&desired, &inventory, &conn, settings, args)?;
     let graph = crate::graph::build_from(plan)?;
     let plan = graph.plan();
@@ -80,20 +79,7 @@ pub async fn run(settings: &Settings, args: &RestoreArgs) -> Result<Outcome> {
         return Ok(Outcome::Incomplete);
     }
 
-    let cancel = watch_for_interrupts();
-    let options = apply::Options {
-        parallelism: settings.parallelism,
-        protection: crate::plan::protection(&inventory, &conn.caller),
-    };
-    drop(inventory);
-    let runner = step::ClientRunner {
-        client: &conn.client,
-        policy: step::StepPolicy::default(),
-        passwords,
-    };
-    let progress = ApplyProgress::new(&graph);
-    let report = apply::execute(&graph, &runner, &options, &cancel, &progress).await;
-    progress.finish();
+    let (report, cancel) = walk(&conn, settings, &graph, inventory, passwords).await;
 
     let remaining = if report.interrupted {
         None
@@ -117,29 +103,6 @@ pub async fn run(settings: &Settings, args: &RestoreArgs) -> Result<Outcome> {
     } else {
         Outcome::Incomplete
     })
-}
-
-/// The inventory a restore plans against, with what the backup names checked against it.
-async fn fetch(
-    conn: &Connection,
-    desired: &DesiredState,
-    kinds: &BTreeSet<Kind>,
-) -> Result<Inventory> {
-    let inventory = conn.fetch(kinds).await?;
-    let system = if desired.declares_system_policies() {
-        Some(
-            crate::inventory::system_policy_names(&conn.client)
-                .await
-                .into_diagnostic()?,
-        )
-    } else {
-        None
-    };
-    desired.check_references(&crate::config::Known {
-        inventory: &inventory,
-        system_policies: system.as_ref(),
-    })?;
-    Ok(inventory)
 }
 
 /// The restore plan; a console logon whose initial password is not in the environment
