@@ -19,16 +19,16 @@ pub fn selection(plan: &Plan) -> Selection {
     for c in &plan.changes {
         match &c.op {
             Op::DeleteUser { name, .. } => {
-                s.users.insert(name.clone());
+                s.users.insert(name.to_string());
             }
             Op::DeleteGroup { name } => {
-                s.groups.insert(name.clone());
+                s.groups.insert(name.to_string());
             }
             Op::DeleteRole { name } => {
-                s.roles.insert(name.clone());
+                s.roles.insert(name.to_string());
             }
             Op::DeletePolicy { name } => {
-                s.policies.insert(name.clone());
+                s.policies.insert(name.to_string());
             }
             _ => {}
         }
@@ -43,14 +43,14 @@ fn attachments(s: &Selection, inv: &Inventory) -> Vec<BackupAttachment> {
         set.iter().any(|x| x.eq_ignore_ascii_case(n))
     };
     let custom = |p: &crate::model::PolicyRef| {
-        (p.policy_type == crate::model::PolicyType::Custom && s.policies.contains(&p.name))
+        (p.policy_type == crate::model::PolicyType::Custom && s.policies.contains(p.name.as_str()))
             .then(|| p.name.clone())
     };
     let mut out = Vec::new();
     let mut add = |kind: BackupPrincipalType, name: &str, policies: &[crate::model::PolicyRef]| {
         for policy in policies.iter().filter_map(custom) {
             out.push(BackupAttachment {
-                policy,
+                policy: policy.into(),
                 principal_type: kind,
                 principal: name.to_string(),
             });

@@ -143,7 +143,7 @@ pub fn explain(
             address: c.address.clone(),
             action: c.action().verb(),
             call: c.call().to_string(),
-            reason: c.reason.to_string(),
+            reason: c.why().to_string(),
         }
     };
     e.steps = mine.iter().map(|&i| step_ref(i)).collect();

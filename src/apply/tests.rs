@@ -63,7 +63,7 @@ fn account() -> (Inventory, Caller) {
 fn change(i: usize, op: Op) -> Change {
     Change {
         // Unique addresses; where the step sits does not matter to the executor's check.
-        address: Resource::Application(format!("step{i}")).address(),
+        address: Resource::Application(format!("step{i}").into()).address(),
         op,
         reason: Reason::NotKept(Kind::Applications),
         before: None,
@@ -125,22 +125,27 @@ fn the_executor_refuses_every_kind_of_step_that_affects_the_callers_identity() {
         (
             "user",
             Op::RemoveMember {
-                user: user(),
+                user: user().into(),
                 group: "admins".into(),
             },
         ),
-        ("user", Op::DeleteLoginProfile { user: user() }),
+        (
+            "user",
+            Op::DeleteLoginProfile {
+                user: user().into(),
+            },
+        ),
         (
             "user",
             Op::UnbindMfaDevice {
-                user: user(),
+                user: user().into(),
                 serial_number: "acs:ram::1234567890123456:mfa/ci-bot".into(),
             },
         ),
         (
             "user",
             Op::DeleteUser {
-                name: user(),
+                name: user().into(),
                 id: "2001".into(),
             },
         ),
@@ -162,7 +167,7 @@ fn the_executor_refuses_every_kind_of_step_that_affects_the_callers_identity() {
         (
             "user",
             Op::RecordDeactivation {
-                user: user(),
+                user: user().into(),
                 principal_name: "ci-bot@1234567890123456.onaliyun.com".into(),
                 record: "2026-12-02T09:30:00.000Z LTAIbot".into(),
             },
@@ -170,14 +175,14 @@ fn the_executor_refuses_every_kind_of_step_that_affects_the_callers_identity() {
         (
             "user",
             Op::DisableConsoleLogon {
-                user: user(),
+                user: user().into(),
                 principal_name: "ci-bot@1234567890123456.onaliyun.com".into(),
             },
         ),
         (
             "user",
             Op::DeactivateAccessKey {
-                user: user(),
+                user: user().into(),
                 key: "LTAIother".into(),
             },
         ),
@@ -269,7 +274,7 @@ fn steps_that_leave_the_caller_as_it_is_run() {
             },
             Op::DeleteUser {
                 name: "alice".into(),
-                id: String::new(),
+                id: Default::default(),
             },
         ],
         protection,

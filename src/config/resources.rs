@@ -1089,7 +1089,7 @@ impl super::DesiredState {
             let name = &p.value.name;
             match p.value.policy_type {
                 PolicyType::Custom => {
-                    if d.policy(name).is_none() && !inv.policies.iter().any(|x| &x.name == name) {
+                    if d.policy(name).is_none() && !inv.policies.iter().any(|x| x.name == name) {
                         check.problem(
                             p.at.clone(),
                             format!(
@@ -1102,7 +1102,7 @@ impl super::DesiredState {
                 }
                 PolicyType::System => {
                     if let Some(system) = known.system_policies
-                        && !system.contains(name)
+                        && !system.contains(name.as_str())
                     {
                         check.problem(
                             p.at.clone(),

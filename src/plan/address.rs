@@ -9,26 +9,26 @@ use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
 
-use crate::model::{Kind, PolicyRef};
+use crate::model::{Kind, Name, PolicyRef};
 
 /// A resource a plan acts on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Resource {
-    User(String),
-    Group(String),
-    Role(String),
-    ServiceLinkedRole(String),
-    Policy(String),
-    SamlProvider(String),
-    OidcProvider(String),
+    User(Name),
+    Group(Name),
+    Role(Name),
+    ServiceLinkedRole(Name),
+    Policy(Name),
+    SamlProvider(Name),
+    OidcProvider(Name),
     /// By device name (the part of the serial number after `mfa/`).
-    VirtualMfaDevice(String),
+    VirtualMfaDevice(Name),
     DefaultDomain,
-    Application(String),
+    Application(Name),
     /// A user in the recycle bin, by user ID.
-    RecycledUser(String),
+    RecycledUser(Name),
     /// An access key in the recycle bin whose user is not there, by key ID.
-    RecycledAccessKey(String),
+    RecycledAccessKey(Name),
     AccountAlias,
     PasswordPolicy,
     SecurityPreference,
@@ -73,17 +73,17 @@ pub enum Part {
     /// `policy.System/ReadOnlyAccess`: a policy attached to this principal.
     Policy(PolicyRef),
     /// `group.dev`: this user's membership of a group.
-    Group(String),
+    Group(Name),
     /// `member.bob`: a member of this group.
-    Member(String),
+    Member(Name),
     /// `attachment.user.bob`: this policy's attachment to a principal.
-    Attachment(PrincipalKind, String),
+    Attachment(PrincipalKind, Name),
     LoginProfile,
     MfaDevice,
     /// `access_key.LTAI4F`: an access key (of a user, or of a recycled user).
-    AccessKey(String),
+    AccessKey(Name),
     /// `access_key.LTAI4F/status`: the status of an access key.
-    AccessKeyStatus(String),
+    AccessKeyStatus(Name),
     /// `login_profile/status`: whether console logon is switched on.
     LoginProfileStatus,
     /// `deactivation`: the record of a user's deactivation (its `ramstate:deactivated` tag).
@@ -97,7 +97,7 @@ pub enum Part {
     /// `document`: a policy's document (a new default version).
     Document,
     /// `version.v2`: a version of a policy.
-    Version(String),
+    Version(Name),
 }
 
 /// A resource, or a part of one.
@@ -314,8 +314,8 @@ impl FromStr for Resource {
     }
 }
 
-fn nonempty(s: &str) -> Option<String> {
-    (!s.is_empty()).then(|| s.to_string())
+fn nonempty(s: &str) -> Option<Name> {
+    (!s.is_empty()).then(|| s.into())
 }
 
 impl FromStr for Part {
@@ -427,8 +427,8 @@ mod tests {
         }
     }
 
-    fn name() -> impl Strategy<Value = String> {
-        "[A-Za-z0-9][A-Za-z0-9._@-]{0,20}"
+    fn name() -> impl Strategy<Value = Name> {
+        "[A-Za-z0-9][A-Za-z0-9._@-]{0,20}".prop_map(Name::from)
     }
 
     fn resource() -> impl Strategy<Value = Resource> {

@@ -78,19 +78,17 @@ pub fn decide(desired: &DesiredState, changes: &mut [Change]) {
     }
     for c in changes.iter_mut() {
         c.decided_by = match &c.reason {
-            Reason::Blocks(r)
-            | Reason::DeactivateFirst(r)
-            | Reason::FinishDeactivation { resource: r, .. } => own
-                .get(r)
+            Reason::Blocks
+            | Reason::DeactivateFirst
+            | Reason::FinishDeactivation { .. }
+            | Reason::MemberStays
+            | Reason::PrincipalStays => own
+                .get(&c.address.resource_address())
                 .cloned()
-                .or_else(|| kind_of(&r.resource).map(|k| not_kept(desired, k))),
-            Reason::MemberStays { group: r, .. } | Reason::PrincipalStays { policy: r, .. } => own
-                .get(r)
-                .cloned()
-                .or_else(|| kind_of(&r.resource).map(|k| not_kept(desired, k))),
+                .or_else(|| kind_of(c.resource()).map(|k| not_kept(desired, k))),
             // Room for a declared policy's new version: decided by that declaration.
             Reason::VersionCap { policy } => own
-                .get(&Resource::Policy(policy.clone()).address())
+                .get(&Resource::Policy(policy.as_str().into()).address())
                 .cloned(),
             other => direct(desired, other, c.resource()),
         };
@@ -135,12 +133,12 @@ fn direct(desired: &DesiredState, reason: &Reason, resource: &Resource) -> Optio
             rule: "recorded in the backup".into(),
             line: Some(*line),
         }),
-        Reason::Blocks(_)
-        | Reason::DeactivateFirst(_)
+        Reason::Blocks
+        | Reason::DeactivateFirst
         | Reason::FinishDeactivation { .. }
         | Reason::Reactivate { .. }
-        | Reason::MemberStays { .. }
-        | Reason::PrincipalStays { .. }
+        | Reason::MemberStays
+        | Reason::PrincipalStays
         | Reason::VersionCap { .. } => None,
     }
 }

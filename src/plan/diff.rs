@@ -169,33 +169,33 @@ fn order_key(c: &Change) -> OrderKey<'_> {
 }
 
 fn user_addr(n: &str) -> Address {
-    Resource::User(n.to_string()).address()
+    Resource::User(n.to_string().into()).address()
 }
 fn group_addr(n: &str) -> Address {
-    Resource::Group(n.to_string()).address()
+    Resource::Group(n.to_string().into()).address()
 }
 fn role_addr(n: &str) -> Address {
-    Resource::Role(n.to_string()).address()
+    Resource::Role(n.to_string().into()).address()
 }
 fn slr_addr(n: &str) -> Address {
-    Resource::ServiceLinkedRole(n.to_string()).address()
+    Resource::ServiceLinkedRole(n.to_string().into()).address()
 }
 fn policy_addr(n: &str) -> Address {
-    Resource::Policy(n.to_string()).address()
+    Resource::Policy(n.to_string().into()).address()
 }
 fn device_addr(d: &VirtualMfaDevice) -> Address {
-    Resource::VirtualMfaDevice(d.name().to_string()).address()
+    Resource::VirtualMfaDevice(d.name().to_string().into()).address()
 }
 
 /// The entity behind a resource's address, as protection knows it.
 fn protected_entity(a: &Address) -> Option<Entity> {
     Some(match &a.resource {
-        Resource::User(n) => Entity::User(n.clone()),
-        Resource::Group(n) => Entity::Group(n.clone()),
-        Resource::Role(n) | Resource::ServiceLinkedRole(n) => Entity::Role(n.clone()),
-        Resource::Policy(n) => Entity::Policy(n.clone()),
-        Resource::SamlProvider(n) => Entity::SamlProvider(n.clone()),
-        Resource::OidcProvider(n) => Entity::OidcProvider(n.clone()),
+        Resource::User(n) => Entity::User(n.to_string()),
+        Resource::Group(n) => Entity::Group(n.to_string()),
+        Resource::Role(n) | Resource::ServiceLinkedRole(n) => Entity::Role(n.to_string()),
+        Resource::Policy(n) => Entity::Policy(n.to_string()),
+        Resource::SamlProvider(n) => Entity::SamlProvider(n.to_string()),
+        Resource::OidcProvider(n) => Entity::OidcProvider(n.to_string()),
         _ => return None,
     })
 }
@@ -459,8 +459,8 @@ impl<'a> Differ<'a> {
             if !self.fates.users.contains(&u.name) {
                 continue;
             }
-            let res = Resource::User(u.name.clone());
-            let blocks = || Reason::Blocks(res.clone().address());
+            let res = Resource::User(u.name.as_str().into());
+            let blocks = || Reason::Blocks;
             let name = u.name.as_str();
             for p in &u.policies {
                 self.detach(
@@ -472,10 +472,10 @@ impl<'a> Differ<'a> {
             }
             for g in &u.groups {
                 self.push(
-                    res.clone().part(Part::Group(g.clone())),
+                    res.clone().part(Part::Group(g.as_str().into())),
                     Op::RemoveMember {
                         user: name.into(),
-                        group: g.clone(),
+                        group: g.as_str().into(),
                     },
                     blocks(),
                 );
@@ -505,7 +505,7 @@ impl<'a> Differ<'a> {
                     res.clone().part(Part::MfaDevice),
                     Op::UnbindMfaDevice {
                         user: name.into(),
-                        serial_number: serial.clone(),
+                        serial_number: serial.as_str().into(),
                     },
                     blocks(),
                     Some(json!({ "serial_number": serial })),
@@ -516,10 +516,10 @@ impl<'a> Differ<'a> {
             // (deactivation, when asked for, happens in an earlier run).
             for k in &u.access_keys {
                 self.push_with(
-                    res.clone().part(Part::AccessKey(k.id.clone())),
+                    res.clone().part(Part::AccessKey(k.id.as_str().into())),
                     Op::DeleteAccessKey {
                         user: name.into(),
-                        key: k.id.clone(),
+                        key: k.id.as_str().into(),
                     },
                     blocks(),
                     Some(compact(json!({
@@ -540,7 +540,7 @@ impl<'a> Differ<'a> {
                 res.clone().address(),
                 Op::DeleteUser {
                     name: name.into(),
-                    id: u.id.clone(),
+                    id: u.id.as_str().into(),
                 },
                 reason,
                 Some(compact(json!({
@@ -558,7 +558,7 @@ impl<'a> Differ<'a> {
                 self.push(
                     res.clone().part(Part::RecycleBin),
                     Op::PurgeRecycledUser {
-                        user_id: u.id.clone(),
+                        user_id: u.id.as_str().into(),
                     },
                     Reason::PurgeAfterDelete,
                 );
@@ -608,32 +608,29 @@ impl<'a> Differ<'a> {
     /// Plans the removal of `g`, whose `staying` members (kept or unmanaged) leave it;
     /// members that go leave it as part of their own removal.
     fn group(&mut self, g: &Group, staying: &[&str]) {
-        let res = Resource::Group(g.name.clone());
+        let res = Resource::Group(g.name.as_str().into());
         for p in &g.policies {
             self.detach(
                 res.clone().part(Part::Policy(p.clone())),
                 Principal::group(&g.name),
                 p,
-                Reason::Blocks(res.clone().address()),
+                Reason::Blocks,
             );
         }
         for &user in staying {
             self.push(
-                res.clone().part(Part::Member(user.to_string())),
+                res.clone().part(Part::Member(user.to_string().into())),
                 Op::RemoveMember {
-                    user: user.to_string(),
-                    group: g.name.clone(),
+                    user: user.to_string().into(),
+                    group: g.name.as_str().into(),
                 },
-                Reason::MemberStays {
-                    group: res.clone().address(),
-                    user: user.to_string(),
-                },
+                Reason::MemberStays,
             );
         }
         self.push_with(
             res.address(),
             Op::DeleteGroup {
-                name: g.name.clone(),
+                name: g.name.as_str().into(),
             },
             Reason::NotKept(Kind::Groups),
             Some(compact(json!({
@@ -654,7 +651,7 @@ impl<'a> Differ<'a> {
                 self.push_with(
                     slr_addr(&r.name),
                     Op::DeleteServiceLinkedRole {
-                        name: r.name.clone(),
+                        name: r.name.as_str().into(),
                     },
                     Reason::ServiceLinkedRoleNotKept {
                         in_use: r.usages.iter().map(|u| u.region.clone()).collect(),
@@ -667,19 +664,19 @@ impl<'a> Differ<'a> {
     }
 
     fn role(&mut self, r: &Role) {
-        let res = Resource::Role(r.name.clone());
+        let res = Resource::Role(r.name.as_str().into());
         for p in &r.policies {
             self.detach(
                 res.clone().part(Part::Policy(p.clone())),
                 Principal::role(&r.name),
                 p,
-                Reason::Blocks(res.clone().address()),
+                Reason::Blocks,
             );
         }
         self.push_with(
             res.address(),
             Op::DeleteRole {
-                name: r.name.clone(),
+                name: r.name.as_str().into(),
             },
             Reason::NotKept(Kind::Roles),
             Some(role_before(r)),
@@ -698,7 +695,9 @@ impl<'a> Differ<'a> {
             std::collections::HashMap::new();
         let mut note = |refs: &'a [PolicyRef], principal: &dyn Fn() -> Principal| {
             for r in refs {
-                if r.policy_type == PolicyType::Custom && self.fates.policies.contains(&r.name) {
+                if r.policy_type == PolicyType::Custom
+                    && self.fates.policies.contains(r.name.as_str())
+                {
                     attached
                         .entry(r.name.as_str())
                         .or_default()
@@ -732,24 +731,20 @@ impl<'a> Differ<'a> {
             if !self.fates.policies.contains(&p.name) {
                 continue;
             }
-            let res = Resource::Policy(p.name.clone());
+            let res = Resource::Policy(p.name.as_str().into());
             let pref = PolicyRef::custom(p.name.clone());
             let staying = attached.remove(p.name.as_str()).unwrap_or_default();
             for principal in staying {
                 let address = res
                     .clone()
                     .part(Part::Attachment(principal.kind, principal.name.clone()));
-                let why = Reason::PrincipalStays {
-                    policy: res.clone().address(),
-                    principal: principal.clone(),
-                };
-                self.detach(address, principal, &pref, why);
+                self.detach(address, principal, &pref, Reason::PrincipalStays);
             }
             let versions: Vec<&str> = p.versions.iter().map(|v| v.id.as_str()).collect();
             self.push_with(
                 res.address(),
                 Op::DeletePolicy {
-                    name: p.name.clone(),
+                    name: p.name.as_str().into(),
                 },
                 Reason::PolicyNotKept,
                 Some(compact(json!({
@@ -772,7 +767,7 @@ impl<'a> Differ<'a> {
             self.push_with(
                 device_addr(d),
                 Op::DeleteVirtualMfaDevice {
-                    serial_number: d.serial_number.clone(),
+                    serial_number: d.serial_number.as_str().into(),
                 },
                 Reason::DeviceNotKept {
                     bound_to: bound_user(inv, d).map(str::to_string),
@@ -790,7 +785,7 @@ impl<'a> Differ<'a> {
     fn providers_and_applications(&mut self) {
         let inv = self.inv;
         for p in &inv.saml_providers {
-            let address = Resource::SamlProvider(p.name.clone()).address();
+            let address = Resource::SamlProvider(p.name.as_str().into()).address();
             let c = Candidate {
                 name: &p.name,
                 tags: None,
@@ -800,7 +795,7 @@ impl<'a> Differ<'a> {
                 self.push_with(
                     address,
                     Op::DeleteSamlProvider {
-                        name: p.name.clone(),
+                        name: p.name.as_str().into(),
                     },
                     Reason::NotKept(Kind::SamlProviders),
                     Some(compact(json!({
@@ -812,7 +807,7 @@ impl<'a> Differ<'a> {
             }
         }
         for p in &inv.oidc_providers {
-            let address = Resource::OidcProvider(p.name.clone()).address();
+            let address = Resource::OidcProvider(p.name.as_str().into()).address();
             let c = Candidate {
                 name: &p.name,
                 tags: None,
@@ -822,7 +817,7 @@ impl<'a> Differ<'a> {
                 self.push_with(
                     address,
                     Op::DeleteOidcProvider {
-                        name: p.name.clone(),
+                        name: p.name.as_str().into(),
                     },
                     Reason::NotKept(Kind::OidcProviders),
                     Some(compact(json!({
@@ -835,7 +830,7 @@ impl<'a> Differ<'a> {
             }
         }
         for a in &inv.applications {
-            let address = Resource::Application(a.app_name.clone()).address();
+            let address = Resource::Application(a.app_name.as_str().into()).address();
             let c = Candidate {
                 name: &a.app_name,
                 tags: None,
@@ -845,7 +840,7 @@ impl<'a> Differ<'a> {
                 self.push_with(
                     address,
                     Op::DeleteApplication {
-                        app_id: a.app_id.clone(),
+                        app_id: a.app_id.as_str().into(),
                     },
                     Reason::NotKept(Kind::Applications),
                     Some(compact(json!({

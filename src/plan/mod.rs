@@ -27,7 +27,7 @@ pub use decision::{Decision, kind_of, not_kept as decision_not_kept};
 pub use diff::{diff, fetch_kinds, recycled_name};
 pub use op::{Entity, Op, Principal, Tagged, UserProfile};
 pub use protection::{Protection, protection};
-pub use reason::Reason;
+pub use reason::{Reason, Why};
 pub use restore::{Restore, restore};
 
 /// Version of the plan's JSON form.
@@ -100,6 +100,11 @@ impl Change {
     pub fn call(&self) -> ApiCall {
         call(&self.op)
     }
+
+    /// Why the step is needed, in words.
+    pub fn why(&self) -> Why<'_> {
+        self.reason.text(&self.address)
+    }
 }
 
 /// The JSON form: the address and its resource, the action, the typed operation, the
@@ -115,7 +120,7 @@ impl Serialize for Change {
         st.serialize_field("resource", &self.address.resource_address())?;
         st.serialize_field("action", &self.action())?;
         st.serialize_field("op", &self.op)?;
-        st.serialize_field("reason", &self.reason)?;
+        st.serialize_field("reason", &self.why())?;
         st.serialize_field("call", &self.call())?;
         if let Some(d) = &self.decided_by {
             st.serialize_field("decided_by", d)?;

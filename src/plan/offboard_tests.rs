@@ -91,7 +91,7 @@ fn deactivate_first_records_the_user_then_switches_off_its_console_logon_and_act
         }
     }
     assert_eq!(
-        p.changes[record].reason.to_string(),
+        p.changes[record].why().to_string(),
         "users are managed and no keep rule matches; offboarding.deactivate_first: deactivated now (console logon and access keys switched off), deletable after 2026-12-09T09:30:00Z"
     );
     assert_eq!(p.planned_at.as_deref(), Some("2026-12-02T09:30:00.000Z"));
@@ -135,7 +135,7 @@ fn a_deactivated_user_past_its_quarantine_is_deleted_without_switching_anything_
         ]
     );
     assert_eq!(
-        p.change("user.alice").unwrap().reason.to_string(),
+        p.change("user.alice").unwrap().why().to_string(),
         "users are managed and no keep rule matches; deactivated on 2026-11-22T09:30:00Z, its 7-day quarantine is over and nothing used it since"
     );
     assert!(p.held.is_empty());
@@ -199,11 +199,11 @@ fn a_tagged_user_with_something_still_active_is_finished_and_keeps_its_first_dat
         ]
     );
     assert!(
-        p.changes[0].reason.to_string().starts_with(
+        p.changes[0].why().to_string().starts_with(
             "user.alice was deactivated on 2026-11-30T09:30:00Z but this is still Active"
         ),
         "{}",
-        p.changes[0].reason
+        p.changes[0].why()
     );
     // Something Active that the record does not name is added to it, same date.
     let inv = tagged(
@@ -250,11 +250,11 @@ users:
     assert!(p.held.is_empty());
     let bob = p.change("user.bob").unwrap();
     assert!(
-        bob.reason
+        bob.why()
             .to_string()
             .ends_with("ignored by --ignore-idle-guard"),
         "{}",
-        bob.reason
+        bob.why()
     );
 }
 
@@ -286,7 +286,7 @@ fn a_deactivated_user_kept_again_gets_back_exactly_what_was_active_then_loses_th
         ]
     );
     assert_eq!(
-        p.changes[0].reason.to_string(),
+        p.changes[0].why().to_string(),
         "user.alice is kept again (keep.users: name alice (line 3)): what was Active before its deactivation on 2026-11-30T09:30:00Z comes back"
     );
     // The record goes last.

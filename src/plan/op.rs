@@ -9,13 +9,13 @@ use serde::Serialize;
 
 use super::Action;
 use super::address::PrincipalKind;
-use crate::model::{KeyStatus, PolicyRef, PolicyType};
+use crate::model::{KeyStatus, Name, PolicyRef, PolicyType};
 
 /// A principal a policy is attached to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Principal {
     pub kind: PrincipalKind,
-    pub name: String,
+    pub name: Name,
 }
 
 impl Serialize for PrincipalKind {
@@ -25,19 +25,19 @@ impl Serialize for PrincipalKind {
 }
 
 impl Principal {
-    pub fn user(name: impl Into<String>) -> Self {
+    pub fn user(name: impl Into<Name>) -> Self {
         Principal {
             kind: PrincipalKind::User,
             name: name.into(),
         }
     }
-    pub fn group(name: impl Into<String>) -> Self {
+    pub fn group(name: impl Into<Name>) -> Self {
         Principal {
             kind: PrincipalKind::Group,
             name: name.into(),
         }
     }
-    pub fn role(name: impl Into<String>) -> Self {
+    pub fn role(name: impl Into<Name>) -> Self {
         Principal {
             kind: PrincipalKind::Role,
             name: name.into(),
@@ -47,9 +47,9 @@ impl Principal {
     /// The entity the principal is.
     pub fn entity(&self) -> Entity {
         match self.kind {
-            PrincipalKind::User => Entity::User(self.name.clone()),
-            PrincipalKind::Group => Entity::Group(self.name.clone()),
-            PrincipalKind::Role => Entity::Role(self.name.clone()),
+            PrincipalKind::User => Entity::User(self.name.to_string()),
+            PrincipalKind::Group => Entity::Group(self.name.to_string()),
+            PrincipalKind::Role => Entity::Role(self.name.to_string()),
         }
     }
 }
@@ -63,84 +63,84 @@ pub enum Op {
         policy: PolicyRef,
     },
     RemoveMember {
-        user: String,
-        group: String,
+        user: Name,
+        group: Name,
     },
     DeleteLoginProfile {
-        user: String,
+        user: Name,
     },
     UnbindMfaDevice {
-        user: String,
-        serial_number: String,
+        user: Name,
+        serial_number: Name,
     },
     /// Sets an access key Inactive (a step of a user's deactivation).
     DeactivateAccessKey {
-        user: String,
-        key: String,
+        user: Name,
+        key: Name,
     },
     /// Sets an access key Active again (a step of a user's reactivation).
     ActivateAccessKey {
-        user: String,
-        key: String,
+        user: Name,
+        key: Name,
     },
     /// Records a user's deactivation on the user itself, as its `ramstate:deactivated`
     /// tag (see [`super::offboard`]): the first step of a deactivation, so that a run
     /// killed halfway, or a later run on another machine, knows what was Active.
     RecordDeactivation {
-        user: String,
-        principal_name: String,
+        user: Name,
+        principal_name: Name,
         /// The tag value: when, and what was Active.
         record: String,
     },
     /// Removes the record of a deactivation: the last step of a reactivation.
     ClearDeactivation {
-        user: String,
-        principal_name: String,
+        user: Name,
+        principal_name: Name,
     },
     /// Switches console logon off; the login profile stays (IMS `Status=Inactive`).
     DisableConsoleLogon {
-        user: String,
-        principal_name: String,
+        user: Name,
+        principal_name: Name,
     },
     /// Switches console logon back on (IMS `Status=Active`).
     EnableConsoleLogon {
-        user: String,
-        principal_name: String,
+        user: Name,
+        principal_name: Name,
     },
     DeleteAccessKey {
-        user: String,
-        key: String,
+        user: Name,
+        key: Name,
     },
     /// `id` is the user's ID (empty when unknown): a deleted user may land in the recycle bin under it.
     DeleteUser {
-        name: String,
-        id: String,
+        name: Name,
+        id: Name,
     },
     DeleteGroup {
-        name: String,
+        name: Name,
     },
     DeleteRole {
-        name: String,
+        name: Name,
     },
     /// An asynchronous ResourceManager task, polled until it ends.
     DeleteServiceLinkedRole {
-        name: String,
+        name: Name,
     },
     /// With its non-default versions (cascading).
     DeletePolicy {
-        name: String,
+        name: Name,
     },
     DeleteVirtualMfaDevice {
-        serial_number: String,
+        serial_number: Name,
     },
     DeleteSamlProvider {
-        name: String,
+        name: Name,
     },
     DeleteOidcProvider {
-        name: String,
+        name: Name,
     },
     DeleteApplication {
-        app_id: String,
+        app_id: Name,
     },
     SetDefaultDomain {
         domain: String,
@@ -148,54 +148,54 @@ pub enum Op {
     ClearAccountAlias,
     /// Deletes a user from the recycle bin for good.
     PurgeRecycledUser {
-        user_id: String,
+        user_id: Name,
     },
     /// Deletes an access key from the recycle bin for good.
     PurgeRecycledAccessKey {
-        user_id: String,
-        key: String,
+        user_id: Name,
+        key: Name,
     },
     CreateUser {
-        name: String,
+        name: Name,
         #[serde(flatten)]
         profile: UserProfile,
     },
     /// Sets the fields given (the others stay as they are).
     UpdateUser {
-        name: String,
+        name: Name,
         #[serde(flatten)]
         profile: UserProfile,
     },
     /// The initial password is read from `password_env` when the step runs.
     CreateLoginProfile {
-        user: String,
+        user: Name,
         password_env: String,
         password_reset_required: bool,
         mfa_bind_required: bool,
     },
     UpdateLoginProfile {
-        user: String,
+        user: Name,
         password_reset_required: bool,
         mfa_bind_required: bool,
     },
     AddMember {
-        user: String,
-        group: String,
+        user: Name,
+        group: Name,
     },
     AttachPolicy {
         principal: Principal,
         policy: PolicyRef,
     },
     CreateGroup {
-        name: String,
+        name: Name,
         comments: Option<String>,
     },
     UpdateGroup {
-        name: String,
+        name: Name,
         comments: String,
     },
     CreateRole {
-        name: String,
+        name: Name,
         description: Option<String>,
         /// JSON text.
         trust_policy: String,
@@ -203,29 +203,29 @@ pub enum Op {
     },
     /// Sets the fields given.
     UpdateRole {
-        name: String,
+        name: Name,
         description: Option<String>,
         trust_policy: Option<String>,
         max_session_duration: Option<u32>,
     },
     CreatePolicy {
-        name: String,
+        name: Name,
         description: Option<String>,
         /// JSON text.
         document: String,
     },
     /// A new default version with this document.
     CreatePolicyVersion {
-        name: String,
+        name: Name,
         document: String,
     },
     /// Makes room under the five-version cap.
     DeletePolicyVersion {
-        name: String,
-        version: String,
+        name: Name,
+        version: Name,
     },
     UpdatePolicyDescription {
-        name: String,
+        name: Name,
         description: String,
     },
     /// Sets these tags (others stay) on a user, role or policy.
@@ -238,24 +238,24 @@ pub enum Op {
         keys: Vec<String>,
     },
     CreateSamlProvider {
-        name: String,
+        name: Name,
         description: Option<String>,
         metadata: Option<String>,
     },
     UpdateSamlProvider {
-        name: String,
+        name: Name,
         description: Option<String>,
         metadata: Option<String>,
     },
     CreateOidcProvider {
-        name: String,
+        name: Name,
         issuer_url: String,
         client_ids: Vec<String>,
         fingerprints: Vec<String>,
         description: Option<String>,
     },
     UpdateOidcProvider {
-        name: String,
+        name: Name,
         client_ids: Option<Vec<String>>,
         description: Option<String>,
     },
@@ -273,20 +273,20 @@ pub enum Op {
     /// Brings a deleted user back from the recycle bin, by its user ID: the identity
     /// only (what hung off it is set again by the steps that need the user).
     RestoreRecycledUser {
-        name: String,
-        user_id: String,
+        name: Name,
+        user_id: Name,
     },
     /// Brings a user's deleted access key back from the recycle bin (it comes back
     /// Inactive); the user must be there first.
     RestoreRecycledAccessKey {
-        user: String,
-        user_id: String,
-        key: String,
+        user: Name,
+        user_id: Name,
+        key: Name,
     },
     /// Sets an access key's status as a backup recorded it.
     SetAccessKeyStatus {
-        user: String,
-        key: String,
+        user: Name,
+        key: Name,
         status: KeyStatus,
     },
 }
@@ -364,7 +364,7 @@ impl Entity {
 }
 
 fn custom(policy: &PolicyRef) -> Option<Entity> {
-    (policy.policy_type == PolicyType::Custom).then(|| Entity::Policy(policy.name.clone()))
+    (policy.policy_type == PolicyType::Custom).then(|| Entity::Policy(policy.name.to_string()))
 }
 
 impl Op {
@@ -423,16 +423,16 @@ impl Op {
     /// What this step brings into being, for the steps that need it.
     pub fn provides(&self) -> Option<Entity> {
         Some(match self {
-            Op::CreateUser { name, .. } => Entity::User(name.clone()),
-            Op::CreateGroup { name, .. } => Entity::Group(name.clone()),
-            Op::CreateRole { name, .. } => Entity::Role(name.clone()),
-            Op::CreatePolicy { name, .. } => Entity::Policy(name.clone()),
-            Op::CreateSamlProvider { name, .. } => Entity::SamlProvider(name.clone()),
-            Op::CreateOidcProvider { name, .. } => Entity::OidcProvider(name.clone()),
-            Op::DeletePolicyVersion { name, .. } => Entity::PolicyVersionSlot(name.clone()),
-            Op::RestoreRecycledUser { name, .. } => Entity::User(name.clone()),
-            Op::RestoreRecycledAccessKey { key, .. } => Entity::AccessKey(key.clone()),
-            Op::RecordDeactivation { user, .. } => Entity::DeactivationRecord(user.clone()),
+            Op::CreateUser { name, .. } => Entity::User(name.to_string()),
+            Op::CreateGroup { name, .. } => Entity::Group(name.to_string()),
+            Op::CreateRole { name, .. } => Entity::Role(name.to_string()),
+            Op::CreatePolicy { name, .. } => Entity::Policy(name.to_string()),
+            Op::CreateSamlProvider { name, .. } => Entity::SamlProvider(name.to_string()),
+            Op::CreateOidcProvider { name, .. } => Entity::OidcProvider(name.to_string()),
+            Op::DeletePolicyVersion { name, .. } => Entity::PolicyVersionSlot(name.to_string()),
+            Op::RestoreRecycledUser { name, .. } => Entity::User(name.to_string()),
+            Op::RestoreRecycledAccessKey { key, .. } => Entity::AccessKey(key.to_string()),
+            Op::RecordDeactivation { user, .. } => Entity::DeactivationRecord(user.to_string()),
             _ => return None,
         })
     }
@@ -442,42 +442,48 @@ impl Op {
     /// attachments, room under the version cap before a new version).
     pub fn needs(&self) -> Vec<Entity> {
         match self {
-            Op::UpdateUser { name, .. } => vec![Entity::User(name.clone())],
+            Op::UpdateUser { name, .. } => vec![Entity::User(name.to_string())],
             Op::CreateLoginProfile { user, .. } | Op::UpdateLoginProfile { user, .. } => {
-                vec![Entity::User(user.clone())]
+                vec![Entity::User(user.to_string())]
             }
             Op::AddMember { user, group } => {
-                vec![Entity::User(user.clone()), Entity::Group(group.clone())]
+                vec![
+                    Entity::User(user.to_string()),
+                    Entity::Group(group.to_string()),
+                ]
             }
             Op::AttachPolicy { principal, policy } => {
                 let mut v = vec![principal.entity()];
                 v.extend(custom(policy));
                 v
             }
-            Op::UpdateGroup { name, .. } => vec![Entity::Group(name.clone())],
-            Op::UpdateRole { name, .. } => vec![Entity::Role(name.clone())],
+            Op::UpdateGroup { name, .. } => vec![Entity::Group(name.to_string())],
+            Op::UpdateRole { name, .. } => vec![Entity::Role(name.to_string())],
             Op::CreatePolicyVersion { name, .. } => vec![
-                Entity::Policy(name.clone()),
-                Entity::PolicyVersionSlot(name.clone()),
+                Entity::Policy(name.to_string()),
+                Entity::PolicyVersionSlot(name.to_string()),
             ],
-            Op::UpdatePolicyDescription { name, .. } => vec![Entity::Policy(name.clone())],
+            Op::UpdatePolicyDescription { name, .. } => vec![Entity::Policy(name.to_string())],
             Op::TagResource { target, .. } | Op::UntagResource { target, .. } => {
                 vec![target.entity()]
             }
-            Op::UpdateSamlProvider { name, .. } => vec![Entity::SamlProvider(name.clone())],
-            Op::UpdateOidcProvider { name, .. } => vec![Entity::OidcProvider(name.clone())],
+            Op::UpdateSamlProvider { name, .. } => vec![Entity::SamlProvider(name.to_string())],
+            Op::UpdateOidcProvider { name, .. } => vec![Entity::OidcProvider(name.to_string())],
             // A restored user's keys come back after the user; a key's status is set
             // once the key is back.
-            Op::RestoreRecycledAccessKey { user, .. } => vec![Entity::User(user.clone())],
+            Op::RestoreRecycledAccessKey { user, .. } => vec![Entity::User(user.to_string())],
             Op::SetAccessKeyStatus { user, key, .. } => {
-                vec![Entity::User(user.clone()), Entity::AccessKey(key.clone())]
+                vec![
+                    Entity::User(user.to_string()),
+                    Entity::AccessKey(key.to_string()),
+                ]
             }
             // Nothing is switched off before the deactivation is recorded.
             Op::DeactivateAccessKey { user, .. } | Op::DisableConsoleLogon { user, .. } => {
-                vec![Entity::DeactivationRecord(user.clone())]
+                vec![Entity::DeactivationRecord(user.to_string())]
             }
             // A restored user's record is removed once the user is back.
-            Op::ClearDeactivation { user, .. } => vec![Entity::User(user.clone())],
+            Op::ClearDeactivation { user, .. } => vec![Entity::User(user.to_string())],
             _ => vec![],
         }
     }
@@ -485,16 +491,16 @@ impl Op {
     /// The entity this step deletes, when other steps must finish first.
     pub fn removes(&self) -> Option<Entity> {
         Some(match self {
-            Op::DeleteUser { name, .. } => Entity::User(name.clone()),
-            Op::DeleteGroup { name } => Entity::Group(name.clone()),
-            Op::DeleteRole { name } => Entity::Role(name.clone()),
-            Op::DeletePolicy { name } => Entity::Policy(name.clone()),
+            Op::DeleteUser { name, .. } => Entity::User(name.to_string()),
+            Op::DeleteGroup { name } => Entity::Group(name.to_string()),
+            Op::DeleteRole { name } => Entity::Role(name.to_string()),
+            Op::DeletePolicy { name } => Entity::Policy(name.to_string()),
             Op::DeleteVirtualMfaDevice { serial_number } => {
-                Entity::VirtualMfaDevice(serial_number.clone())
+                Entity::VirtualMfaDevice(serial_number.to_string())
             }
-            Op::DeleteAccessKey { key, .. } => Entity::AccessKey(key.clone()),
-            Op::PurgeRecycledUser { user_id } => Entity::RecycledUser(user_id.clone()),
-            Op::ClearDeactivation { user, .. } => Entity::DeactivationRecord(user.clone()),
+            Op::DeleteAccessKey { key, .. } => Entity::AccessKey(key.to_string()),
+            Op::PurgeRecycledUser { user_id } => Entity::RecycledUser(user_id.to_string()),
+            Op::ClearDeactivation { user, .. } => Entity::DeactivationRecord(user.to_string()),
             _ => return None,
         })
     }
@@ -513,23 +519,28 @@ impl Op {
                 v
             }
             Op::RemoveMember { user, group } => {
-                vec![Entity::User(user.clone()), Entity::Group(group.clone())]
+                vec![
+                    Entity::User(user.to_string()),
+                    Entity::Group(group.to_string()),
+                ]
             }
             Op::DeleteLoginProfile { user } | Op::DeleteAccessKey { user, .. } => {
-                vec![Entity::User(user.clone())]
+                vec![Entity::User(user.to_string())]
             }
             Op::UnbindMfaDevice {
                 user,
                 serial_number,
             } => vec![
-                Entity::User(user.clone()),
-                Entity::VirtualMfaDevice(serial_number.clone()),
+                Entity::User(user.to_string()),
+                Entity::VirtualMfaDevice(serial_number.to_string()),
             ],
-            Op::DeactivateAccessKey { key, .. } => vec![Entity::AccessKey(key.clone())],
+            Op::DeactivateAccessKey { key, .. } => vec![Entity::AccessKey(key.to_string())],
             Op::PurgeRecycledAccessKey { user_id, .. } => {
-                vec![Entity::RecycledUser(user_id.clone())]
+                vec![Entity::RecycledUser(user_id.to_string())]
             }
-            Op::DeleteUser { id, .. } if !id.is_empty() => vec![Entity::RecycledUser(id.clone())],
+            Op::DeleteUser { id, .. } if !id.is_empty() => {
+                vec![Entity::RecycledUser(id.to_string())]
+            }
             // The record goes only once everything it names is back on.
             Op::ActivateAccessKey { user, .. }
             | Op::EnableConsoleLogon { user, .. }
@@ -538,7 +549,7 @@ impl Op {
                 status: KeyStatus::Active,
                 ..
             } => {
-                vec![Entity::DeactivationRecord(user.clone())]
+                vec![Entity::DeactivationRecord(user.to_string())]
             }
             _ => vec![],
         }
@@ -555,35 +566,41 @@ impl Op {
             | Op::DeleteLoginProfile { user }
             | Op::UnbindMfaDevice { user, .. }
             | Op::DisableConsoleLogon { user, .. }
-            | Op::RecordDeactivation { user, .. } => vec![Entity::User(user.clone())],
+            | Op::RecordDeactivation { user, .. } => vec![Entity::User(user.to_string())],
             Op::DeactivateAccessKey { user, key } | Op::DeleteAccessKey { user, key } => {
-                vec![Entity::User(user.clone()), Entity::AccessKey(key.clone())]
+                vec![
+                    Entity::User(user.to_string()),
+                    Entity::AccessKey(key.to_string()),
+                ]
             }
-            Op::DeleteUser { name, .. } => vec![Entity::User(name.clone())],
-            Op::DeleteGroup { name } => vec![Entity::Group(name.clone())],
+            Op::DeleteUser { name, .. } => vec![Entity::User(name.to_string())],
+            Op::DeleteGroup { name } => vec![Entity::Group(name.to_string())],
             Op::DeleteRole { name } | Op::DeleteServiceLinkedRole { name } => {
-                vec![Entity::Role(name.clone())]
+                vec![Entity::Role(name.to_string())]
             }
-            Op::DeletePolicy { name } => vec![Entity::Policy(name.clone())],
+            Op::DeletePolicy { name } => vec![Entity::Policy(name.to_string())],
             Op::DeleteVirtualMfaDevice { serial_number } => {
-                vec![Entity::VirtualMfaDevice(serial_number.clone())]
+                vec![Entity::VirtualMfaDevice(serial_number.to_string())]
             }
-            Op::DeleteSamlProvider { name } => vec![Entity::SamlProvider(name.clone())],
-            Op::DeleteOidcProvider { name } => vec![Entity::OidcProvider(name.clone())],
+            Op::DeleteSamlProvider { name } => vec![Entity::SamlProvider(name.to_string())],
+            Op::DeleteOidcProvider { name } => vec![Entity::OidcProvider(name.to_string())],
             // A changed trust policy or policy document can take the caller's access
             // away; so can a provider's new client IDs.
-            Op::UpdateRole { name, .. } => vec![Entity::Role(name.clone())],
+            Op::UpdateRole { name, .. } => vec![Entity::Role(name.to_string())],
             Op::CreatePolicyVersion { name, .. } | Op::DeletePolicyVersion { name, .. } => {
-                vec![Entity::Policy(name.clone())]
+                vec![Entity::Policy(name.to_string())]
             }
-            Op::UpdateSamlProvider { name, .. } => vec![Entity::SamlProvider(name.clone())],
-            Op::UpdateOidcProvider { name, .. } => vec![Entity::OidcProvider(name.clone())],
+            Op::UpdateSamlProvider { name, .. } => vec![Entity::SamlProvider(name.to_string())],
+            Op::UpdateOidcProvider { name, .. } => vec![Entity::OidcProvider(name.to_string())],
             // Disabling a key can cut off whoever signs with it.
             Op::SetAccessKeyStatus {
                 user,
                 key,
                 status: KeyStatus::Inactive,
-            } => vec![Entity::User(user.clone()), Entity::AccessKey(key.clone())],
+            } => vec![
+                Entity::User(user.to_string()),
+                Entity::AccessKey(key.to_string()),
+            ],
             // Adding, describing, tagging and switching back on leave what the caller
             // can do as it is.
             Op::ActivateAccessKey { .. }

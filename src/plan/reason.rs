@@ -1,11 +1,12 @@
-//! Why a step is in the plan. Printed as one plain sentence.
+//! Why a step is in the plan. Printed as one plain sentence, with the step's address
+//! ([`Reason::text`]): a reason does not repeat the resource its step belongs to (a plan
+//! at the quotas holds over a hundred thousand sub-steps that each name theirs).
 
 use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-use super::address::Address;
-use super::op::Principal;
+use super::address::{Address, Part};
 use crate::model::Kind;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,17 +20,14 @@ pub enum Reason {
     ServiceLinkedRoleNotKept { in_use: Vec<String> },
     /// A virtual MFA device that is not kept, and the user it is bound to (which goes).
     DeviceNotKept { bound_to: Option<String> },
-    /// A sub-step without which `resource` cannot be deleted.
-    Blocks(Address),
-    /// A member that stays leaves a group that goes.
-    MemberStays { group: Address, user: String },
-    /// A principal that stays loses a policy that goes.
-    PrincipalStays {
-        policy: Address,
-        principal: Principal,
-    },
-    /// A switch turned off as part of the deactivation of `resource`.
-    DeactivateFirst(Address),
+    /// A sub-step without which the step's resource cannot be deleted.
+    Blocks,
+    /// A member that stays (the step's `member` part) leaves a group that goes.
+    MemberStays,
+    /// A principal that stays (the step's `attachment` part) loses a policy that goes.
+    PrincipalStays,
+    /// A switch turned off as part of the deactivation of the step's user.
+    DeactivateFirst,
     /// `offboarding.deactivate_first`: a user that is not kept is deactivated now and
     /// deleted by a later run. `idle_ignored`: what the idle guard would have held it
     /// for, had `--ignore-idle-guard` not been given.
@@ -39,13 +37,9 @@ pub enum Reason {
     },
     /// A user was deactivated (recorded) but this is still Active: a run stopped
     /// halfway, or it was switched back on; finished now, keeping the first date.
-    FinishDeactivation { resource: Address, since: String },
+    FinishDeactivation { since: String },
     /// A deactivated user is kept again: what was Active before comes back.
-    Reactivate {
-        resource: Address,
-        since: String,
-        kept_by: String,
-    },
+    Reactivate { since: String, kept_by: String },
     /// A deactivated user whose quarantine is over and that nothing used since.
     QuarantineOver {
         deactivated: String,
@@ -85,9 +79,24 @@ fn not_kept(kind: Kind) -> String {
     format!("{kind} are managed and no keep rule matches")
 }
 
-impl fmt::Display for Reason {
+impl Reason {
+    /// The reason in words, for the step at `at`.
+    pub fn text<'a>(&'a self, at: &'a Address) -> Why<'a> {
+        Why { reason: self, at }
+    }
+}
+
+/// A reason in words: a [`Reason`] and the address of its step.
+#[derive(Debug, Clone, Copy)]
+pub struct Why<'a> {
+    reason: &'a Reason,
+    at: &'a Address,
+}
+
+impl fmt::Display for Why<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        let resource = self.at.resource_address();
+        match self.reason {
             Reason::NotKept(kind) => f.write_str(&not_kept(*kind)),
             Reason::PolicyNotKept => write!(
                 f,
@@ -119,16 +128,21 @@ impl fmt::Display for Reason {
                     None => write!(f, "{kept}; not bound to any user"),
                 }
             }
-            Reason::Blocks(resource) => write!(f, "blocks the deletion of {resource}"),
-            Reason::MemberStays { group, user } => {
-                write!(f, "blocks the deletion of {group}; user {user} stays")
-            }
-            Reason::PrincipalStays { policy, principal } => write!(
-                f,
-                "blocks the deletion of {policy}; {} {} stays without it",
-                principal.kind, principal.name
-            ),
-            Reason::DeactivateFirst(resource) => {
+            Reason::Blocks => write!(f, "blocks the deletion of {resource}"),
+            Reason::MemberStays => match &self.at.part {
+                Some(Part::Member(user)) => {
+                    write!(f, "blocks the deletion of {resource}; user {user} stays")
+                }
+                _ => write!(f, "blocks the deletion of {resource}"),
+            },
+            Reason::PrincipalStays => match &self.at.part {
+                Some(Part::Attachment(kind, name)) => write!(
+                    f,
+                    "blocks the deletion of {resource}; {kind} {name} stays without it"
+                ),
+                _ => write!(f, "blocks the deletion of {resource}"),
+            },
+            Reason::DeactivateFirst => {
                 write!(f, "switched off as part of the deactivation of {resource}")
             }
             Reason::Deactivate {
@@ -145,15 +159,11 @@ impl fmt::Display for Reason {
                 }
                 Ok(())
             }
-            Reason::FinishDeactivation { resource, since } => write!(
+            Reason::FinishDeactivation { since } => write!(
                 f,
                 "{resource} was deactivated on {since} but this is still Active (a run stopped halfway, or it was switched back on): switched off now"
             ),
-            Reason::Reactivate {
-                resource,
-                since,
-                kept_by,
-            } => write!(
+            Reason::Reactivate { since, kept_by } => write!(
                 f,
                 "{resource} is kept again ({kept_by}): what was Active before its deactivation on {since} comes back"
             ),
@@ -208,7 +218,7 @@ impl fmt::Display for Reason {
     }
 }
 
-impl Serialize for Reason {
+impl Serialize for Why<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
     }

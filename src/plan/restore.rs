@@ -122,7 +122,7 @@ fn scope(
     let custom = |p: &crate::config::Named<PolicyRef>| {
         (p.value.policy_type == PolicyType::Custom).then(|| p.value.name.clone())
     };
-    let policies: Vec<String> = d
+    let policies: Vec<crate::model::Name> = d
         .declared
         .users
         .iter()
@@ -135,7 +135,9 @@ fn scope(
         )
         .filter_map(custom)
         .collect();
-    d.declared.policies.retain(|p| policies.contains(&p.name));
+    d.declared
+        .policies
+        .retain(|p| policies.iter().any(|n| *n == p.name));
     d.declared.roles.clear();
     Ok((d, b))
 }
@@ -170,7 +172,7 @@ fn attachment(
     let same = |n: &str| n.eq_ignore_ascii_case(&a.principal);
     let policy = PolicyRef {
         policy_type: PolicyType::Custom,
-        name: a.policy.clone(),
+        name: a.policy.as_str().into(),
     };
     let live: Option<(String, &[PolicyRef])> = match a.principal_type {
         BackupPrincipalType::User => inv
@@ -205,9 +207,12 @@ fn attachment(
         return;
     }
     let (res, principal) = match a.principal_type {
-        BackupPrincipalType::User => (Resource::User(name.clone()), Principal::user(&name)),
-        BackupPrincipalType::Group => (Resource::Group(name.clone()), Principal::group(&name)),
-        BackupPrincipalType::Role => (Resource::Role(name.clone()), Principal::role(&name)),
+        BackupPrincipalType::User => (Resource::User(name.as_str().into()), Principal::user(&name)),
+        BackupPrincipalType::Group => (
+            Resource::Group(name.as_str().into()),
+            Principal::group(&name),
+        ),
+        BackupPrincipalType::Role => (Resource::Role(name.as_str().into()), Principal::role(&name)),
     };
     let address = res.part(Part::Policy(policy.clone()));
     if plan.changes.iter().any(|c| c.address == address) {
@@ -259,7 +264,7 @@ fn user(
         .iter()
         .find(|u| u.name.eq_ignore_ascii_case(&bu.name));
     let name = live.map_or(bu.name.clone(), |u| u.name.clone());
-    let res = Resource::User(name.clone());
+    let res = Resource::User(name.as_str().into());
     let binned = |key: &str, user_id: &str| -> Option<&RecycledAccessKey> {
         inv.recycle_bin
             .access_keys
@@ -277,11 +282,11 @@ fn user(
                 continue;
             }
             plan.changes.push(change(
-                res.clone().part(Part::AccessKey(k.id.clone())),
+                res.clone().part(Part::AccessKey(k.id.as_str().into())),
                 Op::RestoreRecycledAccessKey {
-                    user: name.clone(),
-                    user_id: user_id.to_string(),
-                    key: k.id.clone(),
+                    user: name.as_str().into(),
+                    user_id: user_id.to_string().into(),
+                    key: k.id.as_str().into(),
                 },
                 Reason::Backup {
                     line,
@@ -290,10 +295,11 @@ fn user(
             ));
             let (status, what) = wanted_status(k, record);
             plan.changes.push(change(
-                res.clone().part(Part::AccessKeyStatus(k.id.clone())),
+                res.clone()
+                    .part(Part::AccessKeyStatus(k.id.as_str().into())),
                 Op::SetAccessKeyStatus {
-                    user: name.clone(),
-                    key: k.id.clone(),
+                    user: name.as_str().into(),
+                    key: k.id.as_str().into(),
                     status,
                 },
                 Reason::Backup { line, what },
@@ -323,7 +329,7 @@ fn user(
                         plan.changes.remove(i);
                     } else {
                         plan.changes[i].op = Op::UpdateUser {
-                            name: name.clone(),
+                            name: name.as_str().into(),
                             profile,
                         };
                         plan.changes[i].reason = Reason::Backup {
@@ -339,8 +345,8 @@ fn user(
                     plan.changes.push(change(
                         res.clone().part(Part::RecycleBin),
                         Op::RestoreRecycledUser {
-                            name: name.clone(),
-                            user_id: bu.id.clone(),
+                            name: name.as_str().into(),
+                            user_id: bu.id.as_str().into(),
                         },
                         Reason::Backup {
                             line,
@@ -360,8 +366,8 @@ fn user(
                         plan.changes.push(change(
                             res.clone().part(Part::Deactivation),
                             Op::ClearDeactivation {
-                                user: name.clone(),
-                                principal_name: format!("{name}@{domain}"),
+                                user: name.as_str().into(),
+                                principal_name: format!("{name}@{domain}").into(),
                             },
                             Reason::Backup {
                                 line,
@@ -398,7 +404,9 @@ fn user(
             }
             for k in &bu.access_keys {
                 let (status, what) = wanted_status(k, record);
-                let address = res.clone().part(Part::AccessKeyStatus(k.id.clone()));
+                let address = res
+                    .clone()
+                    .part(Part::AccessKeyStatus(k.id.as_str().into()));
                 // A reactivation the declaration's diff plans already sets it.
                 if plan.changes.iter().any(|c| c.address == address) {
                     continue;
@@ -409,8 +417,8 @@ fn user(
                     plan.changes.push(change(
                         address,
                         Op::SetAccessKeyStatus {
-                            user: name.clone(),
-                            key: k.id.clone(),
+                            user: name.as_str().into(),
+                            key: k.id.as_str().into(),
                             status,
                         },
                         Reason::Backup {

@@ -124,7 +124,7 @@ fn removed_group_with_kept_member_removes_the_membership_on_the_group_side() {
     );
     assert!(
         p.changes[0]
-            .reason
+            .why()
             .to_string()
             .contains("blocks the deletion of group.dev")
     );
@@ -194,7 +194,7 @@ fn detaching_a_removed_policy_from_a_principal_that_stays_says_it_stays_without_
     ] {
         let c = p.change(address).expect(address);
         assert_eq!(
-            c.reason.to_string(),
+            c.why().to_string(),
             format!("blocks the deletion of policy.ops; {who} stays without it")
         );
     }
@@ -279,7 +279,7 @@ fn removed_user_bound_to_a_device_is_unbound_then_the_device_deleted() {
     assert!(
         p.change("virtual_mfa_device.spare")
             .unwrap()
-            .reason
+            .why()
             .to_string()
             .contains("not bound")
     );
@@ -632,7 +632,7 @@ fn diff_is_deterministic_and_records_the_inventory_fingerprint() {
     for (c, j) in a.changes.iter().zip(json["changes"].as_array().unwrap()) {
         assert_eq!(j["address"], c.address.to_string());
         assert_eq!(j["call"], serde_json::to_value(c.call()).unwrap());
-        assert_eq!(j["reason"], c.reason.to_string());
+        assert_eq!(j["reason"], c.why().to_string());
     }
 }
 

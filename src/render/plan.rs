@@ -191,7 +191,7 @@ pub fn plan_text(plan: &Plan, w: &mut dyn Write, color: bool) -> io::Result<()> 
         let action = c.action();
         writeln!(w, "  {} {} {}", symbol(p, action), action.verb(), c.address)?;
         writeln!(w, "      {}", c.call())?;
-        writeln!(w, "      {}", p.dim(&format!("why: {}", c.reason)))?;
+        writeln!(w, "      {}", p.dim(&format!("why: {}", c.why())))?;
         for f in fields(c) {
             writeln!(w, "      {f}")?;
         }
@@ -392,7 +392,7 @@ pub fn plan_markdown(plan: &Plan, w: &mut dyn Write) -> io::Result<()> {
                 c.action().symbol(),
                 md(&c.address.to_string()),
                 md(&c.call().to_string()),
-                md_text(&c.reason.to_string())
+                md_text(&c.why().to_string())
             )?;
         }
         writeln!(w)?;
@@ -497,7 +497,7 @@ mod tests {
             address: Resource::User(name.into()).address(),
             op: Op::DeleteUser {
                 name: name.into(),
-                id: String::new(),
+                id: Default::default(),
             },
             reason: Reason::NotKept(Kind::Users),
             before: None,

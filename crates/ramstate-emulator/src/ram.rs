@@ -1389,10 +1389,10 @@ fn get_policy(st: &State, p: &Params) -> R {
     policy.as_object_mut().map(|o| o.remove("Tags"));
     let default = match r.policy_type {
         PolicyType::System => {
-            let s = &st.system[&r.name];
+            let s = &st.system[r.name.as_str()];
             json!({"VersionId": "v1", "IsDefaultVersion": true, "PolicyDocument": s.document, "CreateDate": s.create_date})
         }
-        PolicyType::Custom => st.policies[&r.name]
+        PolicyType::Custom => st.policies[r.name.as_str()]
             .policy
             .default_version()
             .map(version_json)
@@ -1552,14 +1552,14 @@ fn get_policy_version(st: &State, p: &Params) -> R {
                     format!("The policy version does not exist: {id}."),
                 ));
             }
-            let s = &st.system[&r.name];
+            let s = &st.system[r.name.as_str()];
             Ok(
                 json!({"PolicyVersion": {"VersionId": "v1", "IsDefaultVersion": true, "PolicyDocument": s.document, "CreateDate": s.create_date}}),
             )
         }
-        PolicyType::Custom => {
-            Ok(json!({"PolicyVersion": version_json(find_version(&st.policies[&r.name], id)?)}))
-        }
+        PolicyType::Custom => Ok(
+            json!({"PolicyVersion": version_json(find_version(&st.policies[r.name.as_str()], id)?)}),
+        ),
     }
 }
 
@@ -1567,12 +1567,12 @@ fn list_policy_versions(st: &State, p: &Params) -> R {
     let r = policy_ref(st, p)?;
     let versions = match r.policy_type {
         PolicyType::System => {
-            let s = &st.system[&r.name];
+            let s = &st.system[r.name.as_str()];
             vec![
                 json!({"VersionId": "v1", "IsDefaultVersion": true, "PolicyDocument": s.document, "CreateDate": s.create_date}),
             ]
         }
-        PolicyType::Custom => st.policies[&r.name]
+        PolicyType::Custom => st.policies[r.name.as_str()]
             .policy
             .versions
             .iter()

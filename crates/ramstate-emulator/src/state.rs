@@ -912,8 +912,8 @@ impl State {
 
     pub fn policy_exists(&self, p: &PolicyRef) -> bool {
         match p.policy_type {
-            PolicyType::System => self.system.contains_key(&p.name),
-            PolicyType::Custom => self.policies.contains_key(&p.name),
+            PolicyType::System => self.system.contains_key(p.name.as_str()),
+            PolicyType::Custom => self.policies.contains_key(p.name.as_str()),
         }
     }
 
@@ -994,7 +994,7 @@ impl State {
     pub fn policy_json(&self, p: &PolicyRef, count: usize) -> Value {
         match p.policy_type {
             PolicyType::System => {
-                let s = &self.system[&p.name];
+                let s = &self.system[p.name.as_str()];
                 json!({
                     "PolicyName": s.name,
                     "PolicyType": "System",
@@ -1006,7 +1006,7 @@ impl State {
                 })
             }
             PolicyType::Custom => {
-                let r = &self.policies[&p.name];
+                let r = &self.policies[p.name.as_str()];
                 json!({
                     "PolicyName": r.policy.name,
                     "PolicyType": "Custom",

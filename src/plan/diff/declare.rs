@@ -240,8 +240,8 @@ impl<'a> Differ<'a> {
         }
         for p in have {
             // A custom policy on its way out is detached by its own removal.
-            let going =
-                p.policy_type == PolicyType::Custom && self.fates.policies.contains(&p.name);
+            let going = p.policy_type == PolicyType::Custom
+                && self.fates.policies.contains(p.name.as_str());
             if !want.iter().any(|n| &n.value == p) && !going {
                 self.declare(
                     res.clone().part(Part::Policy(p.clone())),
@@ -266,7 +266,7 @@ impl<'a> Differ<'a> {
         for du in &desired.declared.users {
             let live = inv.users.iter().find(|u| same(&u.name, &du.name));
             let name = live.map_or(du.name.clone(), |u| u.name.clone());
-            let res = Resource::User(name.clone());
+            let res = Resource::User(name.as_str().into());
             let want = UserProfile {
                 display_name: du.display_name.clone(),
                 email: du.email.clone(),
@@ -278,7 +278,7 @@ impl<'a> Differ<'a> {
                 None => self.declare(
                     res.clone().address(),
                     Op::CreateUser {
-                        name: name.clone(),
+                        name: name.as_str().into(),
                         profile: want,
                     },
                     Reason::Declared { line: du.line },
@@ -326,7 +326,7 @@ impl<'a> Differ<'a> {
                         self.declare(
                             res.clone().address(),
                             Op::UpdateUser {
-                                name: name.clone(),
+                                name: name.as_str().into(),
                                 profile: changed,
                             },
                             Reason::Drifted {
@@ -359,7 +359,7 @@ impl<'a> Differ<'a> {
                             self.declare(
                                 address,
                                 Op::CreateLoginProfile {
-                                    user: name.clone(),
+                                    user: name.as_str().into(),
                                     password_env: env.clone(),
                                     password_reset_required: logon.password_reset_required,
                                     mfa_bind_required: logon.mfa_bind_required,
@@ -382,7 +382,7 @@ impl<'a> Differ<'a> {
                             self.declare(
                                 address,
                                 Op::UpdateLoginProfile {
-                                    user: name.clone(),
+                                    user: name.as_str().into(),
                                     password_reset_required: logon.password_reset_required,
                                     mfa_bind_required: logon.mfa_bind_required,
                                 },
@@ -403,7 +403,9 @@ impl<'a> Differ<'a> {
                     }
                     (false, Some(_)) => self.declare(
                         address,
-                        Op::DeleteLoginProfile { user: name.clone() },
+                        Op::DeleteLoginProfile {
+                            user: name.as_str().into(),
+                        },
                         Reason::Drifted {
                             line: du.line,
                             fields: vec!["console_logon".into()],
@@ -422,10 +424,10 @@ impl<'a> Differ<'a> {
                     if !have.iter().any(|h| same(h, &g.value)) && memberships.insert(key) {
                         let group = self.group_name(&g.value);
                         self.declare(
-                            res.clone().part(Part::Group(group.clone())),
+                            res.clone().part(Part::Group(group.as_str().into())),
                             Op::AddMember {
-                                user: name.clone(),
-                                group,
+                                user: name.as_str().into(),
+                                group: group.into(),
                             },
                             Reason::Governed {
                                 line: du.line,
@@ -449,10 +451,10 @@ impl<'a> Differ<'a> {
                         && memberships.insert(member_key(&name, h))
                     {
                         self.declare(
-                            res.clone().part(Part::Group(h.clone())),
+                            res.clone().part(Part::Group(h.as_str().into())),
                             Op::RemoveMember {
-                                user: name.clone(),
-                                group: h.clone(),
+                                user: name.as_str().into(),
+                                group: h.as_str().into(),
                             },
                             Reason::Governed {
                                 line: du.line,
@@ -502,12 +504,12 @@ impl<'a> Differ<'a> {
         for dg in &desired.declared.groups {
             let live = inv.groups.iter().find(|g| same(&g.name, &dg.name));
             let name = live.map_or(dg.name.clone(), |g| g.name.clone());
-            let res = Resource::Group(name.clone());
+            let res = Resource::Group(name.as_str().into());
             match live {
                 None => self.declare(
                     res.clone().address(),
                     Op::CreateGroup {
-                        name: name.clone(),
+                        name: name.as_str().into(),
                         comments: dg.comments.clone(),
                     },
                     Reason::Declared { line: dg.line },
@@ -521,7 +523,7 @@ impl<'a> Differ<'a> {
                         self.declare(
                             res.clone().address(),
                             Op::UpdateGroup {
-                                name: name.clone(),
+                                name: name.as_str().into(),
                                 comments: c.clone(),
                             },
                             Reason::Drifted {
@@ -548,10 +550,10 @@ impl<'a> Differ<'a> {
                     {
                         let user = self.user_name(&m.value);
                         self.declare(
-                            res.clone().part(Part::Member(user.clone())),
+                            res.clone().part(Part::Member(user.as_str().into())),
                             Op::AddMember {
-                                user,
-                                group: name.clone(),
+                                user: user.into(),
+                                group: name.as_str().into(),
                             },
                             Reason::Governed {
                                 line: dg.line,
@@ -574,10 +576,10 @@ impl<'a> Differ<'a> {
                         && memberships.insert(member_key(u, &name))
                     {
                         self.declare(
-                            res.clone().part(Part::Member(u.to_string())),
+                            res.clone().part(Part::Member(u.to_string().into())),
                             Op::RemoveMember {
-                                user: u.to_string(),
-                                group: name.clone(),
+                                user: u.to_string().into(),
+                                group: name.as_str().into(),
                             },
                             Reason::Governed {
                                 line: dg.line,
@@ -605,13 +607,13 @@ impl<'a> Differ<'a> {
         for dr in &self.desired.declared.roles {
             let live = inv.roles.iter().find(|r| same(&r.name, &dr.name));
             let name = live.map_or(dr.name.clone(), |r| r.name.clone());
-            let res = Resource::Role(name.clone());
+            let res = Resource::Role(name.as_str().into());
             let no_tags = Tags::new();
             match live {
                 None => self.declare(
                     res.clone().address(),
                     Op::CreateRole {
-                        name: name.clone(),
+                        name: name.as_str().into(),
                         description: dr.description.clone(),
                         trust_policy: document_text(&dr.trust_policy),
                         max_session_duration: dr.max_session_duration,
@@ -656,7 +658,7 @@ impl<'a> Differ<'a> {
                         self.declare(
                             res.clone().address(),
                             Op::UpdateRole {
-                                name: name.clone(),
+                                name: name.as_str().into(),
                                 description,
                                 trust_policy: trust,
                                 max_session_duration: max,
@@ -693,13 +695,13 @@ impl<'a> Differ<'a> {
         let inv = self.inv;
         for dp in &self.desired.declared.policies {
             let live = inv.policies.iter().find(|p| p.name == dp.name);
-            let res = Resource::Policy(dp.name.clone());
+            let res = Resource::Policy(dp.name.as_str().into());
             let no_tags = Tags::new();
             match live {
                 None => self.declare(
                     res.clone().address(),
                     Op::CreatePolicy {
-                        name: dp.name.clone(),
+                        name: dp.name.as_str().into(),
                         description: dp.description.clone(),
                         document: document_text(&dp.document),
                     },
@@ -720,10 +722,10 @@ impl<'a> Differ<'a> {
                                 .min_by_key(|v| version_number(&v.id))
                         {
                             self.declare(
-                                res.clone().part(Part::Version(oldest.id.clone())),
+                                res.clone().part(Part::Version(oldest.id.as_str().into())),
                                 Op::DeletePolicyVersion {
-                                    name: dp.name.clone(),
-                                    version: oldest.id.clone(),
+                                    name: dp.name.as_str().into(),
+                                    version: oldest.id.as_str().into(),
                                 },
                                 Reason::VersionCap { policy: dp.name.clone() },
                                 Some(json!({ "version": oldest.id, "create_date": oldest.create_date })),
@@ -733,7 +735,7 @@ impl<'a> Differ<'a> {
                         self.declare(
                             res.clone().part(Part::Document),
                             Op::CreatePolicyVersion {
-                                name: dp.name.clone(),
+                                name: dp.name.as_str().into(),
                                 document: document_text(&dp.document),
                             },
                             Reason::Drifted {
@@ -750,7 +752,7 @@ impl<'a> Differ<'a> {
                         self.declare(
                             res.clone().address(),
                             Op::UpdatePolicyDescription {
-                                name: dp.name.clone(),
+                                name: dp.name.as_str().into(),
                                 description: d.clone(),
                             },
                             Reason::Drifted {
@@ -776,12 +778,12 @@ impl<'a> Differ<'a> {
     fn declared_providers(&mut self) {
         let inv = self.inv;
         for ds in &self.desired.declared.saml_providers {
-            let res = Resource::SamlProvider(ds.name.clone());
+            let res = Resource::SamlProvider(ds.name.as_str().into());
             match inv.saml_providers.iter().find(|p| p.name == ds.name) {
                 None => self.declare(
                     res.address(),
                     Op::CreateSamlProvider {
-                        name: ds.name.clone(),
+                        name: ds.name.as_str().into(),
                         description: ds.description.clone(),
                         metadata: ds.metadata.clone(),
                     },
@@ -809,7 +811,7 @@ impl<'a> Differ<'a> {
                         self.declare(
                             res.address(),
                             Op::UpdateSamlProvider {
-                                name: ds.name.clone(),
+                                name: ds.name.as_str().into(),
                                 description,
                                 metadata,
                             },
@@ -825,12 +827,12 @@ impl<'a> Differ<'a> {
             }
         }
         for dp in &self.desired.declared.oidc_providers {
-            let res = Resource::OidcProvider(dp.name.clone());
+            let res = Resource::OidcProvider(dp.name.as_str().into());
             match inv.oidc_providers.iter().find(|p| p.name == dp.name) {
                 None => self.declare(
                     res.address(),
                     Op::CreateOidcProvider {
-                        name: dp.name.clone(),
+                        name: dp.name.as_str().into(),
                         issuer_url: dp.issuer_url.clone(),
                         client_ids: dp.client_ids.clone().unwrap_or_default(),
                         fingerprints: dp.fingerprints.clone().unwrap_or_default(),
@@ -865,7 +867,7 @@ impl<'a> Differ<'a> {
                         self.declare(
                             res.address(),
                             Op::UpdateOidcProvider {
-                                name: dp.name.clone(),
+                                name: dp.name.as_str().into(),
                                 client_ids: client_ids.clone(),
                                 description: description.clone(),
                             },

@@ -13,15 +13,15 @@ use crate::model::Kind;
 fn resource_of(kind: Kind, name: &str) -> Option<Resource> {
     let n = name.to_string();
     Some(match kind {
-        Kind::Users => Resource::User(n),
-        Kind::Groups => Resource::Group(n),
-        Kind::Roles => Resource::Role(n),
-        Kind::ServiceLinkedRoles => Resource::ServiceLinkedRole(n),
-        Kind::Policies => Resource::Policy(n),
-        Kind::SamlProviders => Resource::SamlProvider(n),
-        Kind::OidcProviders => Resource::OidcProvider(n),
-        Kind::VirtualMfaDevices => Resource::VirtualMfaDevice(n),
-        Kind::Applications => Resource::Application(n),
+        Kind::Users => Resource::User(n.into()),
+        Kind::Groups => Resource::Group(n.into()),
+        Kind::Roles => Resource::Role(n.into()),
+        Kind::ServiceLinkedRoles => Resource::ServiceLinkedRole(n.into()),
+        Kind::Policies => Resource::Policy(n.into()),
+        Kind::SamlProviders => Resource::SamlProvider(n.into()),
+        Kind::OidcProviders => Resource::OidcProvider(n.into()),
+        Kind::VirtualMfaDevices => Resource::VirtualMfaDevice(n.into()),
+        Kind::Applications => Resource::Application(n.into()),
         Kind::DefaultDomain | Kind::AccountAlias | Kind::RecycleBin => return None,
     })
 }
@@ -135,7 +135,7 @@ impl<'a> Differ<'a> {
             self.recycled
                 .iter()
                 .filter(|(n, _)| *n == name)
-                .map(|(_, id)| Resource::RecycledUser(id.to_string()))
+                .map(|(_, id)| Resource::RecycledUser(id.to_string().into()))
                 .collect()
         } else {
             Vec::new()

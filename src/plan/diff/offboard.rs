@@ -350,14 +350,13 @@ impl Differ<'_> {
     }
 
     fn deactivation(&mut self, u: &User, principal_name: String, d: Deactivation) {
-        let res = Resource::User(u.name.clone());
+        let res = Resource::User(u.name.as_str().into());
         let quarantine = self.desired.offboarding.quarantine_days;
         let step_reason = match &d.existing {
             Some(r) => Reason::FinishDeactivation {
-                resource: res.clone().address(),
                 since: seconds(r.at),
             },
-            None => Reason::DeactivateFirst(res.clone().address()),
+            None => Reason::DeactivateFirst,
         };
         if let Some(w) = &d.write {
             let reason = match &d.existing {
@@ -370,8 +369,8 @@ impl Differ<'_> {
             self.push_with(
                 res.clone().part(Part::Deactivation),
                 Op::RecordDeactivation {
-                    user: u.name.clone(),
-                    principal_name: principal_name.clone(),
+                    user: u.name.as_str().into(),
+                    principal_name: principal_name.as_str().into(),
                     record: w.value(),
                 },
                 reason,
@@ -383,8 +382,8 @@ impl Differ<'_> {
             self.push_with(
                 res.clone().part(Part::LoginProfileStatus),
                 Op::DisableConsoleLogon {
-                    user: u.name.clone(),
-                    principal_name: principal_name.clone(),
+                    user: u.name.as_str().into(),
+                    principal_name: principal_name.as_str().into(),
                 },
                 step_reason.clone(),
                 Some(json!({ "status": LoginProfileStatus::Active })),
@@ -393,10 +392,10 @@ impl Differ<'_> {
         }
         for k in &d.keys {
             self.push_with(
-                res.clone().part(Part::AccessKeyStatus(k.clone())),
+                res.clone().part(Part::AccessKeyStatus(k.as_str().into())),
                 Op::DeactivateAccessKey {
-                    user: u.name.clone(),
-                    key: k.clone(),
+                    user: u.name.as_str().into(),
+                    key: k.as_str().into(),
                 },
                 step_reason.clone(),
                 Some(json!({ "status": KeyStatus::Active })),
@@ -406,9 +405,8 @@ impl Differ<'_> {
     }
 
     fn reactivation(&mut self, u: &User, principal_name: String, r: &Record) {
-        let res = Resource::User(u.name.clone());
+        let res = Resource::User(u.name.as_str().into());
         let reason = Reason::Reactivate {
-            resource: res.clone().address(),
             since: seconds(r.at),
             kept_by: self.kept_by(u),
         };
@@ -420,8 +418,8 @@ impl Differ<'_> {
             self.push_with(
                 res.clone().part(Part::LoginProfileStatus),
                 Op::EnableConsoleLogon {
-                    user: u.name.clone(),
-                    principal_name: principal_name.clone(),
+                    user: u.name.as_str().into(),
+                    principal_name: principal_name.as_str().into(),
                 },
                 reason.clone(),
                 Some(json!({ "status": LoginProfileStatus::Inactive })),
@@ -431,10 +429,11 @@ impl Differ<'_> {
         for k in &u.access_keys {
             if k.status == KeyStatus::Inactive && r.keys.contains(&k.id) {
                 self.push_with(
-                    res.clone().part(Part::AccessKeyStatus(k.id.clone())),
+                    res.clone()
+                        .part(Part::AccessKeyStatus(k.id.as_str().into())),
                     Op::ActivateAccessKey {
-                        user: u.name.clone(),
-                        key: k.id.clone(),
+                        user: u.name.as_str().into(),
+                        key: k.id.as_str().into(),
                     },
                     reason.clone(),
                     Some(json!({ "status": KeyStatus::Inactive })),
@@ -445,8 +444,8 @@ impl Differ<'_> {
         self.push_with(
             res.part(Part::Deactivation),
             Op::ClearDeactivation {
-                user: u.name.clone(),
-                principal_name,
+                user: u.name.as_str().into(),
+                principal_name: principal_name.into(),
             },
             reason,
             Some(json!({ TAG_KEY: r.value() })),

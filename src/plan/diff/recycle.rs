@@ -48,7 +48,7 @@ impl<'a> Differ<'a> {
         let mut stays: BTreeMap<&str, String> = BTreeMap::new();
         for u in &bin.users {
             let name = recycled_name(u);
-            let address = Resource::RecycledUser(u.id.clone()).address();
+            let address = Resource::RecycledUser(u.id.as_str().into()).address();
             let c = Candidate {
                 name,
                 tags: None,
@@ -87,9 +87,10 @@ impl<'a> Differ<'a> {
             bin.users.iter().map(|u| u.id.as_str()).collect();
         for k in &bin.access_keys {
             let address = if in_bin.contains(k.user_id.as_str()) {
-                Resource::RecycledUser(k.user_id.clone()).part(Part::AccessKey(k.id.clone()))
+                Resource::RecycledUser(k.user_id.as_str().into())
+                    .part(Part::AccessKey(k.id.as_str().into()))
             } else {
-                Resource::RecycledAccessKey(k.id.clone()).address()
+                Resource::RecycledAccessKey(k.id.as_str().into()).address()
             };
             if let Some(why) = stays.get(k.user_id.as_str()) {
                 self.kept.push(Kept {
@@ -102,8 +103,8 @@ impl<'a> Differ<'a> {
             self.push_with(
                 address,
                 Op::PurgeRecycledAccessKey {
-                    user_id: k.user_id.clone(),
-                    key: k.id.clone(),
+                    user_id: k.user_id.as_str().into(),
+                    key: k.id.as_str().into(),
                 },
                 Reason::PurgeAccessKey,
                 Some(compact(json!({
@@ -118,9 +119,9 @@ impl<'a> Differ<'a> {
                 continue;
             }
             self.push_with(
-                Resource::RecycledUser(u.id.clone()).address(),
+                Resource::RecycledUser(u.id.as_str().into()).address(),
                 Op::PurgeRecycledUser {
-                    user_id: u.id.clone(),
+                    user_id: u.id.as_str().into(),
                 },
                 Reason::PurgeUser,
                 Some(compact(json!({
