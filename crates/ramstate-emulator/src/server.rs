@@ -329,6 +329,7 @@ impl Shared {
 
     async fn handle(&self, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
         let started = self.elapsed_ms();
+        let arrived = Instant::now();
         let (parts, body) = req.into_parts();
         let read = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY).collect());
         let body = match read.await {
@@ -351,7 +352,7 @@ impl Shared {
         // The latency comes before the call runs: a client that gives up meanwhile leaves
         // nothing done and nothing unlogged.
         if !decision.delay.is_zero() {
-            tokio::time::sleep(decision.delay).await;
+            tokio::time::sleep_until(latency_deadline(arrived, decision.delay)).await;
         }
         if let Some(ms) = decision.throttle {
             let e = ErrorResponse::bad_request(
@@ -1114,4 +1115,13 @@ mod tests {
         assert_eq!(core.nonces.len(), 1);
         assert_eq!(core.nonce_order.len(), 1);
     }
+}
+
+/// When a call that arrived at `arrived` with `latency` injected is let through. Tokio's
+/// timer fires on the first whole millisecond at or after a deadline, and a little later
+/// still when it wakes: aiming a millisecond early makes the delay the call sees average
+/// `latency` instead of about a millisecond more.
+fn latency_deadline(arrived: Instant, latency: std::time::Duration) -> Instant {
+    let early = latency.saturating_sub(std::time::Duration::from_millis(1));
+    arrived + early.max(latency / 2)
 }
