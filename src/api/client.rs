@@ -220,7 +220,7 @@ impl RateLimiter {
 
     /// Waits for the next free slot and returns when the call may be sent.
     async fn acquire(&self) -> Instant {
-        let slot = {
+        let (slot, now) = {
             let mut pace = self.pace();
             let now = Instant::now();
             let slot = pace.next.map_or(now, |n| n.max(now));
@@ -237,9 +237,13 @@ impl RateLimiter {
                     pace.recent.pop_front();
                 }
             }
-            slot
+            (slot, now)
         };
-        tokio::time::sleep_until(slot).await;
+        // Tokio's timer rounds a deadline up to its next millisecond tick: even a
+        // deadline already past would cost a call up to a millisecond or two.
+        if slot > now {
+            tokio::time::sleep_until(slot).await;
+        }
         slot
     }
 

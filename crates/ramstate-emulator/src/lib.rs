@@ -96,7 +96,8 @@ pub struct Faults {
     /// Fraction of calls whose connection is closed without an answer (half of
     /// them after the call took effect, half before).
     pub drop_rate: f64,
-    /// List and Get calls see writes only after this delay.
+    /// List and Get calls see writes only after this delay (at least seven eighths of
+    /// it: the emulator keeps one earlier state per eighth).
     pub consistency_delay: Duration,
     /// Seed of the fault randomness.
     pub seed: u64,

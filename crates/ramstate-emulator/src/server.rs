@@ -67,7 +67,8 @@ const SECRET_PARAMS: &[&str] = &[
 
 struct Core {
     state: State,
-    /// (time of a write, state before it), kept while writes are still invisible.
+    /// (time of a write, state before it), kept while writes are still invisible; a
+    /// write within a slice of the delay after the last one kept adds none.
     history: VecDeque<(Instant, State)>,
     /// Nonces seen within twice the allowed skew, by key ID and nonce...
     nonces: BTreeMap<String, OffsetDateTime>,
@@ -432,18 +433,28 @@ impl Shared {
             core.history.pop_front();
         }
         if is_read(service, &call.action) {
-            let mut view = match core.history.front() {
-                Some((_, before)) => before.clone(),
-                None => {
-                    return dispatch(&mut core.state, &who, service, &call.action, &params, now);
-                }
+            let Core { state, history, .. } = &mut *core;
+            // A read runs on the oldest state still kept, in place: what it changes
+            // there (a deletion-status poll) is as invisible as the writes since.
+            let Some((_, view)) = history.front_mut() else {
+                return dispatch(state, &who, service, &call.action, &params, now);
             };
             view.clock_offset = offset;
-            return dispatch(&mut view, &who, service, &call.action, &params, now);
+            return dispatch(view, &who, service, &call.action, &params, now);
         }
-        let before = core.state.clone();
+        // One copy of the state per slice of the delay, not one per write: a write
+        // becomes visible between `delay - slice` and `delay` after it, and copying a
+        // quota-size account at every write would cost the emulator more than the calls.
+        let slice = delay / CONSISTENCY_SLICES;
+        let fresh = core
+            .history
+            .back()
+            .is_some_and(|(w, _)| t.duration_since(*w) < slice);
+        let before = (!fresh).then(|| core.state.clone());
         let out = dispatch(&mut core.state, &who, service, &call.action, &params, now);
-        if out.is_ok() {
+        if out.is_ok()
+            && let Some(before) = before
+        {
             core.history.push_back((t, before));
         }
         out
@@ -536,6 +547,9 @@ fn missing_common(name: &str) -> ErrorResponse {
         ),
     )
 }
+
+/// How many states eventual consistency keeps at most: one per slice of its delay.
+const CONSISTENCY_SLICES: u32 = 8;
 
 /// List and Get calls (what eventual consistency delays).
 fn is_read(service: Service, action: &str) -> bool {

@@ -2493,6 +2493,34 @@ async fn writes_show_up_in_reads_only_after_the_consistency_delay() {
 }
 
 #[tokio::test]
+async fn each_write_of_a_burst_stays_invisible_to_reads_until_its_delay_has_passed() {
+    // The emulator keeps one earlier state per eighth of the delay, not one per write:
+    // the writes that follow the first within that slice must still be hidden.
+    let emu = start(BASE).await;
+    emu.set_faults(Faults {
+        consistency_delay: Duration::from_millis(800),
+        ..Faults::default()
+    });
+    let c = Client::root(&emu);
+    for name in ["burst-a", "burst-b", "burst-c"] {
+        c.ram("CreateUser", &[("UserName", name)])
+            .await
+            .expect_success();
+        c.ram("GetUser", &[("UserName", name)])
+            .await
+            .expect_error(404, "EntityNotExist.User");
+    }
+    let listed = c.ram("ListUsers", &[]).await.expect_success();
+    assert!(!listed.to_string().contains("burst-"), "{listed}");
+    tokio::time::sleep(Duration::from_millis(850)).await;
+    for name in ["burst-a", "burst-b", "burst-c"] {
+        c.ram("GetUser", &[("UserName", name)])
+            .await
+            .expect_success();
+    }
+}
+
+#[tokio::test]
 async fn the_request_log_records_calls_without_secrets_and_as_json_lines() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("calls.jsonl");
