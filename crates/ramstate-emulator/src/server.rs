@@ -850,6 +850,15 @@ fn to_xml(root: &str, v: &Value) -> String {
     out
 }
 
+/// When a call that arrived at `arrived` with `latency` injected is let through. Tokio's
+/// timer fires on the first whole millisecond at or after a deadline, and a little later
+/// still when it wakes: aiming a millisecond early makes the delay the call sees average
+/// `latency` instead of about a millisecond more.
+fn latency_deadline(arrived: Instant, latency: std::time::Duration) -> Instant {
+    let early = latency.saturating_sub(std::time::Duration::from_millis(1));
+    arrived + early.max(latency / 2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1129,13 +1138,16 @@ mod tests {
         assert_eq!(core.nonces.len(), 1);
         assert_eq!(core.nonce_order.len(), 1);
     }
-}
 
-/// When a call that arrived at `arrived` with `latency` injected is let through. Tokio's
-/// timer fires on the first whole millisecond at or after a deadline, and a little later
-/// still when it wakes: aiming a millisecond early makes the delay the call sees average
-/// `latency` instead of about a millisecond more.
-fn latency_deadline(arrived: Instant, latency: std::time::Duration) -> Instant {
-    let early = latency.saturating_sub(std::time::Duration::from_millis(1));
-    arrived + early.max(latency / 2)
+    #[test]
+    fn injected_latency_aims_a_millisecond_early_but_never_below_half() {
+        let t = Instant::now();
+        let ms = std::time::Duration::from_millis;
+        assert_eq!(latency_deadline(t, ms(20)), t + ms(19));
+        assert_eq!(
+            latency_deadline(t, ms(1)),
+            t + std::time::Duration::from_micros(500)
+        );
+        assert_eq!(latency_deadline(t, ms(0)), t);
+    }
 }
