@@ -434,8 +434,8 @@ impl Shared {
         }
         if is_read(service, &call.action) {
             let Core { state, history, .. } = &mut *core;
-            // A read runs on the oldest state still kept, in place: what it changes
-            // there (a deletion-status poll) is as invisible as the writes since.
+            // A read runs on the oldest state still kept, in place (List and Get calls
+            // change nothing; the deletion-status poll is ResourceManager's, not stale).
             let Some((_, view)) = history.front_mut() else {
                 return dispatch(state, &who, service, &call.action, &params, now);
             };
