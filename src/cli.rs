@@ -373,7 +373,8 @@ pub struct FaultArgs {
     /// Fraction of calls whose connection is dropped without an answer.
     #[arg(long, default_value_t = 0.0)]
     pub drop_rate: f64,
-    /// Writes show up in List and Get calls only after this many milliseconds.
+    /// Writes show up in List and Get calls only after this many milliseconds (at
+    /// least seven eighths of them).
     #[arg(long, default_value_t = 0)]
     pub consistency_delay_ms: u64,
     /// Seed for the fault randomness (deterministic runs).

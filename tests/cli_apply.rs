@@ -401,7 +401,7 @@ async fn apply_converges_when_reads_lag_behind_writes() {
     let seed = demo_seed();
     let id = account_id(&seed);
     let emu = start(seed).await;
-    // Writes show up in List and Get calls only 1.5 s later, as with an eventually
+    // Writes show up in List and Get calls only 1.3–1.5 s later, as with an eventually
     // consistent service: the verification must read again instead of failing.
     emu.set_faults(emulator::Faults::from(&ramstate::cli::FaultArgs {
         consistency_delay_ms: 1500,
