@@ -10,7 +10,7 @@
 
 use crate::config::{Backup, BackupAttachment, BackupKey, BackupPrincipalType, BackupUser};
 use crate::export::Selection;
-use crate::model::Inventory;
+use crate::model::{Inventory, LoginProfileStatus};
 use crate::plan::{Op, Plan};
 
 /// What `plan` deletes that a backup holds.
@@ -92,6 +92,10 @@ pub fn contents(plan: &Plan, inventory: &Inventory, written: &str) -> Option<Str
                 })
                 .collect(),
             mfa_device: u.mfa_device.clone(),
+            console_logon_status: u
+                .login_profile
+                .as_ref()
+                .map_or(LoginProfileStatus::Active, |lp| lp.status),
         })
         .collect();
     let section = Backup {

@@ -8,7 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use ramstate::emulator::Emulator;
-use ramstate::model::{Inventory, KeyStatus};
+use ramstate::model::{Inventory, KeyStatus, LoginProfile, LoginProfileStatus};
 use support::*;
 
 const ACCOUNT: &str = "1234567890123456";
@@ -370,6 +370,57 @@ async fn a_user_restored_from_the_recycle_bin_matches_the_pre_deletion_export_bu
     assert!(after.recycle_bin.users.is_empty());
     export_plans_nothing(&setup).await;
     let _ = &setup.dir;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_logon_that_was_switched_off_is_restored_switched_off() {
+    let mut account = seed(true);
+    let bob = account.users.iter_mut().find(|u| u.name == "bob").unwrap();
+    bob.login_profile = Some(LoginProfile {
+        status: LoginProfileStatus::Inactive,
+        ..LoginProfile::default()
+    });
+    let setup = export_then_delete(account).await;
+    let backup = std::fs::read_to_string(&setup.backup).unwrap();
+    assert!(
+        backup.contains("console_logon_status: Inactive"),
+        "the backup records that bob's console logon was off:\n{backup}"
+    );
+    let before_restore = setup.emu.log().len();
+    let out = restore(&setup, &[]).await;
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+
+    let after = setup.emu.snapshot();
+    let status = |name: &str| {
+        after
+            .users
+            .iter()
+            .find(|u| u.name == name)
+            .and_then(|u| u.login_profile.as_ref())
+            .map(|lp| lp.status)
+    };
+    assert_eq!(status("bob"), Some(LoginProfileStatus::Inactive));
+    assert_eq!(status("alice"), Some(LoginProfileStatus::Active));
+    let log = setup.emu.log();
+    let creates: Vec<_> = mutations(&log[before_restore..])
+        .into_iter()
+        .filter(|e| e.action == "CreateLoginProfile")
+        .collect();
+    assert_eq!(creates.len(), 2, "one create each");
+    assert!(
+        creates
+            .iter()
+            .any(|e| e.service == ramstate::model::Service::Ims
+                && e.params.get("Status").map(String::as_str) == Some("Inactive")),
+        "bob's is created switched off, never on for a moment: {creates:?}"
+    );
+    assert!(
+        mutations(&log[before_restore..])
+            .iter()
+            .all(|e| e.action != "UpdateLoginProfile"),
+        "no switch afterwards"
+    );
+    export_plans_nothing(&setup).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use yaml_serde::Value;
 
 use super::{Checker, Seg, push, val};
-use crate::model::KeyStatus;
+use crate::model::{KeyStatus, LoginProfileStatus};
 
 /// What a backup holds beyond the declarations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -79,6 +79,11 @@ pub struct BackupUser {
     /// cannot bind it again; the user must.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mfa_device: Option<String>,
+    /// `Inactive` when the user had a console logon that was switched off (the
+    /// declaration's `console_logon` says only that there was one): a restore creates it
+    /// switched off again. Absent: Active, or no console logon.
+    #[serde(default, skip_serializing_if = "LoginProfileStatus::is_active")]
+    pub console_logon_status: LoginProfileStatus,
 }
 
 /// An access key as it was: its ID and status.

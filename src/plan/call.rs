@@ -4,7 +4,7 @@
 
 use super::address::PrincipalKind;
 use super::op::{Op, Principal, Tagged, UserProfile};
-use crate::model::{ApiCall, Service};
+use crate::model::{ApiCall, LoginProfileStatus, Service};
 
 fn ram<const N: usize>(action: &str, params: [(&str, &str); N]) -> ApiCall {
     ApiCall::new(Service::Ram, action, params)
@@ -309,10 +309,28 @@ pub fn call(op: &Op) -> ApiCall {
             c
         }
         Op::CreateLoginProfile {
+            password_env,
+            password_reset_required,
+            mfa_bind_required,
+            status: LoginProfileStatus::Inactive,
+            principal_name,
+            ..
+        } => ims(
+            "CreateLoginProfile",
+            [
+                ("UserPrincipalName", principal_name.as_str()),
+                ("Password", password_placeholder(password_env).as_str()),
+                ("PasswordResetRequired", bool_text(*password_reset_required)),
+                ("MFABindRequired", bool_text(*mfa_bind_required)),
+                ("Status", LoginProfileStatus::Inactive.as_str()),
+            ],
+        ),
+        Op::CreateLoginProfile {
             user,
             password_env,
             password_reset_required,
             mfa_bind_required,
+            ..
         } => ram(
             "CreateLoginProfile",
             [

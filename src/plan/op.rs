@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::Action;
 use super::address::PrincipalKind;
-use crate::model::{KeyStatus, Name, PolicyRef, PolicyType};
+use crate::model::{KeyStatus, LoginProfileStatus, Name, PolicyRef, PolicyType};
 
 /// A principal a policy is attached to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -172,6 +172,13 @@ pub enum Op {
         password_env: String,
         password_reset_required: bool,
         mfa_bind_required: bool,
+        /// `Inactive`: created with console logon switched off (IMS, which names the
+        /// user by `principal_name`; RAM's create has no status).
+        #[serde(skip_serializing_if = "LoginProfileStatus::is_active")]
+        status: LoginProfileStatus,
+        /// The user's logon name (the plan shows the user; the call carries this).
+        #[serde(skip)]
+        principal_name: Name,
     },
     UpdateLoginProfile {
         user: Name,

@@ -11,7 +11,9 @@
 //! removes anything: what a declared list would take away is left out.
 
 use crate::config::{Backup, BackupAttachment, BackupPrincipalType, BackupUser, DesiredState};
-use crate::model::{Caller, Inventory, KeyStatus, PolicyRef, PolicyType, RecycledAccessKey};
+use crate::model::{
+    Caller, Inventory, KeyStatus, LoginProfileStatus, PolicyRef, PolicyType, RecycledAccessKey,
+};
 
 use super::address::{Part, Resource};
 use super::offboard::{Record, TAG_KEY, seconds};
@@ -62,6 +64,7 @@ pub fn restore(
             .and_then(|t| t.get(TAG_KEY))
             .and_then(|v| Record::parse(v));
         user(&mut plan, &mut notes, bu, line, record.as_ref(), inventory);
+        logon_status(&mut plan, bu, record.as_ref());
     }
     for a in &backup.attachments {
         let line = scoped.declared.policy(&a.policy).map_or(0, |p| p.line);
@@ -226,6 +229,26 @@ fn attachment(
             what: format!("policy {} was attached to {kind} {name}", a.policy),
         },
     ));
+}
+
+/// A console logon the restore creates again comes back switched off when it was off
+/// before: before the deactivation, if the user was deactivated (the backup, taken after
+/// it, saw it off either way), else when the backup saw it.
+fn logon_status(plan: &mut Plan, bu: &BackupUser, record: Option<&Record>) {
+    let status = match record {
+        Some(r) if r.console_logon => LoginProfileStatus::Active,
+        Some(_) => LoginProfileStatus::Inactive,
+        None => bu.console_logon_status,
+    };
+    for c in &mut plan.changes {
+        if let Op::CreateLoginProfile {
+            user, status: s, ..
+        } = &mut c.op
+            && user.eq_ignore_ascii_case(&bu.name)
+        {
+            *s = status;
+        }
+    }
 }
 
 /// The status a restored key gets: Active when the user's deactivation record names it
@@ -443,7 +466,7 @@ fn user(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AccessKey, Group, RecycleBin, RecycledUser, User};
+    use crate::model::{AccessKey, ApiCall, Group, RecycleBin, RecycledUser, User};
 
     const BACKUP: &str = r#"version: 1
 account: { id: "1234567890123456" }
@@ -543,6 +566,72 @@ backup:
                 .iter()
                 .any(|n| n.contains("must bind an MFA device again"))
         );
+    }
+
+    /// The backup with a console logon declared for alice, plus `extra` under her
+    /// declaration (a deactivation record) and `status` under her backup entry.
+    fn logon_status_of(tags: &str, status: &str) -> (LoginProfileStatus, ApiCall) {
+        let text = BACKUP
+            .replace(
+                "      display_name: Alice\n",
+                &format!(
+                    "      display_name: Alice\n      console_logon: {{ enabled: true, initial_password_env: PW_ALICE }}\n{tags}"
+                ),
+            )
+            .replace(
+                "      mfa_device: acs:ram::1234567890123456:mfa/alice\n",
+                &format!("      mfa_device: acs:ram::1234567890123456:mfa/alice\n{status}"),
+            );
+        let d = crate::config::parse(&text, "backup.yaml").unwrap();
+        let r = restore(
+            &d,
+            d.backup.as_ref().unwrap(),
+            &account(true),
+            &caller(),
+            &[],
+        )
+        .unwrap();
+        let op = r
+            .plan
+            .changes
+            .iter()
+            .map(|c| &c.op)
+            .find(|op| matches!(op, Op::CreateLoginProfile { .. }))
+            .expect("the console logon is created again")
+            .clone();
+        let Op::CreateLoginProfile { status, .. } = &op else {
+            unreachable!()
+        };
+        (*status, crate::plan::call(&op))
+    }
+
+    #[test]
+    fn a_console_logon_comes_back_switched_off_when_it_was_off_before() {
+        let (status, call) = logon_status_of("", "");
+        assert_eq!(status, LoginProfileStatus::Active);
+        assert_eq!(call.action, "CreateLoginProfile");
+        assert!(!call.params.contains_key("Status"), "{call:?}");
+
+        // The backup saw it off, and no deactivation switched it off.
+        let (status, call) = logon_status_of("", "      console_logon_status: Inactive\n");
+        assert_eq!(status, LoginProfileStatus::Inactive);
+        assert_eq!(call.service, crate::model::Service::Ims);
+        assert_eq!(
+            call.params.get("Status").map(String::as_str),
+            Some("Inactive")
+        );
+        assert_eq!(
+            call.params.get("UserPrincipalName").map(String::as_str),
+            Some("alice@1234567890123456.onaliyun.com")
+        );
+
+        // Deactivated by ramstate: the record says what was on before.
+        let record = |v: &str| format!("      tags: {{ \"ramstate:deactivated\": \"{v}\" }}\n");
+        let off = "      console_logon_status: Inactive\n";
+        let (status, _) = logon_status_of(&record("2026-11-01T00:00:00.000Z console LTAIa"), off);
+        assert_eq!(status, LoginProfileStatus::Active, "it was on before");
+        let (status, _) = logon_status_of(&record("2026-11-01T00:00:00.000Z LTAIa"), off);
+        assert_eq!(status, LoginProfileStatus::Inactive, "it was already off");
     }
 
     #[test]

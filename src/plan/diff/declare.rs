@@ -11,7 +11,7 @@ use super::super::op::{Op, Principal, Tagged, UserProfile};
 use super::super::reason::Reason;
 use super::{Change, Differ};
 use crate::config::{Named, document_text, normalise};
-use crate::model::{Kind, PolicyRef, PolicyType, Tags};
+use crate::model::{Kind, LoginProfileStatus, PolicyRef, PolicyType, Tags};
 
 /// A membership, by lower-case names (RAM compares them without case).
 type Membership = (String, String);
@@ -363,6 +363,8 @@ impl<'a> Differ<'a> {
                                     password_env: env.clone(),
                                     password_reset_required: logon.password_reset_required,
                                     mfa_bind_required: logon.mfa_bind_required,
+                                    status: LoginProfileStatus::Active,
+                                    principal_name: format!("{name}@{domain}").into(),
                                 },
                                 Reason::Declared { line: du.line },
                                 None,
