@@ -309,37 +309,38 @@ pub fn call(op: &Op) -> ApiCall {
             c
         }
         Op::CreateLoginProfile {
-            password_env,
-            password_reset_required,
-            mfa_bind_required,
-            status: LoginProfileStatus::Inactive,
-            principal_name,
-            ..
-        } => ims(
-            "CreateLoginProfile",
-            [
-                ("UserPrincipalName", principal_name.as_str()),
-                ("Password", password_placeholder(password_env).as_str()),
-                ("PasswordResetRequired", bool_text(*password_reset_required)),
-                ("MFABindRequired", bool_text(*mfa_bind_required)),
-                ("Status", LoginProfileStatus::Inactive.as_str()),
-            ],
-        ),
-        Op::CreateLoginProfile {
             user,
             password_env,
             password_reset_required,
             mfa_bind_required,
-            ..
-        } => ram(
-            "CreateLoginProfile",
-            [
-                ("UserName", user.as_str()),
-                ("Password", password_placeholder(password_env).as_str()),
-                ("PasswordResetRequired", bool_text(*password_reset_required)),
-                ("MFABindRequired", bool_text(*mfa_bind_required)),
-            ],
-        ),
+            status,
+            principal_name,
+        } => {
+            // RAM's create has no status: one switched off is made through IMS.
+            let mut c = match status {
+                LoginProfileStatus::Active => {
+                    ram("CreateLoginProfile", [("UserName", user.as_str())])
+                }
+                LoginProfileStatus::Inactive => ims(
+                    "CreateLoginProfile",
+                    [
+                        ("UserPrincipalName", principal_name.as_str()),
+                        ("Status", status.as_str()),
+                    ],
+                ),
+            };
+            for (k, v) in [
+                ("Password", password_placeholder(password_env)),
+                (
+                    "PasswordResetRequired",
+                    bool_text(*password_reset_required).into(),
+                ),
+                ("MFABindRequired", bool_text(*mfa_bind_required).into()),
+            ] {
+                c.params.insert(k.into(), v);
+            }
+            c
+        }
         Op::UpdateLoginProfile {
             user,
             password_reset_required,
